@@ -1,0 +1,282 @@
+// The one place where the helper's JSON-RPC methods, their parameters and their results are defined.
+// Parameter schemas (zod) are both the TypeScript types and the helper's validation: nothing reaches the
+// addon unless it parsed here. Documented in docs/helper-protocol.md; bump PROTOCOL_VERSION on any change.
+import { z } from 'zod';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import type { BtfType, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from '../../native/types';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Where the helper may pin; it touches nothing else under bpffs. */
+export const BPFFS_PREFIX = '/sys/fs/bpf/ebpf-studio';
+
+const absolutePath = z
+  .string()
+  .min(2)
+  .max(4096)
+  .refine((p) => p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..'), {
+    message: 'must be an absolute path without ".." components',
+  });
+const cIdentifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a C identifier');
+const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a network interface name');
+const kernelId = z.number().int().min(1).max(0x7fffffff);
+/** Bytes travel as lower-case hex, the form users type and logs show. */
+const hexBytes = z
+  .string()
+  .max(2 * 1024 * 1024)
+  .regex(/^([0-9a-f]{2})*$/, 'must be hex bytes (two lower-case digits per byte)');
+const loadId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be a load id');
+
+export const AttachRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('auto') }),
+  z.object({ kind: z.literal('none') }),
+  z.object({
+    kind: z.literal('tracepoint'),
+    category: z.string().regex(/^[A-Za-z0-9_]{1,64}$/),
+    name: z.string().regex(/^[A-Za-z0-9_]{1,128}$/),
+  }),
+  z.object({ kind: z.literal('raw_tracepoint'), name: z.string().regex(/^[A-Za-z0-9_]{1,128}$/) }),
+  z.object({
+    kind: z.literal('uprobe'),
+    binary: absolutePath,
+    func: cIdentifier.optional(),
+    offset: z.number().int().min(0).optional(),
+    pid: z.number().int().min(1).optional(),
+    retprobe: z.boolean(),
+  }),
+  z.object({ kind: z.literal('xdp'), interface: interfaceName, mode: z.enum(['skb', 'drv', 'hw']).optional() }),
+  z.object({ kind: z.literal('tc'), interface: interfaceName, direction: z.enum(['ingress', 'egress']) }),
+  z.object({ kind: z.literal('cgroup'), path: absolutePath }),
+  z.object({ kind: z.literal('socket'), interface: interfaceName.optional() }),
+]);
+export type AttachRequest = z.infer<typeof AttachRequest>;
+
+export const InitializeParams = z.object({
+  protocolVersion: z.number().int(),
+  clientName: z.string().max(64),
+});
+export type InitializeParams = z.infer<typeof InitializeParams>;
+
+/** What this kernel accepts, probed once per helper by loading tiny programs. */
+export interface Capability {
+  supported: boolean;
+  /** Why not, in words a user can act on. */
+  reason?: string;
+}
+
+export interface InitializeResult {
+  protocolVersion: number;
+  pid: number;
+  uid: number;
+  kernelRelease: string;
+  libbpfVersion: string;
+  bpffsPrefix: string;
+  /** Mounts the helper made or found: "/sys/fs/bpf" -> "mounted" | "present" | error text. */
+  mounts: Record<string, string>;
+}
+
+export const DescribeParams = z.object({ path: absolutePath });
+export type DescribeParams = z.infer<typeof DescribeParams>;
+export type DescribeResult = ObjectSpec;
+
+export const LoadParams = z.object({
+  path: absolutePath,
+  /** Programs to load; all when omitted. */
+  programs: z.array(cIdentifier).max(256).optional(),
+  /** `const volatile` globals: name -> hex bytes of exactly the variable's size. */
+  variables: z.record(cIdentifier, hexBytes).optional(),
+  maxEntries: z.record(cIdentifier, z.number().int().min(1).max(1 << 28)).optional(),
+  /** Per program: how to attach it. Programs without an entry are attached with "auto" when their
+   * section says where, else left loaded but unattached. */
+  attach: z.record(cIdentifier, AttachRequest).optional(),
+  /** Verify only: load, report, and close at once (nothing stays in the kernel). */
+  verifyOnly: z.boolean().optional(),
+  /** Verifier log level 0..2; statistics are always collected. */
+  logLevel: z.number().int().min(0).max(2).optional(),
+  /** Source file the object was built from, remembered for "open source". */
+  source: absolutePath.optional(),
+});
+export type LoadParams = z.infer<typeof LoadParams>;
+
+export interface VerifierStats {
+  insnsProcessed?: number;
+  insnsLimit?: number;
+  maxStatesPerInsn?: number;
+  totalStates?: number;
+  peakStates?: number;
+  markRead?: number;
+  verificationTimeUsec?: number;
+  stackDepth?: number[];
+}
+
+export interface ProgramReport {
+  name: string;
+  section: string;
+  type: string;
+  loaded: boolean;
+  id: number;
+  stats: VerifierStats;
+  /** Set when attached. */
+  attachment?: AttachmentSummary;
+  /** Why it was not attached (section names no target and none was given). */
+  attachNote?: string;
+}
+
+export interface AttachmentSummary {
+  kind: string;
+  linkId: number;
+  description: string;
+}
+
+export interface LoadedSummary {
+  loadId: string;
+  name: string;
+  path: string;
+  source?: string;
+  loadedAt: number;
+  pinned: boolean;
+  programs: ProgramReport[];
+  maps: { name: string; id: number; type: string; internal: boolean }[];
+}
+
+export type LoadResult = LoadedSummary;
+
+export const LoadIdParams = z.object({ loadId });
+export type LoadIdParams = z.infer<typeof LoadIdParams>;
+
+export const VerifierLogParams = z.object({ loadId, program: cIdentifier });
+export interface VerifierLogResult {
+  log: string;
+}
+
+export const MapIdParams = z.object({ mapId: kernelId });
+export type MapIdParams = z.infer<typeof MapIdParams>;
+
+export const MapKeyParams = z.object({ mapId: kernelId, key: hexBytes });
+export type MapKeyParams = z.infer<typeof MapKeyParams>;
+
+export const MapUpdateParams = z.object({
+  mapId: kernelId,
+  key: hexBytes,
+  value: hexBytes,
+  flags: z.enum(['any', 'noexist', 'exist']).default('any'),
+});
+export type MapUpdateParams = z.infer<typeof MapUpdateParams>;
+
+export const MapNextKeyParams = z.object({ mapId: kernelId, key: hexBytes.nullable() });
+
+export const MapDumpParams = z.object({
+  mapId: kernelId,
+  /** Cursor returned by the previous page, base64. */
+  cursor: z.string().max(4096).optional(),
+  count: z.number().int().min(1).max(1_000_000),
+});
+export type MapDumpParams = z.infer<typeof MapDumpParams>;
+
+export interface MapDumpResult {
+  keySize: number;
+  /** Size of one value as returned: per-CPU maps carry round_up(valueSize, 8) * cpus bytes. */
+  valueSize: number;
+  perCpu: number;
+  count: number;
+  /** Packed keys and values, base64: JSON stays small for big pages. */
+  keys: string;
+  values: string;
+  cursor?: string;
+}
+
+export interface MapTypesResult {
+  key: BtfType | null;
+  value: BtfType | null;
+}
+
+export const SubscribeParams = z.discriminatedUnion('source', [
+  z.object({ source: z.literal('trace_pipe') }),
+  z.object({ source: z.literal('ringbuf'), mapId: kernelId }),
+  z.object({ source: z.literal('perf'), mapId: kernelId, pages: z.number().int().min(1).max(1024).default(8) }),
+]);
+export type SubscribeParams = z.infer<typeof SubscribeParams>;
+export interface SubscribeResult {
+  subscription: number;
+}
+export const UnsubscribeParams = z.object({ subscription: z.number().int().min(1) });
+
+export const StatsParams = z.object({ enabled: z.boolean() });
+
+export const TestRunParams = z.object({
+  progId: kernelId,
+  data: hexBytes,
+  repeat: z.number().int().min(1).max(1_000_000).default(1),
+});
+export interface TestRunResult {
+  retval: number;
+  data: string;
+  durationNs: number;
+}
+
+/** Helper -> client: events of one subscription, batched. */
+export interface EventsNotification {
+  subscription: number;
+  /** Records packed as [u32 length][bytes] padded to 8, base64 (ring/perf buffers). */
+  data?: string;
+  /** trace_pipe lines (trace_pipe subscriptions). */
+  lines?: string[];
+  count: number;
+  /** Lost in the kernel (perf lost samples) and dropped by the helper (client too slow). */
+  lostInKernel: number;
+  droppedInHelper: number;
+}
+
+export interface LogNotification {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export const Methods = {
+  initialize: new RequestType<InitializeParams, InitializeResult, void>('initialize'),
+  capabilities: new RequestType0<Record<string, Capability>, void>('capabilities'),
+  describe: new RequestType<DescribeParams, DescribeResult, void>('object/describe'),
+  load: new RequestType<LoadParams, LoadResult, void>('object/load'),
+  unload: new RequestType<LoadIdParams, void, void>('object/unload'),
+  pin: new RequestType<LoadIdParams, LoadedSummary, void>('object/pin'),
+  listLoaded: new RequestType0<LoadedSummary[], void>('object/list'),
+  verifierLog: new RequestType<z.infer<typeof VerifierLogParams>, VerifierLogResult, void>('object/verifierLog'),
+  programs: new RequestType0<ProgramInfo[], void>('kernel/programs'),
+  maps: new RequestType0<MapInfo[], void>('kernel/maps'),
+  links: new RequestType0<LinkInfo[], void>('kernel/links'),
+  setStats: new RequestType<z.infer<typeof StatsParams>, { enabled: boolean }, void>('kernel/stats'),
+  mapLookup: new RequestType<MapKeyParams, { value: string | null }, void>('map/lookup'),
+  mapUpdate: new RequestType<z.input<typeof MapUpdateParams>, void, void>('map/update'),
+  mapDelete: new RequestType<MapKeyParams, { deleted: boolean }, void>('map/delete'),
+  mapNextKey: new RequestType<z.infer<typeof MapNextKeyParams>, { key: string | null }, void>('map/nextKey'),
+  mapDump: new RequestType<MapDumpParams, MapDumpResult, void>('map/dump'),
+  mapTypes: new RequestType<MapIdParams, MapTypesResult, void>('map/types'),
+  subscribe: new RequestType<z.input<typeof SubscribeParams>, SubscribeResult, void>('events/subscribe'),
+  unsubscribe: new RequestType<z.infer<typeof UnsubscribeParams>, void, void>('events/unsubscribe'),
+  testRun: new RequestType<z.input<typeof TestRunParams>, TestRunResult, void>('prog/testRun'),
+  shutdown: new RequestType0<void, void>('shutdown'),
+} as const;
+
+export const Notifications = {
+  events: new NotificationType<EventsNotification>('events/batch'),
+  log: new NotificationType<LogNotification>('helper/log'),
+} as const;
+
+/** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */
+export type HelperErrorData =
+  | { kind: 'NotSupported'; feature: string; reason: string }
+  | { kind: 'Permission'; need: string }
+  | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
+  | { kind: 'BadInput'; field: string; reason: string }
+  | { kind: 'NotFound'; what: string }
+  | { kind: 'Internal'; errno?: number };
+
+/** JSON-RPC error codes for the kinds above (application range). */
+export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
+  NotSupported: -32010,
+  Permission: -32011,
+  VerifierRejected: -32012,
+  BadInput: -32602,
+  NotFound: -32013,
+  Internal: -32603,
+};

@@ -1,0 +1,279 @@
+// The JavaScript face of the native addon (native/src/binding.cc). Only the helper process loads the
+// addon; everything else imports these types alone, so the extension host never touches native code.
+
+/** A BTF type, resolved into a self-contained tree (typedefs kept by name, cycles cut at pointers). */
+export type BtfType =
+  | { kind: 'void' }
+  | { kind: 'int'; name: string; size: number; signed: boolean; char: boolean; bool: boolean; bits: number }
+  | { kind: 'float'; name: string; size: number }
+  | { kind: 'ptr'; size: number; target: string }
+  | { kind: 'array'; size: number; elem: BtfType; length: number }
+  | { kind: 'struct' | 'union'; name: string; size: number; members: BtfMember[] }
+  | { kind: 'enum'; name: string; size: number; signed: boolean; values: { name: string; value: number }[] }
+  | { kind: 'typedef'; name: string; size: number; target: BtfType }
+  | { kind: 'fwd' | 'func' | 'unknown'; name: string; size: number };
+
+export interface BtfMember {
+  name: string;
+  /** Offset from the start of the enclosing struct, in bits. */
+  bitOffset: number;
+  /** Non-zero for bitfields: the width in bits. */
+  bitSize: number;
+  type: BtfType;
+}
+
+/** One program of an object file, as libbpf sees it before load. */
+export interface ProgramSpec {
+  name: string;
+  section: string;
+  /** Kernel program type, lower case without prefix: "tracepoint", "xdp", "lsm", ... */
+  type: string;
+  /** Expected attach type, lower case without prefix ("trace_fentry", "lsm_mac", ...), or "" when none. */
+  expectedAttachType: string;
+  insnCount: number;
+  autoload: boolean;
+}
+
+export interface MapSpec {
+  name: string;
+  /** Lower case without prefix: "hash", "percpu_array", "ringbuf", ... */
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  /** Internal maps (.rodata, .data, .bss, .kconfig) that libbpf creates for globals. */
+  internal: boolean;
+}
+
+/** A global variable in a data section: `const volatile` ones live in .rodata and can be set before load. */
+export interface VariableSpec {
+  name: string;
+  /** ".rodata", ".data", ".bss" or a custom ".rodata.*"/".data.*" section. */
+  section: string;
+  offset: number;
+  size: number;
+  type: BtfType;
+  /** The initial bytes from the object file (zeros for .bss). */
+  initial: Buffer;
+}
+
+export interface ObjectSpec {
+  path: string;
+  /** The object's name as libbpf derives it (file name without .o / .bpf.o). */
+  name: string;
+  programs: ProgramSpec[];
+  maps: MapSpec[];
+  variables: VariableSpec[];
+  /** BTF of the object describes structs that the event decoders may use; names of all structs. */
+  structNames: string[];
+}
+
+export interface LoadOptions {
+  path: string;
+  /** Programs to load; all programs with autoload on when omitted. */
+  programs?: string[];
+  /** Variable name -> new bytes (exact size of the variable). */
+  variables?: Record<string, Buffer>;
+  /** Map name -> max_entries. */
+  maxEntries?: Record<string, number>;
+  /** Kernel verifier log level (1, 2) or-ed with 4 for statistics. Default 4: stats only on success. */
+  logLevel?: number;
+  /** Initial verifier log buffer per program; it grows on ENOSPC so logs are never truncated. */
+  logSize?: number;
+}
+
+export interface ProgramLoadReport {
+  name: string;
+  section: string;
+  type: string;
+  loaded: boolean;
+  /** Kernel id when loaded, else 0. */
+  id: number;
+  /** The verifier log, complete: level 1 on failure, whatever was asked for on success. */
+  log: string;
+}
+
+export interface LoadError {
+  /** Positive errno (EPERM = 1, EACCES = 13, EINVAL = 22, ENOENT = 2, ...). */
+  errno: number;
+  message: string;
+  /** The program whose load failed, when the failure was a program's. */
+  program?: string;
+}
+
+export interface LoadOutcome {
+  /** Set when the load succeeded. */
+  object?: LoadedObject;
+  error?: LoadError;
+  programs: ProgramLoadReport[];
+  /** Everything libbpf printed during the load (warnings and errors), one message per line. */
+  libbpfLog: string;
+}
+
+export type AttachTarget =
+  /** Let libbpf attach from the section name (tracepoint/, raw_tp/, tp_btf/, fentry/, lsm/, uprobe/p:f). */
+  | { kind: 'auto' }
+  | { kind: 'tracepoint'; category: string; name: string }
+  | { kind: 'raw_tracepoint'; name: string }
+  | { kind: 'uprobe'; binary: string; func?: string; offset?: number; pid?: number; retprobe: boolean }
+  | { kind: 'xdp'; ifindex: number; mode?: 'skb' | 'drv' | 'hw' }
+  | { kind: 'tc'; ifindex: number; direction: 'ingress' | 'egress' }
+  | { kind: 'cgroup'; path: string }
+  /** Opens an AF_PACKET socket on the interface (0 = all) and attaches the filter to it. */
+  | { kind: 'socket'; ifindex: number };
+
+export interface LoadedProgram {
+  name: string;
+  section: string;
+  type: string;
+  id: number;
+  fd: number;
+}
+
+export interface LoadedMap {
+  name: string;
+  type: string;
+  id: number;
+  fd: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  internal: boolean;
+}
+
+/** An attachment. tc falls back to a netlink filter (not a bpf_link) on kernels without tcx. */
+export interface Attachment {
+  /** Kernel link id, or 0 when the attachment is not a bpf_link (legacy tc filter, socket filter). */
+  linkId: number;
+  kind: AttachTarget['kind'];
+  /** Human-readable attach point: "sched/sched_process_fork", "veth0 (xdp)", "/bin/bash:readline". */
+  description: string;
+  pin(path: string): void;
+  /** Detaches; idempotent. */
+  detach(): void;
+}
+
+/** A loaded bpf_object: owns program, map and link fds until close(). */
+export interface LoadedObject {
+  readonly name: string;
+  programs(): LoadedProgram[];
+  maps(): LoadedMap[];
+  attach(program: string, target: AttachTarget): Attachment;
+  pinProgram(program: string, path: string): void;
+  pinMap(map: string, path: string): void;
+  /** Closes every fd: programs and maps stay in the kernel only if pinned or attached by a pinned link. */
+  close(): void;
+}
+
+export interface ProgramInfo {
+  id: number;
+  name: string;
+  type: string;
+  tag: string;
+  mapIds: number[];
+  /** Nanoseconds since boot (CLOCK_BOOTTIME) when loaded. */
+  loadTimeNs: number;
+  uid: number;
+  runCount: number;
+  runTimeNs: number;
+  recursionMisses: number;
+  verifiedInsns: number;
+  xlatedBytes: number;
+  jitedBytes: number;
+  btfId: number;
+  gplCompatible: boolean;
+}
+
+export interface MapInfo {
+  id: number;
+  name: string;
+  type: string;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  btfId: number;
+  btfKeyTypeId: number;
+  btfValueTypeId: number;
+}
+
+export interface LinkInfo {
+  id: number;
+  /** "raw_tracepoint", "tracing", "cgroup", "iter", "netns", "xdp", "perf_event", "kprobe_multi", "tcx", ... */
+  type: string;
+  progId: number;
+  /** What it is attached to, as well as the kernel tells: tracepoint name, ifindex, cgroup id, ... */
+  target: string;
+  ifindex?: number;
+  cgroupId?: number;
+  attachType?: string;
+}
+
+export interface BatchRead {
+  /** Packed keys, count * keySize bytes. */
+  keys: Buffer;
+  /** Packed values, count * valueSize bytes (valueSize * nCPUs for per-CPU maps, rounded to 8). */
+  values: Buffer;
+  count: number;
+  /** Opaque cursor for the next call; undefined when the map has been read to the end. */
+  next?: Buffer;
+}
+
+/** An open fd on a kernel map, by id or by pin path. */
+export interface MapHandle {
+  readonly info: MapInfo;
+  /** Value size as user space sees it: per-CPU maps hold round_up(valueSize, 8) * possible CPUs. */
+  readonly userValueSize: number;
+  lookup(key: Buffer): Buffer | null;
+  /** flags: 0 any, 1 noexist, 2 exist (BPF_ANY, BPF_NOEXIST, BPF_EXIST). Throws with errno on failure. */
+  update(key: Buffer, value: Buffer, flags: number): void;
+  delete(key: Buffer): boolean;
+  nextKey(key: Buffer | null): Buffer | null;
+  /** Batch lookup; falls back to get-next-key + lookup on kernels or map types without batch ops. */
+  lookupBatch(maxCount: number, cursor?: Buffer): BatchRead;
+  /** The key and value types from the map's BTF, when it has any. */
+  btfTypes(): { key: BtfType | null; value: BtfType | null };
+  close(): void;
+}
+
+/** A batch of events from a ring or perf buffer: records packed as [u32 length][bytes], 8-byte aligned. */
+export interface EventBatch {
+  data: Buffer;
+  count: number;
+  /** Perf buffer: samples the kernel reported lost. Ring buffer: 0 (the program must count its own). */
+  lost: number;
+}
+
+export interface EventConsumer {
+  close(): void;
+}
+
+export interface TestRunResult {
+  retval: number;
+  dataOut: Buffer;
+  durationNs: number;
+}
+
+export interface NativeAddon {
+  libbpfVersion(): string;
+  /** Reads the object and its BTF with libbpf, without touching the kernel. Throws on a bad ELF. */
+  describeObject(path: string): ObjectSpec;
+  loadObject(options: LoadOptions): Promise<LoadOutcome>;
+  listPrograms(): ProgramInfo[];
+  listMaps(): MapInfo[];
+  listLinks(): LinkInfo[];
+  /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): stats are collected while the returned fd is open. */
+  enableStats(): { close(): void };
+  openMap(id: number): MapHandle;
+  openPinnedMap(path: string): MapHandle;
+  /** The kind and id of a pinned object: "prog", "map" or "link". */
+  pinnedObjectInfo(path: string): { kind: 'prog' | 'map' | 'link'; id: number };
+  /** Detach and close a pinned link (unlinks the pin too). */
+  unpin(path: string): void;
+  /** Consumes a BPF_MAP_TYPE_RINGBUF map on a thread of its own; batches reach onBatch on the JS thread. */
+  consumeRingBuffer(mapId: number, onBatch: (batch: EventBatch) => void): EventConsumer;
+  /** Consumes a BPF_MAP_TYPE_PERF_EVENT_ARRAY map, one buffer per CPU of pageCount pages. */
+  consumePerfBuffer(mapId: number, pageCount: number, onBatch: (batch: EventBatch) => void): EventConsumer;
+  /** BPF_PROG_TEST_RUN on a program by id. */
+  testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
+}
