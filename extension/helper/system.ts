@@ -1,0 +1,106 @@
+// What the helper needs from the system around the kernel: bpffs and tracefs mounted, interface and
+// cgroup names resolved and checked. Runs as root, so it validates before it touches anything.
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { promisify } from 'util';
+import { HelperFailure } from './errors';
+
+const run = promisify(execFile);
+
+export const BPFFS = '/sys/fs/bpf';
+export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+
+export interface Mount {
+  source: string;
+  target: string;
+  type: string;
+}
+
+export function readMounts(text = fs.readFileSync('/proc/self/mounts', 'utf8')): Mount[] {
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      // /proc/mounts escapes spaces and the like as octal (\040).
+      const [source, target, type] = line.split(' ').map((f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
+      return { source, target, type };
+    });
+}
+
+/** Mounts `type` at `target` when nothing of that type is there; returns what it found or did. */
+async function ensureMounted(type: string, target: string): Promise<string> {
+  if (readMounts().some((m) => m.target === target && m.type === type)) return 'present';
+  try {
+    await fs.promises.mkdir(target, { recursive: true });
+    // execFile runs mount(8) itself, never through a shell.
+    await run('/bin/mount', ['-t', type, type, target]);
+    return 'mounted';
+  } catch (error) {
+    return `could not mount ${type} at ${target}: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`;
+  }
+}
+
+export async function ensureFilesystems(): Promise<Record<string, string>> {
+  const tracefs = readMounts().find((m) => m.type === 'tracefs');
+  return {
+    [BPFFS]: await ensureMounted('bpf', BPFFS),
+    [tracefs?.target ?? TRACEFS_CANDIDATES[0]]: tracefs ? 'present' : await ensureMounted('tracefs', TRACEFS_CANDIDATES[0]),
+  };
+}
+
+export function tracefsRoot(): string {
+  const mounted = readMounts().find((m) => m.type === 'tracefs');
+  if (mounted) return mounted.target;
+  throw new HelperFailure({ kind: 'NotSupported', feature: 'trace output', reason: 'tracefs is not mounted and could not be mounted' }, 'tracefs is not mounted');
+}
+
+/** The interface's index, or a BadInput error that lists the interfaces that do exist. */
+export function interfaceIndex(name: string): number {
+  try {
+    return Number(fs.readFileSync(path.join('/sys/class/net', name, 'ifindex'), 'utf8').trim());
+  } catch {
+    const known = fs.existsSync('/sys/class/net') ? fs.readdirSync('/sys/class/net').join(', ') : 'none';
+    throw new HelperFailure(
+      { kind: 'BadInput', field: 'interface', reason: `no network interface named "${name}" (have: ${known})` },
+      `There is no network interface named "${name}". Interfaces here: ${known}.`,
+    );
+  }
+}
+
+/** A cgroup path must be a directory inside a mounted cgroup v2 hierarchy. */
+export function checkCgroupPath(cgroupPath: string): string {
+  const real = fs.existsSync(cgroupPath) ? fs.realpathSync(cgroupPath) : cgroupPath;
+  const inside = readMounts().some((m) => m.type === 'cgroup2' && (real === m.target || real.startsWith(m.target + '/')));
+  if (!inside || !fs.existsSync(real) || !fs.statSync(real).isDirectory()) {
+    const roots = readMounts().filter((m) => m.type === 'cgroup2').map((m) => m.target);
+    throw new HelperFailure(
+      { kind: 'BadInput', field: 'path', reason: `not a cgroup v2 directory: ${cgroupPath}` },
+      `${cgroupPath} is not a cgroup v2 directory (cgroup v2 is mounted at: ${roots.join(', ') || 'nowhere'}).`,
+    );
+  }
+  return real;
+}
+
+/** An object file must be a regular file of sane size; the addon reads it as root. */
+export function checkObjectFile(file: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new HelperFailure({ kind: 'NotFound', what: file }, `No such file: ${file}`);
+  }
+  if (!stat.isFile()) throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: 'not a regular file' }, `${file} is not a regular file.`);
+  if (stat.size > 256 * 1024 * 1024) {
+    throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: 'larger than 256 MiB' }, `${file} is larger than 256 MiB: not a BPF object.`);
+  }
+}
+
+/** Kernel lockdown mode, which explains many EPERMs ("[none] integrity confidentiality"). */
+export function lockdownMode(): string | undefined {
+  try {
+    return /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/security/lockdown', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}

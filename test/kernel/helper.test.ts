@@ -1,0 +1,222 @@
+// The spine on the real kernel: the extension's client starts the helper, which loads through the addon.
+// Every test leaves `bpftool prog/map/link list` exactly as it found it.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { HelperClient, HelperError } from '../../extension/helper/client';
+import { BPFFS_PREFIX, EventsNotification, Methods } from '../../extension/helper/protocol';
+import { parseTraceLine } from '../../extension/common/trace-line';
+import {
+  buildObject,
+  eventually,
+  forkChildren,
+  helperScript,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+
+  requireCapability,
+  samplePath,
+  tempDir,
+} from '../support/kernel';
+
+const fixture = (name: string) => path.join(__dirname, 'fixtures', `${name}.bpf.c`);
+
+function u32le(n: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b.toString('hex');
+}
+
+async function expectHelperError(promise: Promise<unknown>): Promise<HelperError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof HelperError, `expected a HelperError, got ${error}`);
+    return error;
+  }
+  assert.fail('expected the helper to refuse');
+}
+
+describe('helper on the real kernel', function () {
+  let client: HelperClient;
+  let before: KernelObjects;
+  let forkTraceObject: string;
+
+  before(async function () {
+    requireCapability(this, isRoot(), 'the kernel tier loads BPF programs and needs root');
+    assert.ok(fs.existsSync(helperScript), `${helperScript} is missing: run npm run build first`);
+    forkTraceObject = await buildObject(samplePath('fork_trace'));
+    before = kernelObjects();
+    client = await HelperClient.start({ helperScript, elevation: 'auto', clientName: 'kernel-test' });
+  });
+
+  after(async function () {
+    await client?.dispose();
+    if (before) assert.deepEqual(kernelObjects(), before, 'the kernel holds the same programs, maps and links as before');
+  });
+
+  it('starts directly as root, mounts what it needs and reports the kernel', () => {
+    assert.equal(client.startedVia, 'direct');
+    assert.equal(client.info.uid, 0);
+    assert.match(client.info.libbpfVersion, /^1\.\d+/);
+    assert.equal(client.info.bpffsPrefix, BPFFS_PREFIX);
+    for (const state of Object.values(client.info.mounts)) assert.match(state, /^(present|mounted)$/);
+  });
+
+  it('describes fork_trace without loading it', async () => {
+    const spec = await client.request(Methods.describe, { path: forkTraceObject });
+    assert.deepEqual(
+      spec.programs.map((p) => [p.name, p.section, p.type]),
+      [['trace_fork', 'tracepoint/sched/sched_process_fork', 'tracepoint']],
+    );
+    const map = spec.maps.find((m) => m.name === 'forks_by_parent')!;
+    assert.deepEqual([map.type, map.keySize, map.valueSize, map.maxEntries], ['hash', 4, 8, 10240]);
+    const filter = spec.variables.find((v) => v.name === 'parent_filter')!;
+    assert.equal(filter.section, '.rodata');
+    assert.equal(filter.size, 4);
+    assert.deepEqual(kernelObjects(), before);
+  });
+
+  it('loads fork_trace, counts forks, prints them, and unloads without a trace', async () => {
+    const trace = await client.request(Methods.subscribe, { source: 'trace_pipe' });
+    const lines: string[] = [];
+    const listener = client.onEvents((e: EventsNotification) => {
+      if (e.subscription === trace.subscription) lines.push(...(e.lines ?? []));
+    });
+    try {
+      const loaded = await client.request(Methods.load, { path: forkTraceObject, source: samplePath('fork_trace') });
+      const program = loaded.programs[0];
+      assert.equal(program.name, 'trace_fork');
+      assert.ok(program.id > 0);
+      assert.equal(program.attachment?.description, 'sched/sched_process_fork');
+      assert.ok((program.stats.insnsProcessed ?? 0) > 0, 'verifier statistics come back on success');
+
+      const kernelProgram = (await client.request(Methods.programs)).find((p) => p.id === program.id);
+      assert.equal(kernelProgram?.type, 'tracepoint');
+      const map = loaded.maps.find((m) => m.name === 'forks_by_parent')!;
+
+      forkChildren(5);
+      const count = await eventually(async () => {
+        const { value } = await client.request(Methods.mapLookup, { mapId: map.id, key: u32le(process.pid) });
+        const n = value === null ? 0 : Number(Buffer.from(value, 'hex').readBigUInt64LE());
+        return n >= 5 ? n : undefined;
+      });
+      assert.ok(count !== undefined && count >= 5, `forks_by_parent[${process.pid}] counts our 5 forks (got ${count})`);
+
+      const dump = await client.request(Methods.mapDump, { mapId: map.id, count: 10240 });
+      const keys = Buffer.from(dump.keys, 'base64');
+      const pids = Array.from({ length: dump.count }, (_, i) => keys.readUInt32LE(i * 4));
+      assert.ok(pids.includes(process.pid), 'a batch dump of the map includes our pid');
+
+      const ours = await eventually(() => {
+        const parsed = lines.map(parseTraceLine).find((l) => l?.message.startsWith(`fork parent=${process.pid} `));
+        return parsed ?? undefined;
+      });
+      assert.ok(ours, `a "fork parent=${process.pid}" line arrived from trace_pipe (saw ${lines.length} lines)`);
+
+      await client.request(Methods.unload, { loadId: loaded.loadId });
+      assert.deepEqual(await client.request(Methods.listLoaded), []);
+    } finally {
+      listener.dispose();
+      await client.request(Methods.unsubscribe, trace);
+    }
+    assert.deepEqual(kernelObjects(), before);
+  });
+
+  it('sets a const volatile global before load', async () => {
+    // A parent pid no process has: the program must then count nothing.
+    const loaded = await client.request(Methods.load, { path: forkTraceObject, variables: { parent_filter: u32le(0x7ffffffe) } });
+    try {
+      forkChildren(3);
+      const map = loaded.maps.find((m) => m.name === 'forks_by_parent')!;
+      const dump = await client.request(Methods.mapDump, { mapId: map.id, count: 100 });
+      assert.equal(dump.count, 0);
+    } finally {
+      await client.request(Methods.unload, { loadId: loaded.loadId });
+    }
+  });
+
+  it('names a program type the kernel refuses, and loads the rest when asked', async () => {
+    const object = await buildObject(fixture('mixed_types'));
+    const capabilities = await client.request(Methods.capabilities);
+    if (capabilities['program:fentry'].supported && capabilities['program:lsm'].supported) {
+      // A kernel that allows fentry and LSM: everything loads.
+      const loaded = await client.request(Methods.load, { path: object, attach: { watch_unlink: { kind: 'none' }, deny_nothing: { kind: 'none' } } });
+      assert.equal(loaded.programs.filter((p) => p.loaded).length, 3);
+      await client.request(Methods.unload, { loadId: loaded.loadId });
+      return;
+    }
+    const error = await expectHelperError(client.request(Methods.load, { path: object }));
+    assert.equal(error.data.kind, 'NotSupported');
+    assert.match(error.message, /Cannot load (watch_unlink|deny_nothing) \(SEC\("(fentry\/do_unlinkat|lsm\/sb_mount)"\)\): this kernel refuses (tracing|lsm) .*EPERM/);
+    assert.deepEqual(kernelObjects(), before, 'a refused load leaves nothing behind');
+
+    const loaded = await client.request(Methods.load, { path: object, skipRefused: true } as never);
+    const byName = new Map(loaded.programs.map((p) => [p.name, p]));
+    assert.equal(byName.get('count_getppid')?.loaded, true);
+    assert.equal(byName.get('watch_unlink')?.loaded, capabilities['program:fentry'].supported);
+    assert.equal(byName.get('deny_nothing')?.loaded, capabilities['program:lsm'].supported);
+    await client.request(Methods.unload, { loadId: loaded.loadId });
+  });
+
+  it('puts a verifier rejection on its source line with the full log', async () => {
+    const object = await buildObject(fixture('null_deref'));
+    const error = await expectHelperError(client.request(Methods.load, { path: object }));
+    assert.equal(error.data.kind, 'VerifierRejected');
+    if (error.data.kind !== 'VerifierRejected') return;
+    assert.equal(error.data.program, 'forget_null_check');
+    assert.match(error.data.message, /invalid mem access 'map_value_or_null'/);
+    assert.match(error.message, /null_deref\.bpf\.c:19/);
+    assert.match(error.data.log, /processed \d+ insns/, 'the log is complete, statistics included');
+    assert.deepEqual(kernelObjects(), before);
+  });
+
+  it('refuses a file that is not a BPF object', async () => {
+    const notElf = path.join(tempDir('bad'), 'notes.bpf.o');
+    fs.writeFileSync(notElf, 'this is not an ELF file\n');
+    const error = await expectHelperError(client.request(Methods.load, { path: notElf }));
+    assert.equal(error.data.kind, 'BadInput');
+    assert.match(error.message, /not a BPF object|ELF/i);
+    const missing = await expectHelperError(client.request(Methods.describe, { path: '/nonexistent/x.bpf.o' }));
+    assert.equal(missing.data.kind, 'NotFound');
+  });
+
+  it('refuses an interface that does not exist, leaving nothing loaded', async () => {
+    const object = await buildObject(fixture('xdp_pass'));
+    const error = await expectHelperError(
+      client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: 'nosuch0' } } }),
+    );
+    assert.equal(error.data.kind, 'BadInput');
+    assert.match(error.message, /no network interface named "nosuch0"/);
+    assert.deepEqual(kernelObjects(), before);
+  });
+
+  it('survives kill -9: pinned loads are found again, the rest leaves the kernel', async () => {
+    const pinnedLoad = await client.request(Methods.load, { path: forkTraceObject });
+    await client.request(Methods.pin, { loadId: pinnedLoad.loadId });
+    const unpinnedLoad = await client.request(Methods.load, { path: forkTraceObject });
+    const unpinnedId = unpinnedLoad.programs[0].id;
+
+    const exited = new Promise<{ expected: boolean; signal: string | null }>((resolve) => client.onExit(resolve));
+    process.kill(client.pid, 'SIGKILL');
+    const exit = await exited;
+    assert.equal(exit.expected, false);
+    assert.equal(exit.signal, 'SIGKILL');
+    await assert.rejects(client.request(Methods.listLoaded), /not running/);
+
+    client = await HelperClient.start({ helperScript, elevation: 'auto', clientName: 'kernel-test' });
+    const found = await client.request(Methods.listLoaded);
+    assert.deepEqual(found.map((l) => [l.loadId, l.pinned]), [[pinnedLoad.loadId, true]]);
+    assert.equal(found[0].programs[0].id, pinnedLoad.programs[0].id);
+    assert.match(found[0].programs[0].attachment?.description ?? '', /sched_process_fork|tracepoint|perf_event/);
+    const stillLoaded = await eventually(async () => ((await client.request(Methods.programs)).some((p) => p.id === unpinnedId) ? undefined : true));
+    assert.ok(stillLoaded, 'the unpinned program left the kernel with the helper');
+
+    await client.request(Methods.unload, { loadId: pinnedLoad.loadId });
+    assert.equal(fs.existsSync(path.join(BPFFS_PREFIX, pinnedLoad.loadId)), false);
+    await eventually(() => (JSON.stringify(kernelObjects()) === JSON.stringify(before) ? true : undefined));
+    assert.deepEqual(kernelObjects(), before);
+  });
+});
+
