@@ -1,0 +1,36 @@
+// The extension's entry: builds the one context, registers the command table and activates each feature.
+// Commands that need the helper are swapped by the context for an explanation while it is not running.
+import * as vscode from 'vscode';
+import { CommandFactory, Ctx } from './ctx';
+import * as build from './features/build';
+import * as loadCommands from './features/load-commands';
+import * as mapsView from './features/maps-view';
+import * as programsView from './features/programs-view';
+
+/** Every command of package.json contributes.commands, and the handler behind it. */
+const commands: Record<string, CommandFactory> = {
+  'ebpf.loadProgram': { helper: loadCommands.loadProgram },
+  'ebpf.unload': { helper: loadCommands.unload },
+  'ebpf.pin': { helper: loadCommands.pin },
+  'ebpf.restartHelper': { always: (ctx) => () => ctx.restartHelper() },
+  'ebpf.refresh': { always: (ctx) => () => ctx.kernelStateChanged() },
+  'ebpf.showOutput': { always: (ctx) => () => ctx.log.show() },
+};
+
+let ctx: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  ctx = new Ctx(context);
+  ctx.registerCommands(commands);
+  build.activate(ctx);
+  programsView.activate(ctx);
+  mapsView.activate(ctx);
+  // Not awaited: a pkexec dialog may wait for the user, and activation must not.
+  void ctx.startHelper();
+}
+
+export async function deactivate(): Promise<void> {
+  // Stops the helper: what is not pinned leaves the kernel with it.
+  await ctx?.dispose();
+  ctx = undefined;
+}
