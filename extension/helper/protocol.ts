@@ -93,6 +93,9 @@ export const LoadParams = z.object({
   verifyOnly: z.boolean().optional(),
   /** Verifier log level 0..2; statistics are always collected. */
   logLevel: z.number().int().min(0).max(2).optional(),
+  /** When the kernel refuses a program's type (EPERM for fentry/lsm under some policies), load the
+   * others and report the refused one instead of failing the whole load. */
+  skipRefused: z.boolean().optional(),
   /** Source file the object was built from, remembered for "open source". */
   source: absolutePath.optional(),
 });

@@ -72,7 +72,7 @@ export class Registry {
     }
   }
 
-  async load(params: LoadParams, skipRefused = false): Promise<LoadedSummary> {
+  async load(params: LoadParams): Promise<LoadedSummary> {
     const spec = this.describe(params.path);
     const wanted = params.programs ?? spec.programs.filter((p) => p.autoload).map((p) => p.name);
     for (const name of wanted) {
@@ -85,7 +85,7 @@ export class Registry {
     }
     const variables = this.encodeVariables(spec, params.variables ?? {});
     let programs = wanted;
-    const refused: string[] = [];
+    const refused = new Map<string, string>();
     for (;;) {
       const outcome = await this.native.loadObject({
         path: params.path,
@@ -97,8 +97,8 @@ export class Registry {
       if (outcome.object) return this.attachAll(params, spec, outcome.object, outcome.programs, refused);
       const failure = this.explainLoadFailure(spec, outcome.error!, outcome.programs, outcome.libbpfLog);
       const failedProgram = outcome.error?.program;
-      if (skipRefused && failure.data.kind === 'NotSupported' && failedProgram && programs.length > 1) {
-        refused.push(failedProgram);
+      if (params.skipRefused && failure.data.kind === 'NotSupported' && failedProgram && programs.length > 1) {
+        refused.set(failedProgram, failure.message);
         programs = programs.filter((p) => p !== failedProgram);
         continue;
       }
@@ -201,7 +201,7 @@ export class Registry {
     return new HelperFailure({ kind: 'Internal', errno: error.errno }, `Cannot attach ${program}: ${error.message}`);
   }
 
-  private attachAll(params: LoadParams, spec: ObjectSpec, object: LoadedObject, reports: ProgramLoadReport[], refused: string[]): LoadedSummary {
+  private attachAll(params: LoadParams, spec: ObjectSpec, object: LoadedObject, reports: ProgramLoadReport[], refused: Map<string, string>): LoadedSummary {
     const attachments: Attachment[] = [];
     const programs: ProgramReport[] = [];
     try {
@@ -231,9 +231,9 @@ export class Registry {
         }
         programs.push(programReport);
       }
-      for (const name of refused) {
+      for (const [name, reason] of refused) {
         const program = spec.programs.find((p) => p.name === name)!;
-        programs.push({ name, section: program.section, type: program.type, loaded: false, id: 0, stats: {}, attachNote: 'refused by this kernel; the rest was loaded' });
+        programs.push({ name, section: program.section, type: program.type, loaded: false, id: 0, stats: {}, attachNote: reason });
       }
     } catch (error) {
       // Nothing half-done stays in the kernel: detach what was attached and close the object.

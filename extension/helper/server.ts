@@ -9,6 +9,7 @@ import type { RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { loadNative } from '../../native/index';
 import type { MapHandle, NativeAddon } from '../../native/types';
+import { currentProcessIsPrivileged } from './elevation';
 import { HelperFailure, toResponseError } from './errors';
 import { probeCapabilities } from './probes';
 import {
@@ -44,6 +45,11 @@ function startHelper(): void {
   if (process.stdin.isTTY) {
     console.error('eBPF Studio helper: speaks JSON-RPC on stdin/stdout to the extension; it is not for interactive use.');
     process.exit(2);
+  }
+
+  if (!currentProcessIsPrivileged()) {
+    console.error('eBPF Studio helper: not privileged: loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).');
+    process.exit(4);
   }
 
   let native: NativeAddon;
@@ -129,7 +135,7 @@ function startHelper(): void {
 
   handle0(Methods.capabilities, () => (capabilities ??= probeCapabilities(native, path.join(__dirname, 'probes.bpf.o'))));
   handle(Methods.describe, DescribeParams, (p) => registry.describe(p.path));
-  handle(Methods.load, LoadParams.extend({ skipRefused: z.boolean().optional() }), (p) => registry.load(p, p.skipRefused));
+  handle(Methods.load, LoadParams, (p) => registry.load(p));
   handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId));
   handle(Methods.pin, LoadIdParams, (p) => registry.pin(p.loadId));
   handle0(Methods.listLoaded, () => registry.list());

@@ -40,20 +40,20 @@ async function expectHelperError(promise: Promise<unknown>): Promise<HelperError
 
 describe('helper on the real kernel', function () {
   let client: HelperClient;
-  let before: KernelObjects;
+  let baseline: KernelObjects;
   let forkTraceObject: string;
 
   before(async function () {
     requireCapability(this, isRoot(), 'the kernel tier loads BPF programs and needs root');
     assert.ok(fs.existsSync(helperScript), `${helperScript} is missing: run npm run build first`);
     forkTraceObject = await buildObject(samplePath('fork_trace'));
-    before = kernelObjects();
+    baseline = kernelObjects();
     client = await HelperClient.start({ helperScript, elevation: 'auto', clientName: 'kernel-test' });
   });
 
   after(async function () {
     await client?.dispose();
-    if (before) assert.deepEqual(kernelObjects(), before, 'the kernel holds the same programs, maps and links as before');
+    if (baseline) assert.deepEqual(kernelObjects(), baseline, 'the kernel holds the same programs, maps and links as before');
   });
 
   it('starts directly as root, mounts what it needs and reports the kernel', () => {
@@ -75,7 +75,7 @@ describe('helper on the real kernel', function () {
     const filter = spec.variables.find((v) => v.name === 'parent_filter')!;
     assert.equal(filter.section, '.rodata');
     assert.equal(filter.size, 4);
-    assert.deepEqual(kernelObjects(), before);
+    assert.deepEqual(kernelObjects(), baseline);
   });
 
   it('loads fork_trace, counts forks, prints them, and unloads without a trace', async () => {
@@ -121,7 +121,7 @@ describe('helper on the real kernel', function () {
       listener.dispose();
       await client.request(Methods.unsubscribe, trace);
     }
-    assert.deepEqual(kernelObjects(), before);
+    assert.deepEqual(kernelObjects(), baseline);
   });
 
   it('sets a const volatile global before load', async () => {
@@ -150,9 +150,9 @@ describe('helper on the real kernel', function () {
     const error = await expectHelperError(client.request(Methods.load, { path: object }));
     assert.equal(error.data.kind, 'NotSupported');
     assert.match(error.message, /Cannot load (watch_unlink|deny_nothing) \(SEC\("(fentry\/do_unlinkat|lsm\/sb_mount)"\)\): this kernel refuses (tracing|lsm) .*EPERM/);
-    assert.deepEqual(kernelObjects(), before, 'a refused load leaves nothing behind');
+    assert.deepEqual(kernelObjects(), baseline, 'a refused load leaves nothing behind');
 
-    const loaded = await client.request(Methods.load, { path: object, skipRefused: true } as never);
+    const loaded = await client.request(Methods.load, { path: object, skipRefused: true });
     const byName = new Map(loaded.programs.map((p) => [p.name, p]));
     assert.equal(byName.get('count_getppid')?.loaded, true);
     assert.equal(byName.get('watch_unlink')?.loaded, capabilities['program:fentry'].supported);
@@ -169,7 +169,7 @@ describe('helper on the real kernel', function () {
     assert.match(error.data.message, /invalid mem access 'map_value_or_null'/);
     assert.match(error.message, /null_deref\.bpf\.c:19/);
     assert.match(error.data.log, /processed \d+ insns/, 'the log is complete, statistics included');
-    assert.deepEqual(kernelObjects(), before);
+    assert.deepEqual(kernelObjects(), baseline);
   });
 
   it('refuses a file that is not a BPF object', async () => {
@@ -189,7 +189,7 @@ describe('helper on the real kernel', function () {
     );
     assert.equal(error.data.kind, 'BadInput');
     assert.match(error.message, /no network interface named "nosuch0"/);
-    assert.deepEqual(kernelObjects(), before);
+    assert.deepEqual(kernelObjects(), baseline);
   });
 
   it('survives kill -9: pinned loads are found again, the rest leaves the kernel', async () => {
@@ -215,8 +215,8 @@ describe('helper on the real kernel', function () {
 
     await client.request(Methods.unload, { loadId: pinnedLoad.loadId });
     assert.equal(fs.existsSync(path.join(BPFFS_PREFIX, pinnedLoad.loadId)), false);
-    await eventually(() => (JSON.stringify(kernelObjects()) === JSON.stringify(before) ? true : undefined));
-    assert.deepEqual(kernelObjects(), before);
+    await eventually(() => (JSON.stringify(kernelObjects()) === JSON.stringify(baseline) ? true : undefined));
+    assert.deepEqual(kernelObjects(), baseline);
   });
 });
 

@@ -1,0 +1,130 @@
+// The helper runs as root: it is a security boundary. These tests speak raw JSON-RPC to it, as a
+// hostile or buggy client would, and check that it accepts only its own methods with valid arguments,
+// listens on nothing but its stdio, pins only under its own prefix and never runs a shell.
+import { strict as assert } from 'assert';
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { createMessageConnection, MessageConnection, RequestType, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { BPFFS_PREFIX, ErrorCodes, Methods, PROTOCOL_VERSION } from '../../extension/helper/protocol';
+import { buildObject, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, samplePath } from '../support/kernel';
+
+async function rejection(promise: Promise<unknown>): Promise<ResponseError<{ kind: string; field?: string }>> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ResponseError, `expected a JSON-RPC error, got ${error}`);
+    return error as ResponseError<{ kind: string; field?: string }>;
+  }
+  assert.fail('the helper accepted what it must refuse');
+}
+
+function bpffsEntries(dir = '/sys/fs/bpf'): string[] {
+  return fs.readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return fs.statSync(full).isDirectory() ? [full, ...bpffsEntries(full)] : [full];
+  });
+}
+
+describe('helper security boundary', function () {
+  let child: ChildProcess;
+  let connection: MessageConnection;
+  let baseline: KernelObjects;
+
+  before(async function () {
+    requireCapability(this, isRoot(), 'the helper runs as root; testing its boundary needs root');
+    baseline = kernelObjects();
+    child = spawn(process.execPath, [helperScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+    connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    connection.listen();
+  });
+
+  after(async function () {
+    connection?.dispose();
+    child?.stdin?.end();
+    if (child && child.exitCode === null) await new Promise((r) => child.once('exit', r));
+    if (baseline) assert.deepEqual(kernelObjects(), baseline);
+  });
+
+  it('answers nothing before the version handshake', async () => {
+    const error = await rejection(connection.sendRequest(Methods.listLoaded));
+    assert.equal(error.data?.kind, 'BadInput');
+    const mismatch = await rejection(connection.sendRequest(Methods.initialize, { protocolVersion: PROTOCOL_VERSION + 1, clientName: 'x' }));
+    assert.match(mismatch.message, /Protocol mismatch/);
+    await connection.sendRequest(Methods.initialize, { protocolVersion: PROTOCOL_VERSION, clientName: 'security-test' });
+  });
+
+  it('accepts only its own methods', async () => {
+    for (const method of ['exec', 'shell/run', 'fs/readFile', '$/setTrace/../exec']) {
+      const error = await rejection(connection.sendRequest(new RequestType<unknown, unknown, void>(method), { command: 'id' }));
+      assert.equal(error.code, -32601, `${method} is not a method`);
+    }
+  });
+
+  it('validates every argument before it reaches the kernel', async () => {
+    const cases: [string, Promise<unknown>, RegExp][] = [
+      ['relative path', connection.sendRequest(Methods.describe, { path: 'fork_trace.bpf.o' }), /absolute path/],
+      ['dot-dot path', connection.sendRequest(Methods.load, { path: '/tmp/../etc/shadow' }), /without "\.\."/],
+      ['load id traversal', connection.sendRequest(Methods.unload, { loadId: '../../../etc' }), /load id/],
+      ['non-hex key', connection.sendRequest(Methods.mapLookup, { mapId: 1, key: 'zz' }), /hex bytes/],
+      ['negative map id', connection.sendRequest(Methods.mapLookup, { mapId: -1, key: '00' }), /mapId/],
+      ['interface with a slash', connection.sendRequest(Methods.load, { path: '/x.o', attach: { p: { kind: 'xdp', interface: '../lo' } } }), /interface/],
+      ['unknown attach kind', connection.sendRequest(Methods.load, { path: '/x.o', attach: { p: { kind: 'kernel_module' } } } as never), /attach/],
+      ['program name injection', connection.sendRequest(Methods.load, { path: '/x.o', programs: ['a; rm -rf /'] }), /C identifier/],
+    ];
+    for (const [what, request, message] of cases) {
+      const error = await rejection(request);
+      assert.equal(error.code, ErrorCodes.BadInput, what);
+      assert.match(error.message, message, what);
+    }
+  });
+
+  it('refuses a cgroup path outside the cgroup v2 hierarchy', async () => {
+    const object = await buildObject(path.join(repoRoot, 'test', 'kernel', 'fixtures', 'xdp_pass.bpf.c'));
+    const error = await rejection(connection.sendRequest(Methods.load, { path: object, attach: { pass_all: { kind: 'cgroup', path: '/etc' } } }));
+    assert.equal(error.data?.kind, 'BadInput');
+    assert.match(error.message, /not a cgroup v2 directory/);
+    assert.deepEqual(kernelObjects(), baseline);
+  });
+
+  it('listens on no socket: its only peer is the parent on stdio', () => {
+    const fds = fs.readdirSync(`/proc/${child.pid}/fd`).map((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${child.pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    const sockets = new Set(fds.filter((l) => l.startsWith('socket:')).map((l) => l.slice('socket:['.length, -1)));
+    const listening = ['tcp', 'tcp6', 'udp', 'udp6', 'unix'].flatMap((proto) =>
+      fs.readFileSync(`/proc/net/${proto}`, 'utf8').split('\n').slice(1).filter((line) => {
+        const fields = line.trim().split(/\s+/);
+        return fields.some((f) => sockets.has(f));
+      }),
+    );
+    assert.deepEqual(listening, [], 'no TCP, UDP or unix socket belongs to the helper');
+  });
+
+  it('pins only under its own prefix', async () => {
+    const outside = new Set(bpffsEntries().filter((e) => !e.startsWith(BPFFS_PREFIX)));
+    const object = await buildObject(samplePath('fork_trace'));
+    const loaded = await connection.sendRequest(Methods.load, { path: object });
+    await connection.sendRequest(Methods.pin, { loadId: loaded.loadId });
+    const after = bpffsEntries();
+    assert.deepEqual(after.filter((e) => !e.startsWith(BPFFS_PREFIX) && !outside.has(e)), []);
+    assert.ok(after.some((e) => e.startsWith(path.join(BPFFS_PREFIX, loaded.loadId) + '/prog_')));
+    await connection.sendRequest(Methods.unload, { loadId: loaded.loadId });
+    assert.ok(!fs.existsSync(path.join(BPFFS_PREFIX, loaded.loadId)));
+  });
+
+  it('never runs a shell: its code starts only mount(8), by absolute path, without a shell', () => {
+    const sources = [...fs.readdirSync(path.join(repoRoot, 'extension', 'helper')).map((f) => path.join('extension', 'helper', f)), 'native/index.ts']
+      .filter((f) => f.endsWith('.ts') && !/client|elevation/.test(f));
+    const spawning = sources.flatMap((file) =>
+      fs.readFileSync(path.join(repoRoot, file), 'utf8').split('\n')
+        .filter((line) => /\b(exec|execSync|spawn|spawnSync|execFile|execFileSync|fork)\s*\(|shell:\s*true|\brun\(/.test(line) && !line.trim().startsWith('//'))
+        .map((line) => `${file}: ${line.trim()}`),
+    );
+    assert.deepEqual(spawning, [`extension/helper/system.ts: await run('/bin/mount', ['-t', type, type, target]);`]);
+  });
+});
