@@ -111,11 +111,11 @@ async function pickPrograms(spec: ObjectSpec, caps: Record<string, Capability>):
   if (spec.programs.length === 1) return spec.programs;
   type Item = vscode.QuickPickItem & { program: ProgramSpec };
   const items: Item[] = spec.programs.map((program) => {
-    const cap = capabilityFor(caps, program.type);
+    const cap = capabilityFor(caps, program);
     return {
       label: program.name,
       description: `${program.section} · ${program.type}`,
-      detail: cap && !cap.supported ? `$(warning) This kernel cannot load ${program.type} programs: ${cap.reason ?? 'not supported'}` : undefined,
+      detail: cap && !cap.supported ? `$(warning) This kernel cannot run it: ${cap.reason ?? 'not supported'}` : undefined,
       picked: program.autoload !== false,
       program,
     };
@@ -330,7 +330,7 @@ async function explainFailure(
   switch (data.kind) {
     case 'NotSupported': {
       const selected = spec.programs.filter((p) => params.programs?.includes(p.name) ?? true);
-      const refused = refusedPrograms(data.feature, selected);
+      const refused = refusedPrograms(data.feature, message, selected);
       const others = selected.map((p) => p.name).filter((name) => !refused.includes(name));
       const buttons = refused.length > 0 && others.length > 0 ? ['Load the others'] : [];
       const pick = await vscode.window.showErrorMessage(explainLoadError(data, message, refused), ...buttons);

@@ -72,24 +72,54 @@ export function cgroup2Mount(procMounts: string): string | undefined {
   return mounts.find((m) => m === '/sys/fs/cgroup/unified') ?? mounts[0];
 }
 
-/** The capability entry for a program type, whichever key convention the helper used. */
-export function capabilityFor(caps: Record<string, Capability>, programType: string): Capability | undefined {
-  return caps[`prog_type:${programType}`] ?? caps[`prog_type.${programType}`] ?? caps[`prog:${programType}`] ?? caps[programType];
+/**
+ * The capability the helper probed for a program (keys as in helper/probes.ts: "program:xdp",
+ * "program:tc", "program:fentry", "attach:uprobe", ...); undefined when nothing was probed for it.
+ */
+export function capabilityFor(
+  caps: Record<string, Capability>,
+  program: Pick<ProgramSpec, 'section' | 'type' | 'expectedAttachType'>,
+): Capability | undefined {
+  const { section, type, expectedAttachType } = program;
+  let key: string | undefined;
+  let attachKey: string | undefined;
+  if (type === 'sched_cls' || type === 'sched_act') key = 'program:tc';
+  else if (type === 'kprobe') {
+    const probe = /^u(ret)?probe/.test(section) ? 'uprobe' : 'kprobe';
+    key = `program:${probe}`;
+    attachKey = `attach:${probe}`;
+  } else if (type === 'tracing') {
+    key = { trace_fentry: 'program:fentry', trace_fexit: 'program:fexit', trace_raw_tp: 'program:tp_btf' }[expectedAttachType];
+  } else key = `program:${type}`;
+  const cap = key ? caps[key] : undefined;
+  if (cap && !cap.supported) return cap;
+  const attach = attachKey ? caps[attachKey] : undefined;
+  return attach && !attach.supported ? attach : cap;
+}
+
+/** "xdp programs" or "tracing (trace_fentry) programs", as the helper names a refused program type. */
+function refusedType(feature: string): { type: string; attachType?: string } | undefined {
+  const m = /^(\S+)(?: \((\S+)\))? programs$/.exec(feature);
+  return m ? { type: m[1], attachType: m[2] } : undefined;
 }
 
 /**
- * The selected programs a NotSupported error refers to: the helper names either a program or a program
- * type in `feature` (possibly with a prefix such as "prog_type:"). Empty when it matches none.
+ * The selected programs a NotSupported error refers to: every program of the refused type ("xdp programs",
+ * "tracing (trace_fentry) programs"), or the one the helper's message names ("Cannot load x", "Cannot
+ * attach x"). Empty when it matches none.
  */
 export function refusedPrograms(
   feature: string,
-  selected: Pick<ProgramSpec, 'name' | 'type'>[],
-  failedProgram?: string,
+  message: string,
+  selected: Pick<ProgramSpec, 'name' | 'type' | 'expectedAttachType'>[],
 ): string[] {
-  const byName = selected.filter((p) => p.name === feature || p.name === failedProgram);
-  if (byName.length > 0) return byName.map((p) => p.name);
-  const bare = feature.replace(/^(prog_type|program|prog)[:.]/, '');
-  return selected.filter((p) => p.type === bare || feature.endsWith(`:${p.type}`)).map((p) => p.name);
+  const named = /^Cannot (?:load|attach) ([A-Za-z_][A-Za-z0-9_]*)/.exec(message)?.[1];
+  const refused = refusedType(feature);
+  const byType = refused
+    ? selected.filter((p) => p.type === refused.type && (!refused.attachType || p.expectedAttachType === refused.attachType))
+    : [];
+  const names = new Set([...byType.map((p) => p.name), ...selected.filter((p) => p.name === named).map((p) => p.name)]);
+  return selected.map((p) => p.name).filter((n) => names.has(n));
 }
 
 function plural(n: number, word: string): string {
@@ -106,35 +136,39 @@ export function loadSuccessMessage(summary: LoadedSummary): string {
   const loaded = summary.programs.filter((p) => p.loaded);
   const attached = loaded.filter((p) => p.attachment);
   const unattached = loaded.filter((p) => !p.attachment);
+  const refused = summary.programs.filter((p) => !p.loaded);
+  const note = (p: ProgramReport) => (p.attachNote ? `${p.name}: ${p.attachNote.replace(/^loaded, not attached: /, '')}` : p.name);
   const parts: string[] = [];
   if (attached.length > 0) parts.push(`${plural(attached.length, 'program')} attached (${attached.map(attachPoint).join('; ')})`);
-  if (unattached.length > 0) {
-    const notes = unattached.map((p) => (p.attachNote ? `${p.name}: ${p.attachNote}` : p.name));
-    parts.push(`${plural(unattached.length, 'program')} loaded but not attached (${notes.join('; ')})`);
-  }
+  if (unattached.length > 0) parts.push(`${plural(unattached.length, 'program')} loaded but not attached (${unattached.map(note).join('; ')})`);
+  if (refused.length > 0) parts.push(`${plural(refused.length, 'program')} refused by the kernel (${refused.map(note).join('; ')})`);
   if (parts.length === 0) parts.push('no programs loaded');
-  const pinned = summary.pinned ? ', pinned' : '';
-  return `Loaded ${summary.name}: ${parts.join(', ')}${pinned}`;
+  return `Loaded ${summary.name}: ${parts.join(', ')}${summary.pinned ? ', pinned' : ''}`;
 }
 
-/** One explanation per helper error kind; the UI adds buttons. */
+/** One explanation per helper error kind; the UI adds buttons. `refused` names the programs concerned. */
 export function explainLoadError(data: HelperErrorData, message: string, refused: string[] = []): string {
   switch (data.kind) {
     case 'NotSupported': {
-      const type = data.feature.replace(/^(prog_type|program|prog)[:.]/, '');
-      const who = refused.length > 0 ? refused.join(', ') : data.feature;
-      return `Cannot load ${who}: this kernel refuses ${type} programs. ${data.reason}`.trim();
+      const type = refusedType(data.feature);
+      if (!type) return message;
+      // The helper's reason reads "EPERM: likely cause: ...".
+      const m = /^(E[A-Z0-9]+): *(.*)$/s.exec(data.reason);
+      const errno = m ? ` (${m[1]})` : '';
+      const rest = m ? m[2] : data.reason;
+      const reason = rest ? ` ${rest.charAt(0).toUpperCase()}${rest.slice(1)}${/[.!]$/.test(rest) ? '' : '.'}` : '';
+      const who = refused.length > 0 ? refused.join(', ') : (/^Cannot load ([A-Za-z_]\w*)/.exec(message)?.[1] ?? 'the object');
+      const kind = type.attachType ? `${type.type} (${type.attachType})` : type.type;
+      return `Cannot load ${who}: this kernel refuses ${kind} programs${errno}.${reason}`;
     }
     case 'VerifierRejected':
-      return `The verifier rejected ${data.program}: ${data.message}`;
+      return message.startsWith('The verifier rejected') ? message : `The verifier rejected ${data.program}: ${data.message}`;
     case 'Permission':
-      return `The eBPF Studio helper lacks a privilege: ${data.need}. ${message}`.trim();
+      return `The eBPF Studio helper lacks a privilege (${data.need}): ${message}`;
     case 'BadInput':
-      return `Cannot load: ${data.field} ${data.reason}`;
     case 'NotFound':
-      return `Cannot load: ${data.what} was not found.`;
     case 'Internal':
-      return `Loading failed: ${message}${data.errno ? ` (errno ${data.errno})` : ''}`;
+      return message;
   }
 }
 

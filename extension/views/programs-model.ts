@@ -55,9 +55,10 @@ export function loadNode(load: LoadedSummary, formatTime: (ms: number) => string
     label: load.name,
     description: `${plural(loaded, 'program')}${load.pinned ? ' · pinned' : ''}`,
     tooltip:
-      `Loaded by eBPF Studio from ${load.path}` +
+      // A load the helper re-discovered from its pins after a restart knows neither path nor source.
+      (load.path ? `Loaded by eBPF Studio from ${load.path}` : `Loaded by eBPF Studio, found again from its pins`) +
       (load.source ? `\nSource: ${load.source}` : '') +
-      `\nLoaded ${formatTime(load.loadedAt)}` +
+      (load.loadedAt > 0 ? `\nLoaded ${formatTime(load.loadedAt)}` : '') +
       (load.pinned ? '\nPinned: survives a helper restart' : '\nNot pinned: unloaded when the helper stops'),
     icon: load.pinned ? 'pinned' : 'package',
     contextValue: load.pinned ? ContextValues.ownLoadPinned : ContextValues.ownLoad,
