@@ -1,0 +1,41 @@
+// Shared by the binding and the workers: JS <-> core marshalling helpers.
+#pragma once
+
+#include <napi.h>
+
+#include "bpf_core.h"
+
+namespace binding {
+
+// Error with numeric `errno` and `code` ("EPERM") properties.
+Napi::Error to_js_error(Napi::Env env, const core::Error &e);
+Napi::Error to_js_error(Napi::Env env, int err, const std::string &msg);
+
+// Runs fn, turning core::Error into a JS Error with errno/code.
+template <typename Fn>
+auto guarded(Napi::Env env, Fn &&fn) -> decltype(fn())
+{
+	try {
+		return fn();
+	} catch (const core::Error &e) {
+		throw to_js_error(env, e);
+	}
+}
+
+Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n);
+Napi::Buffer<uint8_t> to_buffer(Napi::Env env, const std::vector<uint8_t> &v);
+Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res);
+
+// Per-environment constructors of the handle classes.
+struct AddonData {
+	Napi::FunctionReference loaded_object, attachment, map_handle, stats, consumer;
+};
+AddonData &addon_data(Napi::Env env);
+
+// Defined in load_worker.cc / events_worker.cc.
+Napi::Value load_object(const Napi::CallbackInfo &info);
+Napi::Value consume_ring_buffer(const Napi::CallbackInfo &info);
+Napi::Value consume_perf_buffer(const Napi::CallbackInfo &info);
+Napi::Function define_consumer_class(Napi::Env env);
+
+} // namespace binding
