@@ -651,6 +651,21 @@ static std::string ifname_of(int ifindex)
 
 std::shared_ptr<Attachment> Object::attach(const std::string &program, const AttachTarget &t)
 {
+	// libbpf often knows more than errno ("failed to resolve func"): keep its last word.
+	std::string log;
+	try {
+		Capture cap(log);
+		return attach_captured(program, t);
+	} catch (const Error &e) {
+		std::string why = last_message(log);
+		if (why.empty())
+			throw;
+		throw Error(e.err(), std::string(e.what()) + " (" + why + ")");
+	}
+}
+
+std::shared_ptr<Attachment> Object::attach_captured(const std::string &program, const AttachTarget &t)
+{
 	struct bpf_program *p = find_program(program);
 	int prog_fd = bpf_program__fd(p);
 	auto a = std::make_shared<Attachment>();

@@ -204,6 +204,7 @@ public:
 
 private:
 	struct bpf_program *find_program(const std::string &name) const;
+	std::shared_ptr<Attachment> attach_captured(const std::string &program, const AttachTarget &t);
 	struct bpf_object *obj_;
 	std::string name_;
 	std::vector<std::shared_ptr<Attachment>> attachments_;
