@@ -336,7 +336,9 @@ async function explainFailure(
       const pick = await vscode.window.showErrorMessage(explainLoadError(data, message, refused), ...buttons);
       if (pick !== 'Load the others') return undefined;
       const attach = params.attach && Object.fromEntries(Object.entries(params.attach).filter(([name]) => others.includes(name)));
-      return { ...params, programs: others, attach };
+      // skipRefused: should the kernel refuse another type too, the helper leaves it out and reports it
+      // instead of failing again, so one "Load the others" is enough.
+      return { ...params, programs: others, attach, skipRefused: true };
     }
     case 'VerifierRejected': {
       const pick = await vscode.window.showErrorMessage(explainLoadError(data, message), 'Show Log');

@@ -126,8 +126,15 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function attachPoint(p: ProgramReport): string {
-  const a = p.attachment!;
+/** "tracepoint sched/sched_process_fork": an auto attachment's description is libbpf's section text. */
+export function attachPoint(a: { kind: string; description: string }): string {
+  if (a.kind === 'auto') {
+    const m = /^([A-Za-z_.]+)\/(.+)$/.exec(a.description);
+    return m ? `${m[1]} ${m[2]}` : a.description;
+  }
+  // The addon describes network attachments as "lo (xdp)" or "eth0 (tc ingress)".
+  const net = /^(\S+) \((.+)\)$/.exec(a.description);
+  if (net && net[2].startsWith(a.kind)) return `${net[2]} on ${net[1]}`;
   return a.description.startsWith(a.kind) ? a.description : `${a.kind} ${a.description}`;
 }
 
@@ -139,9 +146,10 @@ export function loadSuccessMessage(summary: LoadedSummary): string {
   const refused = summary.programs.filter((p) => !p.loaded);
   const note = (p: ProgramReport) => (p.attachNote ? `${p.name}: ${p.attachNote.replace(/^loaded, not attached: /, '')}` : p.name);
   const parts: string[] = [];
-  if (attached.length > 0) parts.push(`${plural(attached.length, 'program')} attached (${attached.map(attachPoint).join('; ')})`);
+  if (attached.length > 0) parts.push(`${plural(attached.length, 'program')} attached (${attached.map((p) => attachPoint(p.attachment!)).join('; ')})`);
   if (unattached.length > 0) parts.push(`${plural(unattached.length, 'program')} loaded but not attached (${unattached.map(note).join('; ')})`);
-  if (refused.length > 0) parts.push(`${plural(refused.length, 'program')} refused by the kernel (${refused.map(note).join('; ')})`);
+  // Why each was refused is long (the helper's full explanation); the Programs view's tooltip has it.
+  if (refused.length > 0) parts.push(`${plural(refused.length, 'program')} refused by the kernel (${refused.map((p) => p.name).join(', ')})`);
   if (parts.length === 0) parts.push('no programs loaded');
   return `Loaded ${summary.name}: ${parts.join(', ')}${summary.pinned ? ', pinned' : ''}`;
 }

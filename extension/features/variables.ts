@@ -7,9 +7,20 @@ export class VariableInputError extends Error {
   override name = 'VariableInputError';
 }
 
-/** Variables a user may set before load: those libbpf puts in .rodata (or a custom .rodata.* section). */
-export function settableVariables<V extends Pick<VariableSpec, 'section'>>(variables: V[]): V[] {
-  return variables.filter((v) => v.section === '.rodata' || v.section.startsWith('.rodata.'));
+/**
+ * Variables a user may set before load: globals libbpf puts in .rodata (or a custom .rodata.* section).
+ * Function-local statics such as bpf_printk's "trace_fork.____fmt" are named with a dot: not settable.
+ */
+export function settableVariables<V extends Pick<VariableSpec, 'section' | 'name'>>(variables: V[]): V[] {
+  return variables.filter(
+    (v) => (v.section === '.rodata' || v.section.startsWith('.rodata.')) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v.name),
+  );
+}
+
+/** A one-byte int BTF calls char (its CHAR encoding bit is often absent): arrays of it are text. */
+function isChar(type: BtfType): boolean {
+  const r = resolveType(type);
+  return r.kind === 'int' && r.size === 1 && (r.char || r.name === 'char');
 }
 
 /** Follows typedefs to the type that says how the bytes are laid out. */
@@ -177,7 +188,7 @@ function encodeBytes(type: BtfType, text: string): Uint8Array {
     case 'array': {
       const elem = resolveType(r.elem);
       const size = sizeOf(r);
-      if (elem.kind === 'int' && elem.char && elem.size === 1) {
+      if (isChar(elem)) {
         // A C string: typed as text, stored NUL-padded.
         const bytes = new TextEncoder().encode(text);
         if (bytes.length > size) {
@@ -240,7 +251,7 @@ export function decodeVariable(type: BtfType, bytes: Uint8Array): string {
     }
     case 'array': {
       const elem = resolveType(r.elem);
-      if (elem.kind === 'int' && elem.char && elem.size === 1) {
+      if (isChar(elem)) {
         const end = bytes.indexOf(0);
         return new TextDecoder().decode(bytes.subarray(0, end < 0 ? bytes.length : end));
       }
@@ -269,7 +280,7 @@ export function inputHint(type: BtfType): string {
       return 'a number';
     case 'array': {
       const elem = resolveType(r.elem);
-      if (elem.kind === 'int' && elem.char && elem.size === 1) return `text, at most ${sizeOf(r)} bytes`;
+      if (isChar(elem)) return `text, at most ${sizeOf(r)} bytes`;
       if (elem.kind === 'int' || elem.kind === 'enum' || elem.kind === 'float') return `up to ${r.length} comma-separated values`;
       return `${sizeOf(r)} bytes of hex`;
     }

@@ -21,7 +21,7 @@ function ownProgramNode(load: LoadedSummary, p: ProgramReport): ViewNode {
   const attach = p.attachment
     ? `\nAttached: ${p.attachment.kind} ${p.attachment.description}${p.attachment.linkId ? ` (link ${p.attachment.linkId})` : ''}`
     : p.attachNote
-      ? `\nNot attached: ${p.attachNote}`
+      ? `\n${p.loaded ? 'Not attached' : 'Not loaded'}: ${p.attachNote.replace(/^loaded, not attached: /, '')}`
       : '';
   return {
     id: `load:${load.loadId}:prog:${p.name}`,

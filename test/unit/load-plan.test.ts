@@ -137,8 +137,18 @@ describe('load-plan', () => {
       assert.equal(
         loadSuccessMessage(summary([fork, xdp, lsm], { pinned: true })),
         'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork), ' +
-          '1 program loaded but not attached (pass: needs an interface), 1 program refused by the kernel (deny: EPERM), pinned',
+          '1 program loaded but not attached (pass: needs an interface), 1 program refused by the kernel (deny), pinned',
       );
+    });
+
+    it('reads an auto attachment\'s section text as kind and target', () => {
+      const auto: ProgramReport = { ...fork, attachment: { kind: 'auto', linkId: 1, description: 'tracepoint/sched/sched_process_fork' } };
+      assert.equal(loadSuccessMessage(summary([auto])), 'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork)');
+    });
+
+    it('reads network attachments as "xdp on lo"', () => {
+      const x: ProgramReport = { ...fork, attachment: { kind: 'xdp', linkId: 1, description: 'lo (xdp)' } };
+      assert.equal(loadSuccessMessage(summary([x])), 'Loaded fork_trace: 1 program attached (xdp on lo)');
     });
 
     it('does not repeat a kind the description already starts with', () => {

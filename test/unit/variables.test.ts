@@ -136,11 +136,18 @@ describe('variables', () => {
   it('settableVariables keeps .rodata and .rodata.* only', () => {
     const names = settableVariables([
       { name: 'a', section: '.rodata' },
+      { name: 'trace_fork.____fmt', section: '.rodata' },
       { name: 'b', section: '.rodata.cfg' },
       { name: 'c', section: '.data' },
       { name: 'd', section: '.bss' },
     ]).map((v) => v.name);
     assert.deepEqual(names, ['a', 'b']);
+  });
+
+  it('treats arrays of a one-byte int named char as text even without the CHAR encoding bit', () => {
+    const plainChar: BtfType = { kind: 'array', size: 4, elem: { ...int(1, true, 'char') }, length: 4 };
+    assert.equal(encodeVariable(plainChar, 'ab'), '61620000');
+    assert.equal(decodeVariable(plainChar, Buffer.from('61620000', 'hex')), 'ab');
   });
 
   it('describeType names typedefs and their shape', () => {
