@@ -110,6 +110,8 @@ export interface LoadOutcome {
   libbpfLog: string;
 }
 
+/** Minimum kernels: tracepoint 4.7, raw_tracepoint 4.17, uprobe 4.3 (as a link with an id: 5.15), xdp link 5.9,
+ *  tc: tcx link 6.6 else netlink clsact filter 4.5, cgroup link 5.7, socket 3.19. */
 export type AttachTarget =
   /** Let libbpf attach from the section name (tracepoint/, raw_tp/, tp_btf/, fentry/, lsm/, uprobe/p:f). */
   | { kind: 'auto' }
@@ -242,6 +244,8 @@ export interface EventBatch {
   count: number;
   /** Perf buffer: samples the kernel reported lost. Ring buffer: 0 (the program must count its own). */
   lost: number;
+  /** Records the addon dropped because JS fell more than 64 MiB behind; absent when none. */
+  droppedInAddon?: number;
 }
 
 export interface EventConsumer {
@@ -256,24 +260,31 @@ export interface TestRunResult {
 
 export interface NativeAddon {
   libbpfVersion(): string;
+  // Minimum kernels are noted per method; this machine's libbpf is 1.1.
   /** Reads the object and its BTF with libbpf, without touching the kernel. Throws on a bad ELF. */
   describeObject(path: string): ObjectSpec;
+  /** Kernel 5.2 for global variables and log level 4 (stats); 5.8 for ring buffers. Never rejects for a kernel refusal. */
   loadObject(options: LoadOptions): Promise<LoadOutcome>;
+  /** Kernel 4.13 (ids); run stats need enableStats (5.8), verifiedInsns 5.16. */
   listPrograms(): ProgramInfo[];
+  /** Kernel 4.13. */
   listMaps(): MapInfo[];
+  /** Kernel 5.8; tcx targets 6.6; perf_event (tracepoint/kprobe/uprobe) targets 6.6, "" before. */
   listLinks(): LinkInfo[];
-  /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): stats are collected while the returned fd is open. */
+  /** BPF_ENABLE_STATS(BPF_STATS_RUN_TIME), kernel 5.8: stats are collected while the returned fd is open. */
   enableStats(): { close(): void };
+  /** Kernel 4.13; lookupBatch uses batch ops from 5.6 and walks keys before. */
   openMap(id: number): MapHandle;
+  /** Kernel 4.4. */
   openPinnedMap(path: string): MapHandle;
-  /** The kind and id of a pinned object: "prog", "map" or "link". */
+  /** The kind and id of a pinned object: "prog", "map" or "link" (links: kernel 5.7). */
   pinnedObjectInfo(path: string): { kind: 'prog' | 'map' | 'link'; id: number };
   /** Detach and close a pinned link (unlinks the pin too). */
   unpin(path: string): void;
-  /** Consumes a BPF_MAP_TYPE_RINGBUF map on a thread of its own; batches reach onBatch on the JS thread. */
+  /** Consumes a BPF_MAP_TYPE_RINGBUF map (kernel 5.8) on a thread of its own; batches reach onBatch on the JS thread. */
   consumeRingBuffer(mapId: number, onBatch: (batch: EventBatch) => void): EventConsumer;
-  /** Consumes a BPF_MAP_TYPE_PERF_EVENT_ARRAY map, one buffer per CPU of pageCount pages. */
+  /** Consumes a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (kernel 4.4), one buffer per CPU of pageCount (power of two) pages. */
   consumePerfBuffer(mapId: number, pageCount: number, onBatch: (batch: EventBatch) => void): EventConsumer;
-  /** BPF_PROG_TEST_RUN on a program by id. */
+  /** BPF_PROG_TEST_RUN on a program by id (kernel 4.12; program types vary). */
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
 }

@@ -36,5 +36,6 @@ for (const [from, to] of copies) {
   fs.copyFileSync(from, tmp);
   fs.chmodSync(tmp, 0o755);
   fs.renameSync(tmp, to);
-  console.log(`stage-native: ${path.relative(root, from) || from} -> ${path.relative(root, to)}`);
+  const show = (p) => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
+  console.log(`stage-native: ${show(from)} -> ${show(to)}`);
 }

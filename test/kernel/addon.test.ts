@@ -15,7 +15,7 @@ const REQUIRE_KERNEL = process.env.EBPF_STUDIO_REQUIRE_KERNEL === '1';
 const FIXTURES = path.join(__dirname, 'fixtures');
 // Names of everything the fixtures create, to tell our leftovers from other users' objects.
 const OUR_NAMES = new Set([
-  'count_fork', 'xdp_count', 'tc_count', 'sock_count', 'fentry_sleep', 'bad_access',
+  'count_fork', 'xdp_count', 'tc_count', 'sock_count', 'cg_count', 'up_count', 'raw_fork', 'fentry_sleep', 'bad_access',
   'fork_counts', 'events', 'perf_events', 'pkt_counts', 'values',
   'studio.rodata', 'studio.data', 'studio.bss', 'failing.bss',
 ]);
@@ -236,7 +236,7 @@ describe('native addon (real kernel)', function () {
 
     it('programs() and maps() carry kernel ids; variables and maxEntries were applied', function () {
       const progs = obj.programs();
-      assert.deepEqual(progs.map((p) => p.name).sort(), ['count_fork', 'sock_count', 'tc_count', 'xdp_count']);
+      assert.deepEqual(progs.map((p) => p.name).sort(), ['cg_count', 'count_fork', 'raw_fork', 'sock_count', 'tc_count', 'up_count', 'xdp_count']);
       const maps = obj.maps();
       const counts = maps.find((m) => m.name === 'fork_counts')!;
       assert.equal(counts.maxEntries, 128);
@@ -464,6 +464,56 @@ describe('native addon (real kernel)', function () {
         for (const a of atts) a.detach();
         spawnSync('ip', ['link', 'del', host]);
         spawnSync('ip', ['netns', 'del', ns]);
+      }
+    });
+
+    it('raw_tracepoint, uprobe and cgroup attachments', async function () {
+      const pkts = obj.maps().find((m) => m.name === 'pkt_counts')!;
+      const h = addon.openMap(pkts.id);
+      const read = (slot: number) => Number(h.lookup(u32(slot))!.readBigUInt64LE(0));
+      const atts: { detach(): void }[] = [];
+      const sock = dgram.createSocket('udp4');
+      try {
+        const raw = obj.attach('raw_fork', { kind: 'raw_tracepoint', name: 'sched_process_fork' });
+        atts.push(raw);
+        const rl = addon.listLinks().find((l) => l.id === raw.linkId);
+        assert.deepEqual([rl?.type, rl?.target], ['raw_tracepoint', 'sched_process_fork']);
+        spawnSync('/bin/true');
+        assert.ok(read(5) > 0, 'raw tracepoint fired');
+
+        // process.ppid calls getppid() in libc each time.
+        const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libc.so.6'].find((p) => fs.existsSync(p));
+        if (libc) {
+          const up = obj.attach('up_count', { kind: 'uprobe', binary: libc, func: 'getppid', pid: process.pid, retprobe: false });
+          atts.push(up);
+          assert.equal(up.description, `${libc}:getppid`);
+          for (let i = 0; i < 5; i++) void process.ppid;
+          assert.ok(read(4) >= 5, `uprobe fired ${read(4)} times`);
+        } else {
+          console.log('      note: no libc.so.6 found; uprobe not exercised');
+        }
+        assert.throws(() => obj.attach('up_count', { kind: 'uprobe', binary: '/bin/true', func: 'no_such_function_xyz', retprobe: false }),
+          (e: NodeJS.ErrnoException) => e.message.startsWith('attach up_count to /bin/true:no_such_function_xyz: ') && e.errno! > 0);
+
+        const cgroup = '/sys/fs/cgroup/unified';
+        if (fs.existsSync(path.join(cgroup, 'cgroup.controllers'))) {
+          const cg = obj.attach('cg_count', { kind: 'cgroup', path: cgroup });
+          atts.push(cg);
+          const cl = addon.listLinks().find((l) => l.id === cg.linkId);
+          assert.equal(cl?.type, 'cgroup');
+          assert.equal(cl?.attachType, 'cgroup_inet_egress');
+          assert.ok((cl?.cgroupId ?? 0) > 0);
+          await waitFor('cgroup egress', () => {
+            sock.send('ebpf-studio', 9, '127.0.0.1');
+            return read(3) > 0;
+          });
+        } else {
+          console.log(`      note: no cgroup2 at ${cgroup}; cgroup attach not exercised`);
+        }
+      } finally {
+        sock.close();
+        for (const a of atts) a.detach();
+        h.close();
       }
     });
 
