@@ -163,9 +163,9 @@ export class Ctx implements vscode.Disposable {
       this.restartTimer = setTimeout(() => void this.startHelper(), decision.delayMs);
       return;
     }
-    const why = `it stopped ${decision.crashes} times within a minute (last: ${reason})`;
-    this.setState({ status: 'stopped', reason: why });
-    void this.offerRestart(`The eBPF Studio helper ${why}; it is not restarted again automatically.`, 'Restart');
+    const times = `${decision.crashes} times within a minute (last: ${reason})`;
+    this.setState({ status: 'stopped', reason: `it stopped ${times}` });
+    void this.offerRestart(`The eBPF Studio helper stopped ${times}; it is not restarted again automatically.`, 'Restart');
   }
 
   private async offerRestart(message: string, button: string): Promise<void> {
