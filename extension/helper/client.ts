@@ -50,6 +50,22 @@ export class HelperStartError extends Error {
   override name = 'HelperStartError';
 }
 
+/**
+ * vscode-jsonrpc 8's sendRequest rethrows a failed write inside an async Promise executor, which
+ * becomes an unhandled rejection (and kills the process) when the helper has already exited, e.g.
+ * right after sudo refused. A failed write here is always a dead helper; the exit handler reports it
+ * and disposing the connection rejects the pending requests.
+ */
+class WriterIgnoringDeadPeer extends StreamMessageWriter {
+  override async write(message: Parameters<StreamMessageWriter['write']>[0]): Promise<void> {
+    try {
+      await super.write(message);
+    } catch {
+      // Reported through the child's exit.
+    }
+  }
+}
+
 export class HelperClient {
   private readonly exitEmitter = new Emitter<{ code: number | null; signal: string | null; expected: boolean }>();
   private readonly eventsEmitter = new Emitter<EventsNotification>();
@@ -115,7 +131,11 @@ export class HelperClient {
         // Keep the tail: it is what explains a refusal.
         stderr = (stderr + chunk).slice(-8192);
       });
-      const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+      // A refused elevation closes the pipes at once: writes then fail with EPIPE, which the exit
+      // handler below explains; it must not become an unhandled error.
+      child.stdin!.on('error', () => undefined);
+      const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new WriterIgnoringDeadPeer(child.stdin!));
+      connection.onError(() => undefined);
       connection.listen();
       const fail = (message: string) => {
         if (settled) return;
@@ -152,7 +172,11 @@ export class HelperClient {
           child.stderr!.resume();
           resolve(new HelperClient(child, connection, info, command.via));
         })
-        .catch((error: Error) => fail(`The eBPF Studio helper failed to initialize: ${error.message}`));
+        .catch((error: Error) => {
+          // A refused elevation closes the pipe before it exits: let the exit handler explain it.
+          const explainLater = setTimeout(() => fail(`The eBPF Studio helper failed to initialize: ${error.message}`), 2000);
+          child.once('exit', () => clearTimeout(explainLater));
+        });
     });
   }
 

@@ -3,7 +3,7 @@
 // and are found again when a new helper starts.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Attachment, AttachTarget, LoadedObject, NativeAddon, ObjectSpec, ProgramLoadReport } from '../../native/types';
+import type { Attachment, AttachTarget, LinkInfo, LoadedObject, NativeAddon, ObjectSpec, ProgramLoadReport } from '../../native/types';
 import { parseVerifierFailure, parseVerifierStats } from '../common/verifier-log';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from './protocol';
@@ -44,6 +44,16 @@ export function attachNeed(section: string, type: string): string | undefined {
 /** Converts CLOCK_BOOTTIME nanoseconds (what the kernel reports) into a wall-clock time. */
 export function bootTimeToEpochMs(bootNs: number, uptimeSeconds = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0])): number {
   return Math.round(Date.now() - (uptimeSeconds * 1e3 - bootNs / 1e6));
+}
+
+/** An attach point as the kernel describes a link, in the words the load reported it with. */
+export function linkDescription(link: LinkInfo): string {
+  return link.target ? `${link.type === 'perf_event' ? 'tracepoint' : link.type}/${link.target}` : link.type;
+}
+
+/** bpffs refuses names with dots (internal maps are called "obj.rodata"), so pins use underscores. */
+function pinName(kind: 'prog' | 'map', name: string): string {
+  return `${kind}_${name.replace(/\./g, '_')}`;
 }
 
 function loadIdFor(name: string, taken: (id: string) => boolean): string {
@@ -279,14 +289,15 @@ export class Registry {
     const dir = path.join(BPFFS_PREFIX, loadId);
     fs.mkdirSync(dir, { recursive: true });
     try {
-      for (const program of load.object!.programs()) load.object!.pinProgram(program.name, path.join(dir, `prog_${program.name}`));
-      for (const map of load.object!.maps()) load.object!.pinMap(map.name, path.join(dir, `map_${map.name}`));
+      for (const program of load.object!.programs()) load.object!.pinProgram(program.name, path.join(dir, pinName('prog', program.name)));
+      for (const map of load.object!.maps()) load.object!.pinMap(map.name, path.join(dir, pinName('map', map.name)));
       load.attachments.forEach((attachment, i) => {
         if (attachment.linkId) attachment.pin(path.join(dir, `link_${i}`));
       });
     } catch (error) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw error;
+      for (const entry of fs.readdirSync(dir)) this.native.unpin(path.join(dir, entry));
+      fs.rmdirSync(dir);
+      throw new HelperFailure({ kind: 'Internal', errno: (error as { errno?: number }).errno }, `Pinning ${loadId} failed: ${(error as Error).message}`);
     }
     load.summary.pinned = true;
     return load.summary;
@@ -319,7 +330,7 @@ export class Registry {
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
       const dir = path.join(BPFFS_PREFIX, loadId);
       const summary: LoadedSummary = { loadId, name: loadId.replace(/-\d+$/, ''), path: '', loadedAt: 0, pinned: true, programs: [], maps: [] };
-      const linked = new Map<number, string>();
+      const linked = new Map<number, { linkId: number; description: string }>();
       for (const entry of fs.readdirSync(dir)) {
         let pinned: { kind: string; id: number };
         try {
@@ -329,7 +340,7 @@ export class Registry {
         }
         if (pinned.kind === 'link') {
           const link = links.get(pinned.id);
-          if (link) linked.set(link.progId, link.target ? `${link.type} ${link.target}` : link.type);
+          if (link) linked.set(link.progId, { linkId: link.id, description: linkDescription(link) });
         } else if (pinned.kind === 'prog') {
           const info = programs.get(pinned.id);
           if (info) {
@@ -342,8 +353,8 @@ export class Registry {
         }
       }
       for (const program of summary.programs) {
-        const description = linked.get(program.id);
-        if (description) program.attachment = { kind: 'link', linkId: 0, description };
+        const link = linked.get(program.id);
+        if (link) program.attachment = { kind: 'link', ...link };
       }
       this.loads.set(loadId, { summary, attachments: [], logs: new Map() });
     }

@@ -71,6 +71,12 @@ function startHelper(): void {
     subscriptions.closeAll();
     registry.closeAll();
     statsHandle?.close();
+    // The prefix is ours: leave no empty directory behind when nothing is pinned.
+    try {
+      fs.rmdirSync(BPFFS_PREFIX);
+    } catch {
+      // Not empty (pins live on) or already gone.
+    }
     process.exit(code);
   };
 

@@ -5,7 +5,7 @@ import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildObject, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, samplePath, tempDir } from '../support/kernel';
+import { buildObject, isRoot, expectKernelAsBefore, kernelObjects, KernelObjects, repoRoot, requireCapability, samplePath, tempDir } from '../support/kernel';
 
 const allowedUser = 'ebpfstudio-sudo';
 const refusedUser = 'ebpfstudio-nosudo';
@@ -54,18 +54,18 @@ describe('elevation as a non-root user', function () {
     execFileSync('visudo', ['-c', '-f', sudoersFile]);
   });
 
-  after(function () {
+  after(async function () {
     fs.rmSync(sudoersFile, { force: true });
     for (const user of [allowedUser, refusedUser]) spawnSync('userdel', [user]);
-    if (baseline) assert.deepEqual(kernelObjects(), baseline);
+    if (baseline) await expectKernelAsBefore(baseline);
   });
 
-  it('loads, lists and unloads through a helper started with sudo', () => {
+  it('loads, lists and unloads through a helper started with sudo', async () => {
     const load = runAs(allowedUser, dist, ['load', object, '--elevation', 'sudo', '--json']);
     assert.equal(load.status, 0, load.stderr);
     const loaded = JSON.parse(load.stdout);
     assert.equal(loaded.programs[0].name, 'trace_fork');
-    assert.equal(loaded.programs[0].attachment.description, 'sched/sched_process_fork');
+    assert.equal(loaded.programs[0].attachment.description, 'tracepoint/sched/sched_process_fork');
 
     // "auto" finds sudo by itself, and the new helper finds the pinned load again.
     const list = runAs(allowedUser, dist, ['list']);
@@ -74,15 +74,15 @@ describe('elevation as a non-root user', function () {
 
     const unload = runAs(allowedUser, dist, ['unload', loaded.loadId]);
     assert.equal(unload.status, 0, unload.stderr);
-    assert.deepEqual(kernelObjects(), baseline);
+    await expectKernelAsBefore(baseline);
   });
 
-  it('says clearly when sudo refuses, and loads nothing', () => {
+  it('says clearly when sudo refuses, and loads nothing', async () => {
     const result = runAs(refusedUser, dist, ['load', object, '--elevation', 'sudo']);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /sudo refused to start the eBPF Studio helper as root \(sudo: a password is required\)/);
     assert.match(result.stderr, /ebpfStudio\.helper\.elevation/);
-    assert.deepEqual(kernelObjects(), baseline);
+    await expectKernelAsBefore(baseline);
   });
 
   it('says clearly when run without elevation and without privileges', () => {

@@ -1,5 +1,6 @@
 // Shared by the kernel and security tiers: what the kernel holds before and after a test, the real
 // capability checks behind a skip, and building samples with the product's own compiler.
+import { strict as assert } from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -68,4 +69,14 @@ export async function eventually<T>(check: () => T | undefined | Promise<T | und
 /** Forks `n` children of this process (each runs /bin/true), so sched_process_fork fires n times. */
 export function forkChildren(n: number): void {
   for (let i = 0; i < n; i++) execFileSync('/bin/true');
+}
+
+/**
+ * Asserts that the kernel holds exactly `baseline` again. The kernel frees programs and maps after
+ * their last reference goes (deferred work), so the comparison waits a moment for that to happen.
+ */
+export async function expectKernelAsBefore(baseline: KernelObjects, message = 'the kernel holds the same programs, maps and links as before'): Promise<void> {
+  const same = () => (JSON.stringify(kernelObjects()) === JSON.stringify(baseline) ? true : undefined);
+  await eventually(same, 5000);
+  assert.deepStrictEqual(kernelObjects(), baseline, message);
 }
