@@ -67,10 +67,25 @@ export interface StateDirs {
   userData: string;
 }
 
+/**
+ * User settings of every run: no welcome page, chat or tips covering the eBPF views, and no offer to open
+ * the repository that holds bpf-samples/ (it is this project's own).
+ */
+const userSettings = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  'git.openRepositoryInParentFolders': 'never',
+  'telemetry.telemetryLevel': 'off',
+};
+
+/** Empties `root` and makes the directories of one run, with the user settings above. */
 export function freshState(root: string): StateDirs {
   fs.rmSync(root, { recursive: true, force: true });
   const dirs = { root, home: path.join(root, 'home'), tmp: path.join(root, 'tmp'), userData: path.join(root, 'user-data') };
-  for (const dir of [dirs.home, dirs.tmp, dirs.userData]) fs.mkdirSync(dir, { recursive: true });
+  for (const dir of [dirs.home, dirs.tmp, path.join(dirs.userData, 'User')]) fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2) + '\n');
   return dirs;
 }
 
@@ -137,6 +152,8 @@ export interface ServerOptions {
   smokeTestDriver?: boolean;
   /** Where code-server's output goes; 'inherit' prints it (npm start). */
   log: string | 'inherit';
+  /** More environment for code-server and so its extension host. */
+  env?: Record<string, string>;
 }
 
 export class CodeServer {
@@ -179,7 +196,11 @@ export class CodeServer {
     }
     // Its own process group: code-server leaves the extension host and file watchers behind for a few
     // seconds when only it is killed, so stop() signals the whole group.
-    const child = spawn(tools.node24, args, { env: serverEnv(tools, options.state), stdio, detached: true });
+    const child = spawn(tools.node24, args, {
+      env: { ...serverEnv(tools, options.state), ...options.env },
+      stdio,
+      detached: true,
+    });
     if (typeof stdio !== 'string') fs.closeSync(stdio[1]);
     const server = new CodeServer(child, `http://127.0.0.1:${options.port}`, options.log === 'inherit' ? undefined : options.log);
     await server.waitUntilHealthy(60_000);

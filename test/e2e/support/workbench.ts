@@ -1,0 +1,201 @@
+// Drives code-server's workbench in Debian's chromium (playwright-core) the way a user does: F1 and a
+// command title, quick picks and input boxes answered with the keyboard, clicks in the activity bar and the
+// trees. Every step saves a screenshot under test/e2e/artifacts/<session>/; a failed step saves one too and
+// its error names that screenshot and the code-server log.
+import * as fs from 'fs';
+import * as path from 'path';
+import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import {
+  CodeServer,
+  ensureTools,
+  freePort,
+  freshState,
+  installExtension,
+  packageExtension,
+  repoRoot,
+  StateDirs,
+  Tools,
+} from './code-server';
+
+export const artifactsRoot = path.join(repoRoot, 'test', 'e2e', 'artifacts');
+
+/** Waits are generous: 2 cores build VS Code's workbench slowly, and the helper loads a feature probe first. */
+export const TIMEOUT = { workbench: 90_000, ui: 30_000, kernel: 60_000 };
+
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches Debian's chromium with its own HOME (crashpad writes under ~/.config otherwise). */
+export async function launchBrowser(tools: Tools, state: StateDirs): Promise<BrowserContext> {
+  const profile = path.join(state.root, 'chromium');
+  fs.mkdirSync(profile, { recursive: true });
+  return chromium.launchPersistentContext(profile, {
+    executablePath: tools.chromium || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    env: { ...process.env, HOME: state.home, XDG_CONFIG_HOME: path.join(state.home, '.config'), TMPDIR: state.tmp },
+    args: chromiumArgs,
+  });
+}
+
+export class Workbench {
+  private stepNumber = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly tools: Tools,
+    readonly server: CodeServer,
+    readonly browser: BrowserContext,
+    readonly page: Page,
+    readonly artifacts: string,
+    readonly workspace: string,
+  ) {}
+
+  /**
+   * Packs (or takes EBPF_STUDIO_VSIX) and installs the extension into a fresh code-server, starts it on a
+   * free loopback port with `workspace` open, and opens the workbench in chromium.
+   */
+  static async open(name: string, workspace = path.join(repoRoot, 'bpf-samples')): Promise<Workbench> {
+    const tools = ensureTools({ chromium: true });
+    const vsix = packageExtension();
+    const artifacts = path.join(artifactsRoot, name);
+    fs.rmSync(artifacts, { recursive: true, force: true });
+    fs.mkdirSync(artifacts, { recursive: true });
+    const state = freshState(path.join(tools.cache, 'e2e', name));
+    const extensionsDir = path.join(state.root, 'extensions');
+    installExtension(tools, state, vsix, extensionsDir);
+    const server = await CodeServer.start(tools, {
+      state,
+      extensionsDir,
+      workspace,
+      port: await freePort(),
+      log: path.join(artifacts, 'code-server.log'),
+    });
+    let browser: BrowserContext | undefined;
+    try {
+      browser = await launchBrowser(tools, state);
+      const page = browser.pages()[0] ?? (await browser.newPage());
+      page.setDefaultTimeout(TIMEOUT.ui);
+      const console = fs.createWriteStream(path.join(artifacts, 'browser-console.log'));
+      page.on('console', (m) => console.write(`[${m.type()}] ${m.text()}\n`));
+      page.on('pageerror', (e) => console.write(`[pageerror] ${e.message}\n`));
+      const workbench = new Workbench(name, tools, server, browser, page, artifacts, workspace);
+      await workbench.step('workbench', async () => {
+        await page.goto(server.pageUrl(workspace));
+        await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT.workbench });
+        // The explorer shows the folder once the remote file system answered.
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'fork_trace' }).first().waitFor({ timeout: TIMEOUT.workbench });
+      });
+      return workbench;
+    } catch (error) {
+      await browser?.close().catch(() => undefined);
+      await server.stop();
+      throw error;
+    }
+  }
+
+  /** Runs one user step; saves NN-name.png after it, or NN-name-FAILED.png and a telling error when it fails. */
+  async step<T>(name: string, action: () => Promise<T>): Promise<T> {
+    const n = String(++this.stepNumber).padStart(2, '0');
+    const slug = name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+    try {
+      const result = await action();
+      await this.page.screenshot({ path: path.join(this.artifacts, `${n}-${slug}.png`) });
+      return result;
+    } catch (error) {
+      const shot = path.join(this.artifacts, `${n}-${slug}-FAILED.png`);
+      await this.page.screenshot({ path: shot }).catch(() => undefined);
+      const message = (error as Error).message.split('\n')[0];
+      const wrapped = new Error(
+        `step "${name}" failed: ${message}\n  screenshot: ${shot}\n  code-server log: ${this.server.logPath}\n  browser console: ${path.join(this.artifacts, 'browser-console.log')}`,
+      );
+      wrapped.stack = `${wrapped.message}\n${(error as Error).stack ?? ''}`;
+      throw wrapped;
+    }
+  }
+
+  get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** A row of the open quick pick. */
+  quickPickRow(text: string | RegExp): Locator {
+    return this.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  }
+
+  /** F1, the command's title, Enter: as a user runs a command from the palette. */
+  async runCommand(title: string): Promise<void> {
+    // Keys go to whatever has focus; the editor area is always there to take it.
+    await this.page.locator('.part.editor').click({ position: { x: 200, y: 200 } });
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.quickInput.locator('.quick-input-list .monaco-list-row.focused', { hasText: title });
+    await row.waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Waits for a quick pick (or input box) whose title matches, and returns the title's text. */
+  async waitForQuickInput(title: string | RegExp, timeout = TIMEOUT.ui): Promise<string> {
+    const titleBar = this.quickInput.locator('.quick-input-title', { hasText: title });
+    await titleBar.waitFor({ state: 'visible', timeout });
+    return (await titleBar.innerText()).trim();
+  }
+
+  /** Types into the open quick pick's filter, waits for the matching row to be the focused one, and accepts it. */
+  async pick(label: string): Promise<void> {
+    const input = this.quickInput.locator('input');
+    await input.fill(label);
+    await this.quickInput.locator('.quick-input-list .monaco-list-row.focused', { hasText: label }).waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** The activity-bar entry of a view container. */
+  activityBarItem(title: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item a[aria-label^="${title}"]`).first();
+  }
+
+  /** Opens a view container from the activity bar unless it is open already. */
+  async openContainer(title: string): Promise<void> {
+    const item = this.activityBarItem(title);
+    await item.waitFor({ timeout: TIMEOUT.workbench });
+    const checked = await item.locator('xpath=..').getAttribute('class');
+    if (!checked?.includes('checked')) await item.click();
+    await this.page.locator('.part.sidebar .composite.title', { hasText: new RegExp(title, 'i') }).first().waitFor();
+  }
+
+  /** The pane of a view in the side bar, by its name ("Programs"). */
+  pane(name: string): Locator {
+    return this.page
+      .locator('.part.sidebar .pane', { has: this.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${name}`, 'i') }) })
+      .first();
+  }
+
+  /** A row of a view's tree, matched on its text (label and description). */
+  treeRow(view: string, text: string | RegExp): Locator {
+    return this.pane(view).locator('.monaco-list-row', { hasText: text }).first();
+  }
+
+  /** A status bar entry, by its text. */
+  statusItem(text: string | RegExp): Locator {
+    return this.page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+  }
+
+  /** A notification toast, by its text. */
+  toast(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
+  }
+
+  async close(): Promise<void> {
+    await this.browser.close().catch(() => undefined);
+    await this.server.stop();
+  }
+}
