@@ -4,15 +4,17 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
+const util = require('util');
 
 exports.run = async function run() {
-  // tsx compiles the TypeScript tests on require, as test/run.js does outside VS Code.
+  // tsx compiles the TypeScript tests on require, as test/run.js does outside VS Code. (Stacks show
+  // compiled positions: the extension host installs its own Error.prepareStackTrace.)
   require('tsx/cjs');
   const Mocha = require('mocha');
   // The host forwards every console line of the workbench; a prefix tells the runner outside which are
   // the report's. Base.consoleLog is what mocha's reporters print with.
   const print = Mocha.reporters.Base.consoleLog;
-  Mocha.reporters.Base.consoleLog = (...args) => print('[mocha]', ...args);
+  Mocha.reporters.Base.consoleLog = (...args) => print(`[mocha] ${util.format(...args)}`);
   const mocha = new Mocha({ reporter: 'spec', color: false, timeout: 60_000 });
   for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.ts')).sort()) {
     mocha.addFile(path.join(__dirname, file));

@@ -240,7 +240,7 @@ export class CodeServer {
   async stop(): Promise<void> {
     const pgid = this.child.pid;
     if (!pgid) return;
-    const signal = (sig: NodeJS.Signals) => {
+    const signal = (sig: NodeJS.Signals | 0) => {
       try {
         process.kill(-pgid, sig);
         return true;
