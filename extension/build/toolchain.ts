@@ -15,8 +15,8 @@ export class MissingToolError extends Error {
   }
 }
 
-function executablesOnPath(searchPath = process.env.PATH ?? '/usr/bin:/bin'): string[] {
-  const dirs = [...new Set([...searchPath.split(':'), '/usr/bin', '/usr/local/bin'].filter(Boolean))];
+function executablesOnPath(searchPath: string): string[] {
+  const dirs = [...new Set(searchPath.split(':').filter(Boolean))];
   return dirs.flatMap((dir) => {
     try {
       return fs.readdirSync(dir).map((name) => path.join(dir, name));
@@ -36,17 +36,18 @@ function isExecutable(file: string): boolean {
 }
 
 /** The configured clang, else the newest `clang-NN` on PATH, else plain `clang`. */
-export function findClang(configured?: string): string {
+export function findClang(configured?: string, searchPath = process.env.PATH ?? '/usr/bin:/bin'): string {
   if (configured) {
     if (isExecutable(configured)) return configured;
     throw new MissingToolError('clang', `The configured clang "${configured}" (ebpfStudio.clangPath) is not an executable file.`);
   }
-  const versioned = executablesOnPath()
+  const onPath = executablesOnPath(searchPath);
+  const versioned = onPath
     .map((file) => ({ file, version: /\/clang-(\d+)$/.exec(file)?.[1] }))
     .filter((c): c is { file: string; version: string } => c.version !== undefined && isExecutable(c.file))
     .sort((a, b) => Number(b.version) - Number(a.version));
   if (versioned.length > 0) return versioned[0].file;
-  const plain = executablesOnPath().find((file) => path.basename(file) === 'clang' && isExecutable(file));
+  const plain = onPath.find((file) => path.basename(file) === 'clang' && isExecutable(file));
   if (plain) return plain;
   throw new MissingToolError(
     'clang',
@@ -56,12 +57,9 @@ export function findClang(configured?: string): string {
 }
 
 /** bpftool generates vmlinux.h from the kernel's BTF. */
-export function findBpftool(): string {
-  const candidates = [
-    ...executablesOnPath().filter((file) => path.basename(file) === 'bpftool'),
-    '/usr/sbin/bpftool',
-    '/sbin/bpftool',
-  ];
+export function findBpftool(searchPath = process.env.PATH ?? '/usr/bin:/bin'): string {
+  // Debian installs bpftool in /usr/sbin, which an ordinary user's PATH often lacks.
+  const candidates = executablesOnPath(`${searchPath}:/usr/sbin:/sbin`).filter((file) => path.basename(file) === 'bpftool');
   const found = candidates.find(isExecutable);
   if (found) return found;
   throw new MissingToolError(
