@@ -14,6 +14,8 @@ export interface Diagnostic {
   column: number;
   severity: 'error' | 'warning' | 'note';
   message: string;
+  /** Who said it: clang, the kernel's verifier, or eBPF Studio about the verification itself. */
+  origin?: 'clang' | 'verifier' | 'ebpf-studio';
   /** Source lines on the verifier's path to the failure. */
   related?: { file: string; line: number; message: string }[];
 }
@@ -31,6 +33,8 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
   buildMs: number;
   verifyMs: number;
+  /** Why the programs were not verified (the helper is not running), when they were not. */
+  unverified?: string;
 }
 
 /** The verifier names files as the object's line info does (often a bare name): find it on disk. */
@@ -89,7 +93,8 @@ export async function verifyObject(client: HelperClient, objectPath: string, sou
           ...at,
           column: 1,
           severity: 'error',
-          message: `verifier rejected ${data.program}: ${data.message}${failure?.instruction ? ` (at insn ${failure.instruction})` : ''}`,
+          // One line, so terminals, problem matchers and CI logs keep it together.
+          message: `verifier rejected ${data.program}: ${data.message.split('\n').filter(Boolean).join('; ')}${failure?.instruction ? ` (at insn ${failure.instruction})` : ''}`,
           related: failure?.path.slice(-5).map((p) => ({ ...locationDiagnostic(p, source, includeDirs), message: `on the path: ${p.code}` })),
         });
         remaining = remaining.filter((p) => p !== data.program);
@@ -106,20 +111,35 @@ export async function verifyObject(client: HelperClient, objectPath: string, sou
   return { programs: verdicts, diagnostics };
 }
 
-export async function checkSource(client: HelperClient | undefined, source: string, options: CompileOptions = {}): Promise<CheckResult> {
+/** What verifying a built object gave, or why it could not be verified (no helper). */
+export type VerifyOutcome = { programs: ProgramVerdict[]; diagnostics: Diagnostic[] } | { unavailable: string };
+
+/**
+ * Verifies a built object. The CLI passes its own HelperClient; the language server passes a function
+ * that asks the extension host (which owns the helper) over LSP, so both run verifyObject().
+ */
+export type Verifier = HelperClient | ((objectPath: string, source: string, includeDirs: string[]) => Promise<VerifyOutcome>);
+
+export async function checkSource(verifier: Verifier | undefined, source: string, options: CompileOptions = {}): Promise<CheckResult> {
   const build = await compileBpf(source, options);
-  const diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({ ...d, file: path.resolve(d.file) }));
+  const diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({ ...d, origin: 'clang' as const, file: path.resolve(path.dirname(source), d.file) }));
   const result: CheckResult = { source, built: build.ok, programs: [], diagnostics, buildMs: build.durationMs, verifyMs: 0 };
   if (!build.ok) {
     if (diagnostics.length === 0) diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: build.stderr.trim() || 'clang failed' });
     return result;
   }
   result.objectPath = build.objectPath;
-  if (client) {
+  if (verifier) {
     const started = performance.now();
-    const verified = await verifyObject(client, build.objectPath, source, options.includeDirs);
-    result.programs = verified.programs;
-    result.diagnostics.push(...verified.diagnostics);
+    const includeDirs = options.includeDirs ?? [];
+    const verified = verifier instanceof HelperClient ? await verifyObject(verifier, build.objectPath, source, includeDirs) : await verifier(build.objectPath, source, includeDirs);
+    if ('unavailable' in verified) {
+      result.unverified = verified.unavailable;
+      result.diagnostics.push({ file: source, line: 1, column: 1, severity: 'note', origin: 'ebpf-studio', message: `not verified: ${verified.unavailable}` });
+    } else {
+      result.programs = verified.programs;
+      result.diagnostics.push(...verified.diagnostics.map((d) => ({ origin: 'verifier' as const, ...d })));
+    }
     result.verifyMs = performance.now() - started;
   }
   return result;

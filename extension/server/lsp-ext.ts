@@ -1,0 +1,47 @@
+// The language server's own LSP messages, shared by the server and the extension's language client. The
+// server never starts a helper: verification and kernel statistics are asked of the extension host, which
+// owns the one privileged helper.
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { VerifyOutcome } from '../build/verify';
+
+export interface VerifyParams {
+  objectPath: string;
+  /** The C source the object was built from (absolute). */
+  source: string;
+  includeDirs: string[];
+}
+
+/** Server -> client: verify a built object through the helper (verifyOnly, skipRefused). */
+export const VerifyRequest = new RequestType<VerifyParams, VerifyOutcome, void>('ebpf/verify');
+
+export interface RunStatsParams {
+  source: string;
+}
+
+export interface ProgramRunStats {
+  program: string;
+  id: number;
+  runCount: number;
+  runTimeNs: number;
+}
+
+/** Server -> client: run statistics of programs loaded from this source (empty when none is loaded). */
+export const RunStatsRequest = new RequestType<RunStatsParams, ProgramRunStats[], void>('ebpf/runStats');
+
+/** Client -> server: something was loaded or unloaded; lenses showing run counts are stale. */
+export const KernelChangedNotification = new NotificationType<Record<string, never>>('ebpf/kernelChanged');
+
+/** Client -> server: re-check a source now (the build command, a load). */
+export const CheckRequest = new RequestType<{ uri: string }, { built: boolean; objectPath?: string }, void>('ebpf/check');
+
+/** The build settings the server uses, sent as initializationOptions and on change. */
+export interface BuildSettings {
+  clangPath?: string;
+  /** Already resolved to absolute paths by the client. */
+  includeDirs: string[];
+  defines: string[];
+  /** Build + verify on save (ebpfStudio.build.onSave). */
+  onSave: boolean;
+}
+
+export const SettingsNotification = new NotificationType<BuildSettings>('ebpf/settings');
