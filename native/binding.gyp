@@ -7,7 +7,8 @@
         "src/btf_resolve.cc",
         "src/binding.cc",
         "src/load_worker.cc",
-        "src/events_worker.cc"
+        "src/events_worker.cc",
+        "src/btf_structs.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

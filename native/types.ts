@@ -287,4 +287,6 @@ export interface NativeAddon {
   consumePerfBuffer(mapId: number, pageCount: number, onBatch: (batch: EventBatch) => void): EventConsumer;
   /** BPF_PROG_TEST_RUN on a program by id (kernel 4.12; program types vary). */
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
+  /** The named structs of an object file's BTF (no kernel involved): name -> type. */
+  objectStructTypes(path: string): Record<string, BtfType>;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { BtfType, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from '../../native/types';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Where the helper may pin; it touches nothing else under bpffs. */
 export const BPFFS_PREFIX = '/sys/fs/bpf/ebpf-studio';
@@ -206,6 +206,16 @@ export const UnsubscribeParams = z.object({ subscription: z.number().int().min(1
 
 export const StatsParams = z.object({ enabled: z.boolean() });
 
+export const StructTypesParams = z.object({ path: absolutePath });
+/** The named structs of an object file's BTF: name -> type (event decoding, maps without BTF). */
+export type StructTypesResult = Record<string, BtfType>;
+
+/** Processes holding fds on programs and maps (from /proc/<pid>/fdinfo), by kernel id. */
+export interface ObjectOwnersResult {
+  programs: Record<number, { pid: number; comm: string }[]>;
+  maps: Record<number, { pid: number; comm: string }[]>;
+}
+
 export const TestRunParams = z.object({
   progId: kernelId,
   data: hexBytes,
@@ -257,6 +267,8 @@ export const Methods = {
   subscribe: new RequestType<z.input<typeof SubscribeParams>, SubscribeResult, void>('events/subscribe'),
   unsubscribe: new RequestType<z.infer<typeof UnsubscribeParams>, void, void>('events/unsubscribe'),
   testRun: new RequestType<z.input<typeof TestRunParams>, TestRunResult, void>('prog/testRun'),
+  structTypes: new RequestType<z.infer<typeof StructTypesParams>, StructTypesResult, void>('object/structTypes'),
+  owners: new RequestType0<ObjectOwnersResult, void>('kernel/owners'),
   shutdown: new RequestType0<void, void>('shutdown'),
 } as const;
 

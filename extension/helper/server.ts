@@ -27,6 +27,7 @@ import {
   Notifications,
   PROTOCOL_VERSION,
   StatsParams,
+  StructTypesParams,
   SubscribeParams,
   TestRunParams,
   UnsubscribeParams,
@@ -35,7 +36,8 @@ import {
 } from './protocol';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
-import { ensureFilesystems } from './system';
+import { checkObjectFile, ensureFilesystems } from './system';
+import { scanOwners } from './owners';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -189,6 +191,15 @@ function startHelper(): void {
     const result = native.testRun(p.progId, Buffer.from(p.data, 'hex'), p.repeat);
     return { retval: result.retval, data: result.dataOut.toString('hex'), durationNs: result.durationNs };
   });
+  handle(Methods.structTypes, StructTypesParams, (p) => {
+    checkObjectFile(p.path);
+    try {
+      return native.objectStructTypes(p.path);
+    } catch (error) {
+      throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: (error as Error).message }, `${p.path} has no readable BTF: ${(error as Error).message}`);
+    }
+  });
+  handle0(Methods.owners, () => scanOwners());
   connection.onRequest(Methods.shutdown, () => {
     // Answer first, then release everything and exit.
     setImmediate(() => shutdown(0));

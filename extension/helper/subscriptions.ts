@@ -2,7 +2,7 @@
 // event) and bounded, with counts of what the kernel lost and what the helper had to drop.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { EventConsumer, NativeAddon } from '../../native/types';
+import type { EventBatch, EventConsumer, NativeAddon } from '../../native/types';
 import { HelperFailure } from './errors';
 import { EventsNotification, SubscribeParams } from './protocol';
 import { tracefsRoot } from './system';
@@ -140,7 +140,7 @@ export class Subscriptions {
     };
   }
 
-  private events(id: number, open: (onBatch: (batch: { data: Buffer; count: number; lost: number }) => void) => EventConsumer): Subscription {
+  private events(id: number, open: (onBatch: (batch: EventBatch) => void) => EventConsumer): Subscription {
     let chunks: Buffer[] = [];
     let bytes = 0;
     let count = 0;
@@ -148,6 +148,8 @@ export class Subscriptions {
     let dropped = 0;
     const consumer = open((batch) => {
       lost += batch.lost;
+      // The addon's own drops (JS more than 64 MiB behind) are drops of eBPF Studio's too.
+      dropped += batch.droppedInAddon ?? 0;
       if (bytes + batch.data.length > MAX_PENDING_BYTES) {
         dropped += batch.count;
         return;

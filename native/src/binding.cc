@@ -735,6 +735,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports)
 	exports.Set("consumeRingBuffer", Napi::Function::New<consume_ring_buffer>(env, "consumeRingBuffer"));
 	exports.Set("consumePerfBuffer", Napi::Function::New<consume_perf_buffer>(env, "consumePerfBuffer"));
 	exports.Set("testRun", Napi::Function::New<test_run>(env, "testRun"));
+	exports.Set("objectStructTypes", Napi::Function::New<object_struct_types>(env, "objectStructTypes"));
 	return exports;
 }
 

@@ -37,5 +37,7 @@ Napi::Value load_object(const Napi::CallbackInfo &info);
 Napi::Value consume_ring_buffer(const Napi::CallbackInfo &info);
 Napi::Value consume_perf_buffer(const Napi::CallbackInfo &info);
 Napi::Function define_consumer_class(Napi::Env env);
+// Defined in btf_structs.cc.
+Napi::Value object_struct_types(const Napi::CallbackInfo &info);
 
 } // namespace binding

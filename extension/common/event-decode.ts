@@ -1,0 +1,60 @@
+// Ring and perf buffer events as the helper sends them (extension/helper/subscriptions.ts): base64 of
+// records packed as [u32 length][bytes], each padded to 8 bytes. Splits them and decodes each with a
+// struct from the object's BTF, guessed from the record size when exactly one struct fits. Pure.
+import type { BtfType } from '../../native/types';
+import { decodeLeaves, Leaf, leavesOf, Scalar, typeSize } from './btf-decode';
+
+/** Where each record of a packed batch lies: [offset, length] pairs into the batch. */
+export function splitRecords(data: Uint8Array): { offsets: Uint32Array; lengths: Uint32Array; count: number } {
+  // Every record takes at least 8 bytes, so this bounds the count without a first pass.
+  const max = data.length >> 3;
+  const offsets = new Uint32Array(max);
+  const lengths = new Uint32Array(max);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let count = 0;
+  for (let at = 0; at + 4 <= data.length; ) {
+    const length = view.getUint32(at, true);
+    if (at + 4 + length > data.length) throw new Error(`event batch is cut short: a record of ${length} bytes at ${at} runs past ${data.length}`);
+    offsets[count] = at + 4;
+    lengths[count] = length;
+    count++;
+    at += (4 + length + 7) & ~7;
+  }
+  return { offsets, lengths, count };
+}
+
+/**
+ * The struct an event of `size` bytes most likely is. Ring buffer records are exactly the reserved size;
+ * perf samples are padded so that size + 4 is a multiple of 8, hence the small window below `size`.
+ * A `preferred` name (picked by the user once and remembered) wins when it still fits.
+ */
+export function guessEventStruct(structs: Record<string, BtfType>, size: number, preferred?: string): string | undefined {
+  const fits = (t: BtfType) => typeSize(t) === size || (typeSize(t) < size && typeSize(t) > size - 8 && (typeSize(t) + 4 + 7) >> 3 === (size + 4) >> 3);
+  if (preferred && structs[preferred] && fits(structs[preferred])) return preferred;
+  const exact = Object.keys(structs).filter((name) => typeSize(structs[name]) === size);
+  if (exact.length === 1) return exact[0];
+  if (exact.length > 1) return undefined;
+  const padded = Object.keys(structs).filter((name) => fits(structs[name]));
+  return padded.length === 1 ? padded[0] : undefined;
+}
+
+/** Decodes records of one struct type into rows of scalars (one per leaf), or hex when no type is known. */
+export class EventDecoder {
+  readonly leaves: Leaf[];
+  readonly size: number;
+
+  constructor(readonly type: BtfType | undefined) {
+    this.leaves = type ? leavesOf(type) : [];
+    this.size = type ? typeSize(type) : 0;
+  }
+
+  /** Column names: the struct's leaf paths, or "bytes" for undecoded events. */
+  get columns(): string[] {
+    return this.type ? this.leaves.map((l) => l.path || 'value') : ['bytes'];
+  }
+
+  decode(data: Uint8Array, offset: number, length: number): Scalar[] {
+    if (!this.type || length < this.size) return [Buffer.from(data.buffer, data.byteOffset + offset, length).toString('hex')];
+    return decodeLeaves(this.leaves, data, offset);
+  }
+}
