@@ -45,6 +45,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 mkdir -p "$root"
+# One install at a time: a second run (another terminal, a parallel test) waits for the first.
+exec 9>"$root/.lock"
+flock 9
+
+# Started from `npm start` or `npm run test:e2e`, the outer npm's variables would configure the npm below:
+# its npm_config_user_agent names Node 20, and code-server's postinstall takes the Node version from it.
+for variable in $(compgen -e); do
+  case "$variable" in npm_* | NODE) unset "$variable" ;; esac
+done
 
 # Node 24. Valid when its binary runs and says v24.
 if ! [ -x "$node_dir/bin/node" ] || [[ "$("$node_dir/bin/node" -v 2>/dev/null)" != v24.* ]]; then

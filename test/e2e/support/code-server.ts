@@ -91,8 +91,10 @@ export function freshState(root: string): StateDirs {
 
 /** The environment code-server and its extension host run with. */
 function serverEnv(tools: Tools, state: StateDirs): NodeJS.ProcessEnv {
+  // Variables of an outer `npm run` (npm_config_*, npm_lifecycle_*, NODE) mean nothing to code-server.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE'));
   return {
-    ...process.env,
+    ...inherited,
     HOME: state.home,
     TMPDIR: state.tmp,
     XDG_CONFIG_HOME: path.join(state.home, '.config'),
@@ -100,8 +102,7 @@ function serverEnv(tools: Tools, state: StateDirs): NodeJS.ProcessEnv {
     // The extension's clang build keeps its vmlinux.h cache here: share the one outside the fresh HOME.
     EBPF_STUDIO_CACHE: path.dirname(tools.cache),
     PATH: `${path.dirname(tools.node24)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-    // npm start / npm test put these in the environment; they mean nothing to code-server.
-    npm_config_nodedir: undefined,
+    // tsx's loader (test runs) must not follow code-server into its Node 24.
     NODE_OPTIONS: undefined,
   };
 }
