@@ -3,9 +3,12 @@
 import * as vscode from 'vscode';
 import { CommandFactory, Ctx } from './ctx';
 import * as build from './features/build';
+import * as languageClient from './features/language-client';
 import * as loadCommands from './features/load-commands';
 import * as mapsView from './features/maps-view';
 import * as programsView from './features/programs-view';
+import * as tasks from './features/tasks';
+import * as verifierLog from './features/verifier-log';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
 const commands: Record<string, CommandFactory> = {
@@ -15,6 +18,9 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.restartHelper': { always: (ctx) => () => ctx.restartHelper() },
   'ebpf.refresh': { always: (ctx) => () => ctx.kernelStateChanged() },
   'ebpf.showOutput': { always: (ctx) => () => ctx.log.show() },
+  'ebpf.build': { always: () => languageClient.buildActiveFile() },
+  'ebpf.showVerifierLog': { helper: verifierLog.showVerifierLog },
+  'ebpf.configureClangd': { always: build.configureClangd },
 };
 
 let ctx: Ctx | undefined;
@@ -22,7 +28,9 @@ let ctx: Ctx | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   ctx = new Ctx(context);
   ctx.registerCommands(commands);
-  build.activate(ctx);
+  verifierLog.activate(ctx);
+  languageClient.activate(ctx);
+  tasks.activate(ctx);
   programsView.activate(ctx);
   mapsView.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.

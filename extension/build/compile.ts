@@ -180,3 +180,26 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
   }
   return { ok, objectPath, diagnostics: parseClangDiagnostics(stderr), command, stderr, durationMs: performance.now() - started };
 }
+
+/**
+ * The compile command of a source as a compile_commands.json entry wants it, for clangd: the build's
+ * flags and the cached vmlinux.h directory, without the precompiled header (it is tied to this clang).
+ */
+export async function compileCommandFor(sourcePath: string, options: CompileOptions = {}): Promise<string[]> {
+  const source = path.resolve(sourcePath);
+  const clang = findClang(options.clangPath);
+  const userIncludes = (options.includeDirs ?? []).map((dir) => path.resolve(dir));
+  const text = await fs.promises.readFile(source, 'utf8');
+  const vmlinuxDir: string[] = [];
+  if (includesVmlinux.test(text) && ![path.dirname(source), ...userIncludes].some((dir) => fs.existsSync(path.join(dir, 'vmlinux.h')))) {
+    vmlinuxDir.push('-I', path.dirname(await vmlinuxHeader()));
+  }
+  return [
+    clang, '-target', 'bpf', '-g', '-O2', `-D__TARGET_ARCH_${targetArch()}`,
+    ...multiarchIncludeDirs().flatMap((dir) => ['-idirafter', dir]),
+    ...vmlinuxDir,
+    ...userIncludes.flatMap((dir) => ['-I', dir]),
+    ...(options.defines ?? []).map((d) => `-D${d}`),
+    '-c', source, '-o', objectPathFor(source, options.outDir),
+  ];
+}

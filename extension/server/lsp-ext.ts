@@ -1,7 +1,7 @@
 // The language server's own LSP messages, shared by the server and the extension's language client. The
 // server never starts a helper: verification and kernel statistics are asked of the extension host, which
-// owns the one privileged helper.
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+// owns the one privileged helper. Method names are plain strings with typed params and results, because the
+// client and server packages each bring their own copy of the jsonrpc type classes.
 import type { VerifyOutcome } from '../build/verify';
 
 export interface VerifyParams {
@@ -12,7 +12,8 @@ export interface VerifyParams {
 }
 
 /** Server -> client: verify a built object through the helper (verifyOnly, skipRefused). */
-export const VerifyRequest = new RequestType<VerifyParams, VerifyOutcome, void>('ebpf/verify');
+export const VerifyRequest = 'ebpf/verify';
+export type VerifyResult = VerifyOutcome;
 
 export interface RunStatsParams {
   source: string;
@@ -26,13 +27,20 @@ export interface ProgramRunStats {
 }
 
 /** Server -> client: run statistics of programs loaded from this source (empty when none is loaded). */
-export const RunStatsRequest = new RequestType<RunStatsParams, ProgramRunStats[], void>('ebpf/runStats');
+export const RunStatsRequest = 'ebpf/runStats';
 
 /** Client -> server: something was loaded or unloaded; lenses showing run counts are stale. */
-export const KernelChangedNotification = new NotificationType<Record<string, never>>('ebpf/kernelChanged');
+export const KernelChangedNotification = 'ebpf/kernelChanged';
 
 /** Client -> server: re-check a source now (the build command, a load). */
-export const CheckRequest = new RequestType<{ uri: string }, { built: boolean; objectPath?: string }, void>('ebpf/check');
+export const CheckRequest = 'ebpf/check';
+export interface CheckParams {
+  uri: string;
+}
+export interface CheckResponse {
+  built: boolean;
+  objectPath?: string;
+}
 
 /** The build settings the server uses, sent as initializationOptions and on change. */
 export interface BuildSettings {
@@ -44,4 +52,5 @@ export interface BuildSettings {
   onSave: boolean;
 }
 
-export const SettingsNotification = new NotificationType<BuildSettings>('ebpf/settings');
+/** Client -> server: BuildSettings changed. */
+export const SettingsNotification = 'ebpf/settings';

@@ -25,7 +25,19 @@ import { kernelBtfNames } from './btf-names';
 import { completionContext, KernelTargets, MAP_FIELDS, MAP_TYPES, sectionCompletions, tracefsTracepoints } from './completion';
 import { helperHoverMarkdown, installedHelperDocs, UAPI_BPF_H } from './helper-docs';
 import { findSecFunctions, lensTexts } from './lenses';
-import { BuildSettings, CheckRequest, KernelChangedNotification, ProgramRunStats, RunStatsRequest, SettingsNotification, VerifyRequest } from './lsp-ext';
+import {
+  BuildSettings,
+  CheckParams,
+  CheckRequest,
+  CheckResponse,
+  KernelChangedNotification,
+  ProgramRunStats,
+  RunStatsParams,
+  RunStatsRequest,
+  SettingsNotification,
+  VerifyParams,
+  VerifyRequest,
+} from './lsp-ext';
 import { activeParameter, wordAt } from './text';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -82,7 +94,7 @@ function publish(source: string, diagnostics: Diagnostic[]): void {
 
 async function askClientToVerify(objectPath: string, source: string, includeDirs: string[]): Promise<VerifyOutcome> {
   try {
-    return await connection.sendRequest(VerifyRequest, { objectPath, source, includeDirs });
+    return await connection.sendRequest<VerifyOutcome>(VerifyRequest, { objectPath, source, includeDirs } satisfies VerifyParams);
   } catch (error) {
     return { unavailable: `the editor did not answer the verify request (${(error as Error).message})` };
   }
@@ -151,7 +163,7 @@ connection.onInitialize((params): InitializeResult => {
   };
 });
 
-connection.onNotification(SettingsNotification, (next) => {
+connection.onNotification(SettingsNotification, (next: BuildSettings) => {
   settings = next;
 });
 
@@ -165,7 +177,7 @@ documents.onDidSave((e) => {
   if (isBpfSource(file) && settings.onSave) void check(file);
 });
 
-connection.onRequest(CheckRequest, async ({ uri }) => {
+connection.onRequest(CheckRequest, async ({ uri }: CheckParams): Promise<CheckResponse> => {
   const result = await check(fileURLToPath(uri));
   return { built: result?.built ?? false, objectPath: result?.objectPath };
 });
@@ -244,7 +256,7 @@ connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
   const verdicts: ProgramVerdict[] = lastChecks.get(file)?.programs ?? [];
   let runStats: ProgramRunStats[] = [];
   try {
-    runStats = await connection.sendRequest(RunStatsRequest, { source: file });
+    runStats = await connection.sendRequest<ProgramRunStats[]>(RunStatsRequest, { source: file } satisfies RunStatsParams);
   } catch {
     // No helper: verdicts only.
   }

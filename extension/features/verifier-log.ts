@@ -1,0 +1,84 @@
+// eBPF: Show Verifier Log (ebpf.showVerifierLog): the full verifier log of a program of the last check, never
+// truncated, in a read-only editor with the bpf-verifier-log grammar, and `@ file:LINE` linked to sources.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ProgramVerdict } from '../build/verify';
+import { resolveSourceFile } from '../build/verify';
+import { sourceFromHeader, verifierLogHeader, verifierLogLinks } from '../common/verifier-log-links';
+import { Ctx } from '../ctx';
+import { HelperClient } from '../helper/client';
+import { Methods } from '../helper/protocol';
+
+const SCHEME = 'ebpf-verifier-log';
+export const LANGUAGE_ID = 'bpf-verifier-log';
+
+/** The last verification of each source (by absolute path), as the language server asked for it. */
+const verifications = new Map<string, { objectPath: string; programs: ProgramVerdict[] }>();
+const logs = new Map<string, string>();
+const changed = new vscode.EventEmitter<vscode.Uri>();
+
+export function rememberVerification(source: string, objectPath: string, programs: ProgramVerdict[]): void {
+  verifications.set(source, { objectPath, programs });
+}
+
+/**
+ * A verified program's log is not kept by a verify-only load (statistics only, to stay fast): load it
+ * once more with log level 1, unattached, read the log, and unload.
+ */
+async function fullLogOfVerified(helper: HelperClient, objectPath: string, source: string, program: string): Promise<string> {
+  const load = await helper.request(Methods.load, { path: objectPath, programs: [program], attach: { [program]: { kind: 'none' } }, logLevel: 1, source });
+  try {
+    return (await helper.request(Methods.verifierLog, { loadId: load.loadId, program })).log;
+  } finally {
+    await helper.request(Methods.unload, { loadId: load.loadId });
+  }
+}
+
+export function showVerifierLog(ctx: Ctx, helper: HelperClient) {
+  return async (uriArg?: string | vscode.Uri, programArg?: string): Promise<void> => {
+    const uri = typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : uriArg ?? vscode.window.activeTextEditor?.document.uri;
+    const source = uri?.fsPath;
+    const checked = source ? verifications.get(source) : undefined;
+    if (!source || !checked || checked.programs.length === 0) {
+      void vscode.window.showInformationMessage('No verifier result for this file yet: save a *.bpf.c (or run eBPF: Build and Verify) first.');
+      return;
+    }
+    let program = programArg;
+    if (!program) {
+      program = checked.programs.length === 1 ? checked.programs[0].program : await vscode.window.showQuickPick(checked.programs.map((p) => p.program), { placeHolder: 'Verifier log of which program?' });
+      if (!program) return;
+    }
+    const verdict = checked.programs.find((p) => p.program === program);
+    if (!verdict) throw new Error(`${program} was not in the last check of ${path.basename(source)}.`);
+    let log: string;
+    if (verdict.status === 'rejected') log = verdict.log;
+    else if (verdict.status === 'refused') log = `; ${verdict.message}\n`;
+    else log = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` }, () => fullLogOfVerified(helper, checked.objectPath, source, program!));
+    const logUri = vscode.Uri.from({ scheme: SCHEME, path: `/${program}.verifier.log`, query: source });
+    logs.set(logUri.toString(), verifierLogHeader(program, source, verdict.status) + log);
+    changed.fire(logUri);
+    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(logUri), LANGUAGE_ID);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    ctx.log.info(`Verifier log of ${program}: ${log.length} characters.`);
+  };
+}
+
+export function activate(ctx: Ctx): void {
+  ctx.push(
+    changed,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
+      onDidChange: changed.event,
+      provideTextDocumentContent: (uri) => logs.get(uri.toString()) ?? '; this log is gone: run eBPF: Show Verifier Log again\n',
+    }),
+    vscode.languages.registerDocumentLinkProvider({ language: LANGUAGE_ID }, {
+      provideDocumentLinks(doc) {
+        const source = sourceFromHeader(doc.getText());
+        return verifierLogLinks(doc.getText()).map((link) => {
+          const file = source ? resolveSourceFile(link.file, source) : link.file;
+          const target = vscode.Uri.file(file).with({ fragment: `L${link.line}` });
+          return new vscode.DocumentLink(new vscode.Range(link.logLine, link.start, link.logLine, link.end), target);
+        });
+      },
+    }),
+  );
+}
