@@ -40,6 +40,14 @@ describe('e2e: eBPF Studio in code-server', function () {
       await wb.treeRow('Programs', 'Loaded here').waitFor();
       await wb.treeRow('Maps', 'Loaded here').waitFor();
     });
+    await wb.step('click nothing loaded yet', async () => {
+      // The placeholder item of an empty Programs view runs Load Program… when clicked.
+      await wb.treeRow('Programs', 'nothing loaded yet').click();
+      await wb.waitForQuickInput('eBPF: Load Program');
+      await wb.quickPickRow('fork_trace.bpf.c').waitFor();
+      await wb.page.keyboard.press('Escape');
+      await wb.quickInput.waitFor({ state: 'hidden' });
+    });
   });
 
   it('loads fork_trace with Load Program…, shows it and its map, and unloads it with Unload…', async () => {
