@@ -48,6 +48,8 @@ export interface BuildSettings {
   /** Already resolved to absolute paths by the client. */
   includeDirs: string[];
   defines: string[];
+  /** Where objects go; next to each source (as a Makefile puts them) when unset. */
+  outDir?: string;
   /** Build + verify on save (ebpfStudio.build.onSave). */
   onSave: boolean;
 }

@@ -106,6 +106,7 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
       clangPath: settings.clangPath,
       includeDirs: settings.includeDirs,
       defines: settings.defines,
+      outDir: settings.outDir,
     });
     connection.console.log(
       `${path.basename(source)}: ${result.built ? 'built' : 'build failed'} in ${Math.round(result.buildMs)} ms` +
