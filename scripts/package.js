@@ -64,6 +64,16 @@ function zipEntries(file) {
   return names;
 }
 
+/** Files the manifest's contributions name (icons, grammars, language configurations, walkthrough media). */
+function manifestFiles(value) {
+  if (typeof value === 'string') {
+    const file = path.normalize(value).replace(/^\.\//, '');
+    return /^[\w.-]+\/[\w./-]+\.\w+$/.test(file) && fs.existsSync(path.join(root, file)) ? [file] : [];
+  }
+  if (value && typeof value === 'object') return Object.values(value).flatMap(manifestFiles);
+  return [];
+}
+
 function main() {
   if (!args.includes('--no-build')) {
     if (!fs.existsSync(path.join(root, 'dist/native/ebpf_studio.node'))) {
@@ -82,7 +92,9 @@ function main() {
   const entries = zipEntries(out)
     .filter((e) => e.startsWith('extension/'))
     .map((e) => e.slice('extension/'.length));
-  const missing = required.filter((f) => !entries.includes(f));
+  // Every bundle the build made must be packed too (the language server's dist/server.js, webviews...).
+  const bundles = fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.js')).map((f) => `dist/${f}`);
+  const missing = [...new Set([...required, ...bundles, ...manifestFiles(manifest.contributes)])].filter((f) => !entries.includes(f));
   const stray = entries.filter((e) => forbidden.some((re) => re.test(e)));
   const size = fs.statSync(out).size;
   console.log(`package: ${out} (${(size / 1024 / 1024).toFixed(2)} MiB, ${entries.length} files)`);
