@@ -193,17 +193,17 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Counts UDP datagrams arriving at address:port in this process. */
-export async function udpListener(address: string, port: number): Promise<{ received: () => number; close: () => void }> {
+/** Counts UDP datagrams arriving at address (on a free port of the kernel's choice) in this process. */
+export async function udpListener(address: string): Promise<{ port: number; received: () => number; close: () => void }> {
   const dgram = await import('dgram');
   const socket = dgram.createSocket('udp4');
   let received = 0;
   socket.on('message', () => received++);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(port, address, () => resolve());
+    socket.bind(0, address, () => resolve());
   });
-  return { received: () => received, close: () => socket.close() };
+  return { port: socket.address().port, received: () => received, close: () => socket.close() };
 }
 
 /** A cgroup v2 directory of this test, removed (after its processes left) by remove(). */
