@@ -192,6 +192,30 @@ export function leafInteger(leaf: Leaf, buf: Uint8Array, base = 0): bigint | und
   return leaf.signed ? toSigned(raw, leaf.bits) : raw;
 }
 
+/** Byte-aligned 8/16/32/64-bit integers without BigInt (events arrive by the million); undefined when a
+ * 64-bit value is beyond 2^53 and needs the exact path. */
+function alignedInteger(buf: Uint8Array, at: number, bits: number, signed: boolean): number | undefined {
+  switch (bits) {
+    case 8:
+      return signed ? (buf[at] << 24) >> 24 : buf[at];
+    case 16: {
+      const v = buf[at] | (buf[at + 1] << 8);
+      return signed ? (v << 16) >> 16 : v;
+    }
+    case 32: {
+      const v = buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24);
+      return signed ? v : v >>> 0;
+    }
+    case 64: {
+      const lo = (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24)) >>> 0;
+      const hi = (buf[at + 4] | (buf[at + 5] << 8) | (buf[at + 6] << 16) | (buf[at + 7] << 24)) >>> 0;
+      if (hi < 0x200000) return hi * 0x100000000 + lo;
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** Decodes one leaf of a value that starts at `base` in `buf`. */
 export function decodeLeaf(leaf: Leaf, buf: Uint8Array, base = 0): Scalar {
   const start = base + (leaf.bitOffset >> 3);
@@ -200,6 +224,10 @@ export function decodeLeaf(leaf: Leaf, buf: Uint8Array, base = 0): Scalar {
       return readBits(buf, base, leaf.bitOffset, leaf.bits) !== 0n;
     case 'int':
     case 'char':
+      if ((leaf.bitOffset & 7) === 0) {
+        const fast = alignedInteger(buf, start, leaf.bits, leaf.signed);
+        if (fast !== undefined) return fast;
+      }
       return bigToScalar(leafInteger(leaf, buf, base)!);
     case 'enum': {
       const v = Number(leafInteger(leaf, buf, base));

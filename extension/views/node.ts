@@ -20,6 +20,8 @@ export interface ViewNode {
   mapId?: number;
   /** Set on program nodes. */
   progId?: number;
+  /** Children are fetched when the node is expanded (a map's first entries). */
+  lazy?: boolean;
 }
 
 /** Context values; menus in package.json match them. */

@@ -9,13 +9,57 @@ export interface ProgramsSnapshot {
   loaded: LoadedSummary[];
   programs: ProgramInfo[];
   links: LinkInfo[];
+  /** Processes holding each program (kernel/owners), when known. */
+  owners?: Record<number, { pid: number; comm: string }[]>;
+  /** Run statistics since the previous refresh, while statistics are on. */
+  stats?: Map<number, RunStats>;
+  /** How long the interval behind `stats` was. */
+  statsIntervalMs?: number;
+}
+
+/** What a program cost between two refreshes (BPF_ENABLE_STATS must be on for the kernel to count). */
+export interface RunStats {
+  runs: number;
+  avgNs: number;
+  /** Share of one CPU spent in the program over the interval, in percent. */
+  cpuPercent: number;
+  totalRuns: number;
+}
+
+/** Run counts and times over the interval between two listings of kernel/programs. */
+export function runStats(previous: ProgramInfo[] | undefined, current: ProgramInfo[], elapsedMs: number): Map<number, RunStats> {
+  const before = new Map((previous ?? []).map((p) => [p.id, p]));
+  const out = new Map<number, RunStats>();
+  for (const p of current) {
+    const b = before.get(p.id);
+    const runs = b ? p.runCount - b.runCount : p.runCount;
+    const ns = b ? p.runTimeNs - b.runTimeNs : p.runTimeNs;
+    out.set(p.id, {
+      runs,
+      avgNs: runs > 0 ? Math.round(ns / runs) : p.runCount > 0 ? Math.round(p.runTimeNs / p.runCount) : 0,
+      cpuPercent: b && elapsedMs > 0 ? (ns / (elapsedMs * 1e6)) * 100 : 0,
+      totalRuns: p.runCount,
+    });
+  }
+  return out;
+}
+
+/** " · 1,204 runs/s · 312 ns · 0.04% CPU". */
+export function statsText(s: RunStats | undefined, elapsedMs: number): string {
+  if (!s) return '';
+  const rate = elapsedMs > 0 ? Math.round((s.runs * 1000) / elapsedMs) : s.runs;
+  return ` · ${rate.toLocaleString('en-US')} runs/s · ${s.avgNs} ns · ${s.cpuPercent.toFixed(2)}% CPU`;
+}
+
+function ownersText(owners: { pid: number; comm: string }[] | undefined): string {
+  return owners && owners.length > 0 ? `\nHeld by ${owners.map((o) => `${o.comm} (pid ${o.pid})`).join(', ')}` : '';
 }
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function ownProgramNode(load: LoadedSummary, p: ProgramReport): ViewNode {
+function ownProgramNode(load: LoadedSummary, p: ProgramReport, s: ProgramsSnapshot, info?: ProgramInfo): ViewNode {
   const where = !p.loaded ? 'not loaded' : p.attachment ? p.attachment.description : 'not attached';
   const stats = p.stats.insnsProcessed !== undefined ? `\nVerifier: ${p.stats.insnsProcessed} instructions processed` : '';
   const attach = p.attachment
@@ -26,8 +70,13 @@ function ownProgramNode(load: LoadedSummary, p: ProgramReport): ViewNode {
   return {
     id: `load:${load.loadId}:prog:${p.name}`,
     label: p.name,
-    description: p.loaded ? `${p.type} · id ${p.id} · ${where}` : `${p.type} · ${where}`,
-    tooltip: `${p.name} (${p.type}), section "${p.section}"${p.loaded ? `, id ${p.id}` : ''}${attach}${stats}`,
+    description: (p.loaded ? `${p.type} · id ${p.id} · ${where}` : `${p.type} · ${where}`) + statsText(s.stats?.get(p.id), s.statsIntervalMs ?? 0),
+    tooltip:
+      `${p.name} (${p.type}), section "${p.section}"${p.loaded ? `, id ${p.id}` : ''}${attach}${stats}` +
+      (info ? `\nTag ${info.tag}` : '') +
+      (load.source ? `\nSource: ${load.source}` : '') +
+      ownersText(s.owners?.[p.id]) +
+      runsTooltip(s.stats?.get(p.id)),
     icon: p.loaded ? (p.attachment ? 'symbol-event' : 'debug-disconnect') : 'circle-slash',
     contextValue: ContextValues.ownProgram,
     loadId: load.loadId,
@@ -48,7 +97,16 @@ function ownMapNode(load: LoadedSummary, m: LoadedSummary['maps'][number]): View
   };
 }
 
-export function loadNode(load: LoadedSummary, formatTime: (ms: number) => string = (ms) => new Date(ms).toLocaleString()): ViewNode {
+function runsTooltip(r: RunStats | undefined): string {
+  return r ? `\nRuns: ${r.totalRuns} in total, ${r.avgNs} ns each on average, ${r.cpuPercent.toFixed(2)}% of a CPU lately` : '';
+}
+
+export function loadNode(
+  load: LoadedSummary,
+  formatTime: (ms: number) => string = (ms) => new Date(ms).toLocaleString(),
+  s: ProgramsSnapshot = { loaded: [], programs: [], links: [] },
+): ViewNode {
+  const infos = new Map(s.programs.map((p) => [p.id, p]));
   const loaded = load.programs.filter((p) => p.loaded).length;
   return {
     id: `load:${load.loadId}`,
@@ -64,7 +122,7 @@ export function loadNode(load: LoadedSummary, formatTime: (ms: number) => string
     contextValue: load.pinned ? ContextValues.ownLoadPinned : ContextValues.ownLoad,
     expanded: true,
     loadId: load.loadId,
-    children: [...load.programs.map((p) => ownProgramNode(load, p)), ...load.maps.map((m) => ownMapNode(load, m))],
+    children: [...load.programs.map((p) => ownProgramNode(load, p, s, infos.get(p.id))), ...load.maps.map((m) => ownMapNode(load, m))],
   };
 }
 
@@ -79,19 +137,29 @@ function linkNode(link: LinkInfo): ViewNode {
   };
 }
 
-export function otherProgramNode(p: ProgramInfo, links: LinkInfo[]): ViewNode {
+export function otherProgramNode(
+  p: ProgramInfo,
+  links: LinkInfo[],
+  s: Pick<ProgramsSnapshot, 'owners' | 'stats' | 'statsIntervalMs'> = {},
+  formatTime: (ms: number) => string = (ms) => new Date(ms).toLocaleString(),
+  bootToEpochMs?: (ns: number) => number,
+): ViewNode {
   const own = links.filter((l) => l.progId === p.id);
   const runs =
     p.runCount > 0 ? `\nRuns: ${p.runCount}, ${Math.round(p.runTimeNs / p.runCount)} ns each on average` : '';
   return {
     id: `prog:${p.id}`,
     label: p.name || `(unnamed ${p.id})`,
-    description: `${p.type} · id ${p.id}${own.length > 0 ? ` · ${own.map((l) => l.target || l.type).join(', ')}` : ''}`,
+    description:
+      `${p.type} · id ${p.id}${own.length > 0 ? ` · ${own.map((l) => l.target || l.type).join(', ')}` : ''}` +
+      statsText(s.stats?.get(p.id), s.statsIntervalMs ?? 0),
     tooltip:
       `${p.name || '(unnamed)'} (${p.type}), id ${p.id}\nTag ${p.tag}\nLoaded by uid ${p.uid}` +
+      (bootToEpochMs && p.loadTimeNs ? ` at ${formatTime(bootToEpochMs(p.loadTimeNs))}` : '') +
       `\n${p.verifiedInsns} verified instructions, ${p.jitedBytes} bytes JITed` +
       (p.mapIds.length > 0 ? `\nMaps: ${p.mapIds.join(', ')}` : '') +
-      runs,
+      ownersText(s.owners?.[p.id]) +
+      (s.stats ? runsTooltip(s.stats.get(p.id)) : runs),
     icon: 'symbol-event',
     contextValue: ContextValues.program,
     progId: p.id,
@@ -101,12 +169,12 @@ export function otherProgramNode(p: ProgramInfo, links: LinkInfo[]): ViewNode {
 }
 
 /** The two groups of the Programs view. */
-export function programsTree(s: ProgramsSnapshot, formatTime?: (ms: number) => string): ViewNode[] {
+export function programsTree(s: ProgramsSnapshot, formatTime?: (ms: number) => string, bootToEpochMs?: (ns: number) => number): ViewNode[] {
   const ownIds = new Set(s.loaded.flatMap((l) => l.programs.filter((p) => p.loaded).map((p) => p.id)));
   const others = s.programs.filter((p) => !ownIds.has(p.id)).sort((a, b) => a.id - b.id);
   const own: ViewNode[] =
     s.loaded.length > 0
-      ? [...s.loaded].sort((a, b) => a.loadedAt - b.loadedAt).map((l) => loadNode(l, formatTime))
+      ? [...s.loaded].sort((a, b) => a.loadedAt - b.loadedAt).map((l) => loadNode(l, formatTime, s))
       : [
           {
             id: 'own:empty',
@@ -132,7 +200,7 @@ export function programsTree(s: ProgramsSnapshot, formatTime?: (ms: number) => s
       icon: 'server',
       contextValue: ContextValues.group,
       expanded: false,
-      children: others.map((p) => otherProgramNode(p, s.links)),
+      children: others.map((p) => otherProgramNode(p, s.links, s, formatTime, bootToEpochMs)),
     },
   ];
 }

@@ -16,6 +16,8 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
     viewId: string,
     private readonly load: () => Promise<ViewNode[]>,
     private readonly intervalMs: () => number,
+    /** Fetches the children of nodes marked lazy, when they are expanded. */
+    private readonly loadChildren?: (node: ViewNode) => Promise<ViewNode[]>,
   ) {
     this.view = vscode.window.createTreeView(viewId, { treeDataProvider: this, showCollapseAll: true });
     this.disposables.push(this.view, this.changed, this.view.onDidChangeVisibility(() => this.schedule()));
@@ -40,7 +42,7 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {
-    const state = node.children
+    const state = node.children || node.lazy
       ? node.expanded
         ? vscode.TreeItemCollapsibleState.Expanded
         : vscode.TreeItemCollapsibleState.Collapsed
@@ -56,6 +58,7 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
   }
 
   getChildren(node?: ViewNode): ViewNode[] | Promise<ViewNode[]> {
+    if (node?.lazy && this.loadChildren) return this.loadChildren(node);
     if (node) return node.children ?? [];
     this.roots ??= this.load();
     return this.roots;
