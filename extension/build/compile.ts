@@ -47,6 +47,13 @@ export function cacheDir(): string {
 export function parseClangDiagnostics(stderr: string): CompileDiagnostic[] {
   const diagnostics: CompileDiagnostic[] = [];
   for (const line of stderr.split('\n')) {
+    // The BPF backend (e.g. signed division) prints "Error at line 10: <what>, f.c:10:54<advice>".
+    const backend = /^Error at line (\d+): (.*?),? (\S+?):(\d+):(\d+)(.*)$/.exec(line);
+    if (backend) {
+      const advice = backend[6].trim();
+      diagnostics.push({ file: backend[3], line: Number(backend[4]), column: Number(backend[5]), severity: 'error', message: `${backend[2].replace(/ for DAG: .*/, '')}${advice ? `: ${advice}` : ''}` });
+      continue;
+    }
     const m = /^(.+?):(\d+):(\d+): (fatal error|error|warning|note): (.*)$/.exec(line);
     if (m) {
       diagnostics.push({
