@@ -31,12 +31,16 @@ export function splitRecords(data: Uint8Array): { offsets: Uint32Array; lengths:
 export function guessEventStruct(structs: Record<string, BtfType>, size: number, preferred?: string): string | undefined {
   const fits = (t: BtfType) => typeSize(t) === size || (typeSize(t) < size && typeSize(t) > size - 8 && (typeSize(t) + 4 + 7) >> 3 === (size + 4) >> 3);
   if (preferred && structs[preferred] && fits(structs[preferred])) return preferred;
-  const exact = Object.keys(structs).filter((name) => typeSize(structs[name]) === size);
+  // Program context and kernel types (xdp_md is 24 bytes, like many events) are never what a program emits.
+  const candidates = Object.keys(structs).filter((name) => !KERNEL_STRUCT.test(name));
+  const exact = candidates.filter((name) => typeSize(structs[name]) === size);
   if (exact.length === 1) return exact[0];
   if (exact.length > 1) return undefined;
-  const padded = Object.keys(structs).filter((name) => fits(structs[name]));
+  const padded = candidates.filter((name) => fits(structs[name]));
   return padded.length === 1 ? padded[0] : undefined;
 }
+
+const KERNEL_STRUCT = /^(xdp_md|__sk_buff|pt_regs|user_pt_regs|sk_msg_md|sk_reuseport_md|bpf_\w+|trace_event_raw_\w+|trace_entry|task_struct|sock|sk_buff|file|inode|bpf_sock\w*)$/;
 
 /** Decodes records of one struct type into rows of scalars (one per leaf), or hex when no type is known. */
 export class EventDecoder {

@@ -193,5 +193,7 @@ describe('event-decode', () => {
     assert.equal(guessEventStruct({ event, other, twin }, 24), undefined);
     assert.equal(guessEventStruct({ event, other, twin }, 24, 'twin'), 'twin');
     assert.equal(guessEventStruct({ event, other }, 100), undefined);
+    // A program's context type of the same size is not an event.
+    assert.equal(guessEventStruct({ event, xdp_md: { ...twin, name: 'xdp_md' } }, 24), 'event');
   });
 });
