@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { CommandFactory, Ctx } from './ctx';
 import * as build from './features/build';
+import * as instructions from './features/instructions';
 import * as languageClient from './features/language-client';
 import * as loadCommands from './features/load-commands';
 import * as mapsView from './features/maps-view';
@@ -20,6 +21,7 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.showOutput': { always: (ctx) => () => ctx.log.show() },
   'ebpf.build': { always: () => languageClient.buildActiveFile() },
   'ebpf.showVerifierLog': { helper: verifierLog.showVerifierLog },
+  'ebpf.showInstructions': { helper: instructions.showInstructions },
   'ebpf.configureClangd': { always: build.configureClangd },
 };
 
@@ -29,6 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx = new Ctx(context);
   ctx.registerCommands(commands);
   verifierLog.activate(ctx);
+  instructions.activate(ctx);
   languageClient.activate(ctx);
   tasks.activate(ctx);
   programsView.activate(ctx);

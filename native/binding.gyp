@@ -8,7 +8,8 @@
         "src/binding.cc",
         "src/load_worker.cc",
         "src/events_worker.cc",
-        "src/btf_structs.cc"
+        "src/btf_structs.cc",
+        "src/insns.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -289,4 +289,45 @@ export interface NativeAddon {
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
   /** The named structs of an object file's BTF (no kernel involved): name -> type. */
   objectStructTypes(path: string): Record<string, BtfType>;
+  /** A loaded program's xlated and JITed instructions with line info (bpf_obj_get_info_by_fd; line info 5.0). */
+  programInstructions(progId: number): ProgramInstructions;
+  /**
+   * Creates a map of this type ("hash", "ringbuf", "task_storage", ...) with libbpf's probe and frees it:
+   * 1 supported, 0 unknown to this kernel, negative -errno of a refusal. Throws on an unknown type name.
+   */
+  probeMapType(type: string): number;
+  /**
+   * Loads a tiny program of `programType` ("kprobe", "xdp", ...) that calls `helper` ("ringbuf_output"):
+   * 1 offered, 0 not offered to that type, negative -errno when the type itself cannot load.
+   */
+  probeHelper(programType: string, helper: string): number;
+  /** The helpers probeHelper knows, without the bpf_ prefix. */
+  probeHelperNames(): string[];
+}
+
+/** One BTF line info record, resolved through the program's BTF. */
+export interface InsnLineInfo {
+  /** Index (in 8-byte instruction slots) of the first xlated instruction of this line. */
+  insnOffset: number;
+  file: string;
+  line: number;
+  column: number;
+  /** The source line's text as the compiler recorded it. */
+  text: string;
+}
+
+export interface ProgramInstructions {
+  name: string;
+  tag: string;
+  /** struct bpf_insn[] as the kernel runs it after the verifier's rewrites (empty without raw dump rights). */
+  xlated: Buffer;
+  /** Machine code of the JIT (empty when the JIT is off). */
+  jited: Buffer;
+  lineInfo: InsnLineInfo[];
+  /** Kernel address (hex) where each lineInfo entry's JITed code starts, same order as lineInfo. */
+  jitedLineAddresses: string[];
+  /** Kernel address (hex) of each JITed function: the program first, then its subprograms. */
+  jitedFunctionAddresses: string[];
+  /** Byte length of each JITed function; the image holds them back to back. */
+  jitedFunctionLengths: number[];
 }

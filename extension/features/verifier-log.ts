@@ -70,11 +70,12 @@ export function activate(ctx: Ctx): void {
       onDidChange: changed.event,
       provideTextDocumentContent: (uri) => logs.get(uri.toString()) ?? '; this log is gone: run eBPF: Show Verifier Log again\n',
     }),
-    vscode.languages.registerDocumentLinkProvider({ language: LANGUAGE_ID }, {
+    vscode.languages.registerDocumentLinkProvider([{ language: LANGUAGE_ID }, { language: 'bpf-disassembly' }], {
       provideDocumentLinks(doc) {
         const source = sourceFromHeader(doc.getText());
         return verifierLogLinks(doc.getText()).map((link) => {
-          const file = source ? resolveSourceFile(link.file, source) : link.file;
+          // Disassembly names files as the object's BTF does (absolute); logs may name them bare.
+          const file = source && !path.isAbsolute(link.file) ? resolveSourceFile(link.file, source) : link.file;
           const target = vscode.Uri.file(file).with({ fragment: `L${link.line}` });
           return new vscode.DocumentLink(new vscode.Range(link.logLine, link.start, link.logLine, link.end), target);
         });

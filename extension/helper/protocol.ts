@@ -3,9 +3,9 @@
 // addon unless it parsed here. Documented in docs/helper-protocol.md; bump PROTOCOL_VERSION on any change.
 import { z } from 'zod';
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { BtfType, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from '../../native/types';
+import type { BtfType, InsnLineInfo, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from '../../native/types';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Where the helper may pin; it touches nothing else under bpffs. */
 export const BPFFS_PREFIX = '/sys/fs/bpf/ebpf-studio';
@@ -227,6 +227,25 @@ export interface TestRunResult {
   durationNs: number;
 }
 
+export const InstructionsParams = z.object({ progId: kernelId });
+/** A loaded program's instructions: raw images base64, kernel addresses as hex strings. */
+export interface InstructionsResult {
+  name: string;
+  tag: string;
+  /** struct bpf_insn[] after the verifier's rewrites. */
+  xlated: string;
+  /** JITed machine code (empty when the JIT is off). */
+  jited: string;
+  lineInfo: InsnLineInfo[];
+  jitedLineAddresses: string[];
+  jitedFunctionAddresses: string[];
+  jitedFunctionLengths: number[];
+  /** Helper call imm -> kernel function name, from /proc/kallsyms. */
+  callTargets: Record<string, string>;
+  /** The machine the JIT wrote code for (process.arch of the helper). */
+  arch: string;
+}
+
 /** Helper -> client: events of one subscription, batched. */
 export interface EventsNotification {
   subscription: number;
@@ -269,6 +288,7 @@ export const Methods = {
   testRun: new RequestType<z.input<typeof TestRunParams>, TestRunResult, void>('prog/testRun'),
   structTypes: new RequestType<z.infer<typeof StructTypesParams>, StructTypesResult, void>('object/structTypes'),
   owners: new RequestType0<ObjectOwnersResult, void>('kernel/owners'),
+  instructions: new RequestType<z.infer<typeof InstructionsParams>, InstructionsResult, void>('prog/instructions'),
   shutdown: new RequestType0<void, void>('shutdown'),
 } as const;
 

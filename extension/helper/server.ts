@@ -9,6 +9,7 @@ import type { RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { loadNative } from '../../native/index';
 import type { MapHandle, NativeAddon } from '../../native/types';
+import { callTargetNames } from '../common/kallsyms';
 import { currentProcessIsPrivileged } from './elevation';
 import { HelperFailure, toResponseError } from './errors';
 import { probeCapabilities } from './probes';
@@ -30,6 +31,7 @@ import {
   StructTypesParams,
   SubscribeParams,
   TestRunParams,
+  InstructionsParams,
   UnsubscribeParams,
   VerifierLogParams,
   Capability,
@@ -200,6 +202,22 @@ function startHelper(): void {
     }
   });
   handle0(Methods.owners, () => scanOwners());
+  handle(Methods.instructions, InstructionsParams, (p) => {
+    const insns = native.programInstructions(p.progId);
+    // Helper calls (code 0x85, src_reg 0) name kernel functions by address: resolve them from kallsyms.
+    const imms: number[] = [];
+    for (let at = 0; at + 8 <= insns.xlated.length; at += 8) {
+      if (insns.xlated[at] === 0x85 && (insns.xlated[at + 1] & 0xf0) === 0) imms.push(insns.xlated.readInt32LE(at + 4));
+    }
+    let callTargets: Record<string, string> = {};
+    try {
+      if (imms.length > 0) callTargets = callTargetNames(fs.readFileSync('/proc/kallsyms', 'utf8'), imms);
+    } catch {
+      // Without kallsyms the disassembly shows call addresses instead of names.
+    }
+    const { xlated, jited, ...rest } = insns;
+    return { ...rest, xlated: xlated.toString('base64'), jited: jited.toString('base64'), callTargets, arch: process.arch };
+  });
   connection.onRequest(Methods.shutdown, () => {
     // Answer first, then release everything and exit.
     setImmediate(() => shutdown(0));

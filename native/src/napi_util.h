@@ -39,5 +39,7 @@ Napi::Value consume_perf_buffer(const Napi::CallbackInfo &info);
 Napi::Function define_consumer_class(Napi::Env env);
 // Defined in btf_structs.cc.
 Napi::Value object_struct_types(const Napi::CallbackInfo &info);
+// Defined in insns.cc.
+Napi::Value program_instructions(const Napi::CallbackInfo &info);
 
 } // namespace binding
