@@ -20,7 +20,7 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.refresh': { always: (ctx) => () => ctx.kernelStateChanged() },
   'ebpf.showOutput': { always: (ctx) => () => ctx.log.show() },
   'ebpf.build': { always: () => languageClient.buildActiveFile() },
-  'ebpf.showVerifierLog': { helper: verifierLog.showVerifierLog },
+  'ebpf.showVerifierLog': { always: verifierLog.showVerifierLog },
   'ebpf.showInstructions': { helper: instructions.showInstructions },
   'ebpf.configureClangd': { always: build.configureClangd },
 };

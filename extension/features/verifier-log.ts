@@ -34,7 +34,8 @@ async function fullLogOfVerified(helper: HelperClient, objectPath: string, sourc
   }
 }
 
-export function showVerifierLog(ctx: Ctx, helper: HelperClient) {
+/** Works without the helper for rejections (their log came with the error); a verified program's log needs it. */
+export function showVerifierLog(ctx: Ctx) {
   return async (uriArg?: string | vscode.Uri, programArg?: string): Promise<void> => {
     const uri = typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : uriArg ?? vscode.window.activeTextEditor?.document.uri;
     const source = uri?.fsPath;
@@ -53,7 +54,8 @@ export function showVerifierLog(ctx: Ctx, helper: HelperClient) {
     let log: string;
     if (verdict.status === 'rejected') log = verdict.log;
     else if (verdict.status === 'refused') log = `; ${verdict.message}\n`;
-    else log = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` }, () => fullLogOfVerified(helper, checked.objectPath, source, program!));
+    else if (!ctx.helper) throw new Error(`The full log of the verified ${program} needs the eBPF Studio helper, which is not running.`);
+    else log = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` }, () => fullLogOfVerified(ctx.helper!, checked.objectPath, source, program!));
     const logUri = vscode.Uri.from({ scheme: SCHEME, path: `/${program}.verifier.log`, query: source });
     logs.set(logUri.toString(), verifierLogHeader(program, source, verdict.status) + log);
     changed.fire(logUri);

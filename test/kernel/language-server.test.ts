@@ -108,6 +108,30 @@ describe('language server on the real kernel', function () {
     assert.ok(hover.contents.value.replace(/[_*]/g, '').includes(firstDescriptionLine), `hover quotes "${firstDescriptionLine}"`);
   });
 
+  it('reports an fentry program as "cannot be verified on this kernel" exactly when the kernel refuses fentry', async function () {
+    const capabilities = await helper.request(Methods.capabilities);
+    const fentry = capabilities['program:fentry'];
+    const file = path.join(work, 'fentry.bpf.c');
+    const text =
+      '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n' +
+      'SEC("fentry/do_unlinkat")\nint BPF_PROG(on_unlink, int dfd, struct filename *name)\n{\n\treturn 0;\n}\n' +
+      'SEC("tracepoint/syscalls/sys_enter_getpid")\nint on_getpid(void *ctx)\n{\n\treturn 0;\n}\n' +
+      'char LICENSE[] SEC("license") = "GPL";\n';
+    fs.writeFileSync(file, text);
+    lsp.open(file);
+    const diagnostics = await lsp.nextDiagnostics(file, 0);
+    const refused = diagnostics.filter((d) => /cannot be verified on this kernel/.test(d.message));
+    if (fentry.supported) {
+      assert.deepStrictEqual(refused, [], 'fentry loads here, so it verifies');
+    } else {
+      assert.equal(refused.length, 1, JSON.stringify(diagnostics));
+      assert.equal(refused[0].range.start.line, lineOf(text, 'SEC("fentry/do_unlinkat")'), 'on the SEC line of the refused program');
+      assert.match(refused[0].message, /^on_unlink: cannot be verified on this kernel: /);
+    }
+    const lenses = await lsp.codeLenses(file);
+    assert.ok(lenses.some((l) => l.range.start.line === lineOf(text, 'SEC("tracepoint/') && l.command.title.startsWith('$(pass) verified')), 'the other program still verifies');
+  });
+
   it('completes SEC("tracepoint/ with this kernel\'s tracepoints from tracefs', async function () {
     requireCapability(this, fs.existsSync('/sys/kernel/tracing/events/sched/sched_process_fork'), 'tracefs has no sched/sched_process_fork');
     const file = path.join(work, 'complete.bpf.c');
@@ -123,6 +147,22 @@ describe('language server on the real kernel', function () {
 });
 
 describe('language server without a helper', function () {
+  it('says what to install when clang is missing, as one diagnostic', async function () {
+    const work = tempDir('lsp-noclang');
+    const lsp = await LspTestClient.start(undefined, { outDir: path.join(work, 'out'), clangPath: path.join(work, 'no-such-clang') });
+    try {
+      const file = path.join(work, 'a.bpf.c');
+      fs.writeFileSync(file, '#include <linux/bpf.h>\n');
+      lsp.open(file);
+      const diagnostics = await lsp.nextDiagnostics(file, 0);
+      assert.equal(diagnostics.length, 1, JSON.stringify(diagnostics));
+      assert.equal(diagnostics[0].severity, ERROR);
+      assert.match(diagnostics[0].message, /no-such-clang" \(ebpfStudio.clangPath\) is not an executable file/);
+    } finally {
+      await lsp.stop();
+    }
+  });
+
   it('still shows build diagnostics and one information diagnostic saying verification is unavailable', async function () {
     const work = tempDir('lsp-nohelper');
     const lsp = await LspTestClient.start(undefined, { outDir: path.join(work, 'out') });
