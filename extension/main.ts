@@ -3,10 +3,12 @@
 import * as vscode from 'vscode';
 import { CommandFactory, Ctx } from './ctx';
 import * as build from './features/build';
+import * as checkSystem from './features/check-system';
 import * as instructions from './features/instructions';
 import * as languageClient from './features/language-client';
 import * as loadCommands from './features/load-commands';
 import * as mapsView from './features/maps-view';
+import * as packetTests from './features/packet-tests';
 import * as programsView from './features/programs-view';
 import * as tasks from './features/tasks';
 import * as verifierLog from './features/verifier-log';
@@ -23,6 +25,7 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.showVerifierLog': { always: verifierLog.showVerifierLog },
   'ebpf.showInstructions': { helper: instructions.showInstructions },
   'ebpf.configureClangd': { always: build.configureClangd },
+  'ebpf.checkSystem': { always: checkSystem.checkSystem },
 };
 
 let ctx: Ctx | undefined;
@@ -36,6 +39,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   tasks.activate(ctx);
   programsView.activate(ctx);
   mapsView.activate(ctx);
+  packetTests.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
 }

@@ -9,7 +9,8 @@
         "src/load_worker.cc",
         "src/events_worker.cc",
         "src/btf_structs.cc",
-        "src/insns.cc"
+        "src/insns.cc",
+        "src/feature_probes.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -25,6 +25,15 @@ SEC("tc") int probe_tc(struct __sk_buff *skb) { return 0; }
 SEC("socket") int probe_socket_filter(struct __sk_buff *skb) { return 0; }
 SEC("cgroup_skb/ingress") int probe_cgroup_skb(struct __sk_buff *skb) { return 1; }
 SEC("cgroup/sock_create") int probe_cgroup_sock(struct bpf_sock *sk) { return 1; }
+SEC("cgroup/connect4") int probe_cgroup_sock_addr(struct bpf_sock_addr *ctx) { return 1; }
+SEC("cgroup/getsockopt") int probe_cgroup_sockopt(struct bpf_sockopt *ctx) { return 1; }
+SEC("cgroup/sysctl") int probe_cgroup_sysctl(struct bpf_sysctl *ctx) { return 1; }
+SEC("sockops") int probe_sock_ops(struct bpf_sock_ops *ctx) { return 1; }
+SEC("sk_skb/stream_verdict") int probe_sk_skb(struct __sk_buff *skb) { return SK_PASS; }
+SEC("sk_msg") int probe_sk_msg(struct sk_msg_md *msg) { return SK_PASS; }
+SEC("sk_lookup") int probe_sk_lookup(struct bpf_sk_lookup *ctx) { return SK_PASS; }
+SEC("flow_dissector") int probe_flow_dissector(struct __sk_buff *skb) { return BPF_OK; }
+PROBE("iter/task", probe_iter)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
