@@ -7,10 +7,13 @@ import * as checkSystem from './features/check-system';
 import * as instructions from './features/instructions';
 import * as languageClient from './features/language-client';
 import * as loadCommands from './features/load-commands';
+import * as mapViewer from './features/map-viewer';
 import * as mapsView from './features/maps-view';
 import * as packetTests from './features/packet-tests';
 import * as programsView from './features/programs-view';
+import * as stats from './features/stats';
 import * as tasks from './features/tasks';
+import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -26,6 +29,13 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.showInstructions': { helper: instructions.showInstructions },
   'ebpf.configureClangd': { always: build.configureClangd },
   'ebpf.checkSystem': { always: checkSystem.checkSystem },
+  'ebpf.openMap': { helper: mapViewer.openMap },
+  'ebpf.showTrace': { always: tracePanel.showTrace },
+  'ebpf.clearTrace': { always: tracePanel.clearTrace },
+  'ebpf.streamEvents': { helper: tracePanel.streamEvents },
+  'ebpf.toggleStats': { helper: stats.toggleStats },
+  'ebpf.revealMaps': { helper: programsView.revealMaps },
+  'ebpf.openSource': { helper: programsView.openSource },
 };
 
 let ctx: Ctx | undefined;
@@ -37,8 +47,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   instructions.activate(ctx);
   languageClient.activate(ctx);
   tasks.activate(ctx);
+  stats.activate(ctx);
   programsView.activate(ctx);
   mapsView.activate(ctx);
+  tracePanel.activate(ctx);
   packetTests.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();

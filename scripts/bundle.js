@@ -32,6 +32,15 @@ const bundles = [
     outfile: path.join(dist, 'cli.js'),
     banner: { js: '#!/usr/bin/env node' },
   },
+  // Webview front ends (map viewer, trace panel): browser bundles, CSS (uPlot's) emitted next to them.
+  ...['map-viewer', 'trace-panel'].map((name) => ({
+    entryPoints: [path.join(root, 'extension/webview', `${name}.ts`)],
+    outfile: path.join(dist, 'webview', `${name}.js`),
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    external: [],
+  })),
 ];
 
 function compileProbes() {

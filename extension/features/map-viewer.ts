@@ -1,0 +1,344 @@
+// The map viewer: a webview panel per map (command ebpf.openMap "eBPF: Open Map…", and clicking a map in the
+// Maps view). Reads the map in pages through MapSource, keeps the bytes here and sends the webview only the
+// rows on screen; auto-refresh, filter/sort, typed add/edit/delete, JSON/CSV export and plots.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Ctx } from '../ctx';
+import { EncodeError } from '../common/btf-decode';
+import { HelperClient } from '../helper/client';
+import { Methods } from '../helper/protocol';
+import type { ViewNode } from '../views/node';
+import { exportCsv, exportJson, MapSource } from '../views/map-source';
+import { MapViewerModel } from '../views/map-viewer-model';
+import { baseCss, webviewHtml } from '../views/webview-html';
+import type { FromMapViewer, ToMapViewer, ViewerColumn } from '../webview/messages';
+
+/** The first page is small so the table shows at once; the rest comes in big pages. */
+const FIRST_PAGE = 2000;
+const PAGE = 65536;
+
+const open = new Map<number, MapViewerPanel>();
+
+/** ebpf.openMap: from a Maps view node, a map id, or a quick pick of every map. */
+export function openMap(ctx: Ctx, helper: HelperClient) {
+  return async (arg?: ViewNode | number) => {
+    let mapId = typeof arg === 'number' ? arg : arg?.mapId;
+    if (mapId === undefined) {
+      const [maps, loaded] = await Promise.all([helper.request(Methods.maps), helper.request(Methods.listLoaded)]);
+      const own = new Set(loaded.flatMap((l) => l.maps.map((m) => m.id)));
+      const pick = await vscode.window.showQuickPick(
+        [...maps]
+          .sort((a, b) => Number(own.has(b.id)) - Number(own.has(a.id)) || a.id - b.id)
+          .map((m) => ({ label: m.name || `(unnamed ${m.id})`, description: `${m.type} · id ${m.id}${own.has(m.id) ? ' · loaded here' : ''}`, id: m.id })),
+        { title: 'eBPF: Open Map…', placeHolder: 'Pick a map to view' },
+      );
+      if (!pick) return;
+      mapId = pick.id;
+    }
+    const existing = open.get(mapId);
+    if (existing) {
+      existing.reveal();
+      return;
+    }
+    const source = await MapSource.open(helper, mapId);
+    const panel = new MapViewerPanel(ctx, helper, source);
+    open.set(mapId, panel);
+    panel.onDispose(() => open.delete(mapId!));
+  };
+}
+
+function numericLeaf(kind: string): boolean {
+  return kind === 'int' || kind === 'enum' || kind === 'bool' || kind === 'char' || kind === 'float';
+}
+
+class MapViewerPanel {
+  private readonly panel: vscode.WebviewPanel;
+  private readonly model: MapViewerModel;
+  private reading: Promise<void> | undefined;
+  private autoTimer: NodeJS.Timeout | undefined;
+  private autoMs = 0;
+  private disposed = false;
+  private readonly disposeHandlers: (() => void)[] = [];
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly helper: HelperClient,
+    private readonly source: MapSource,
+  ) {
+    const dist = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
+    const name = source.info.name || `map ${source.info.id}`;
+    this.panel = vscode.window.createWebviewPanel('ebpf.mapViewer', `Map: ${name}`, vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [dist],
+      retainContextWhenHidden: true,
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'ebpf.svg');
+    this.model = new MapViewerModel(source);
+    const webview = this.panel.webview;
+    webview.html = webviewHtml({
+      cspSource: webview.cspSource,
+      title: `Map ${name}`,
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'map-viewer.js')).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'map-viewer.css')).toString(),
+      css: MAP_VIEWER_CSS,
+      body: MAP_VIEWER_BODY,
+    });
+    webview.onDidReceiveMessage((m: FromMapViewer) => this.handle(m).catch((e) => this.post({ type: 'error', message: (e as Error).message })));
+    this.panel.onDidDispose(() => {
+      this.disposed = true;
+      clearTimeout(this.autoTimer);
+      for (const h of this.disposeHandlers) h();
+    });
+    // A helper restart invalidates nothing here (maps are found by id), but a dead helper stops refreshes.
+    helper.onExit(() => this.setAuto(0));
+  }
+
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  onDispose(handler: () => void): void {
+    this.disposeHandlers.push(handler);
+  }
+
+  private post(m: ToMapViewer): void {
+    if (!this.disposed) void this.panel.webview.postMessage(m);
+  }
+
+  private columns(): ViewerColumn[] {
+    const leaves = [...this.source.keyLeaves, ...this.source.valueLeaves];
+    return this.source.columns.map((c, i) => ({ part: c.part, label: c.label, type: c.type, path: c.path, numeric: numericLeaf(leaves[i].kind) }));
+  }
+
+  private summary(): string {
+    const i = this.source.info;
+    return `${i.type} · id ${i.id} · key ${i.keySize} B · value ${i.valueSize} B${this.source.cpus ? ` × ${this.source.cpus} CPUs` : ''} · max ${i.maxEntries.toLocaleString('en-US')} entries`;
+  }
+
+  private async handle(m: FromMapViewer): Promise<void> {
+    switch (m.type) {
+      case 'ready': {
+        const untyped = [!this.source.typed.key && 'keys', !this.source.typed.value && 'values'].filter(Boolean);
+        this.post({
+          type: 'init',
+          title: this.source.info.name || `map ${this.source.info.id}`,
+          summary: this.summary(),
+          columns: this.columns(),
+          perCpu: this.source.cpus > 0,
+          cpus: this.source.cpus,
+          undumpable: this.source.undumpable,
+          untyped: untyped.length ? `This map has no BTF for its ${untyped.join(' and ')}: shown as hex.` : undefined,
+        });
+        if (!this.source.undumpable) await this.refresh(true);
+        return;
+      }
+      case 'range':
+        this.post({ type: 'rows', request: m.request, rows: this.model.rows(m.start, Math.min(m.count, 500)) });
+        return;
+      case 'filter':
+        await this.withProgress('Filtering', async () => this.model.setFilter(m.text));
+        this.sendMeta();
+        return;
+      case 'sort':
+        await this.withProgress('Sorting', async () => this.model.setSort(m.column < 0 ? undefined : { column: m.column, descending: m.descending }));
+        this.sendMeta();
+        return;
+      case 'refresh':
+        await this.refresh(false);
+        return;
+      case 'autoRefresh':
+        this.setAuto(m.intervalMs);
+        return;
+      case 'openForm':
+        await this.openForm(m.mode, m.keyHex, m.cpu);
+        return;
+      case 'save':
+        await this.save(m);
+        return;
+      case 'delete': {
+        const pick = await vscode.window.showWarningMessage(`Delete this entry from ${this.source.info.name}? Programs using the map see the change at once.`, { modal: true }, 'Delete');
+        if (pick !== 'Delete') return;
+        await this.source.delete(m.keyHex);
+        await this.refresh(false);
+        return;
+      }
+      case 'export':
+        await this.export(m.format);
+        return;
+      case 'plot': {
+        this.model.track(m.keyHex, m.column);
+        this.sendSeries();
+        return;
+      }
+      case 'unplot':
+        this.model.untrack(m.id);
+        this.sendSeries();
+        return;
+    }
+  }
+
+  private withProgress<T>(what: string, task: () => Promise<T>): Thenable<T> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `${what} ${this.source.info.name}…` }, task);
+  }
+
+  private sendMeta(readMs?: number): void {
+    this.post({ type: 'meta', rows: this.model.rowCount, entries: this.model.entryCount, loading: this.reading !== undefined, refreshedAt: Date.now(), readMs });
+  }
+
+  private sendSeries(): void {
+    const cols = this.source.columns;
+    this.post({
+      type: 'series',
+      series: [...this.model.series.entries()].map(([id, s]) => ({ id, label: `${cols[s.column].label} @ key ${s.keyHex}`, points: s.points })),
+    });
+  }
+
+  /** Reads the whole map again; the first page is shown as soon as it arrives. */
+  private refresh(first: boolean): Promise<void> {
+    if (this.reading) return this.reading;
+    const started = Date.now();
+    const reading = this.withProgress('Reading', async () => {
+      this.model.beginSnapshot(first);
+      let cursor: string | undefined;
+      let size = first ? FIRST_PAGE : PAGE;
+      for (;;) {
+        const { page, cursor: next } = await this.source.readPage(size, cursor);
+        this.model.addPage(page);
+        if (first) this.sendMeta();
+        if (!next || this.disposed) break;
+        cursor = next;
+        size = PAGE;
+      }
+    });
+    this.reading = Promise.resolve(reading).then(
+      () => undefined,
+      (error) => this.post({ type: 'error', message: `Reading the map failed: ${(error as Error).message}` }),
+    );
+    return this.reading.finally(() => {
+      this.reading = undefined;
+      this.model.finishSnapshot();
+      this.sendMeta(Date.now() - started);
+      const histograms = this.model.histograms();
+      if (histograms.length) this.post({ type: 'histograms', histograms });
+      if (this.model.series.size) this.sendSeries();
+    });
+  }
+
+  private setAuto(ms: number): void {
+    this.autoMs = ms;
+    clearTimeout(this.autoTimer);
+    const tick = () => {
+      if (this.disposed || this.autoMs === 0) return;
+      // The next read starts after this one ends: a big map never piles up reads.
+      void this.refresh(false).then(() => (this.autoTimer = setTimeout(tick, this.autoMs)));
+    };
+    if (ms > 0) this.autoTimer = setTimeout(tick, ms);
+  }
+
+  private async openForm(mode: 'add' | 'edit', keyHex?: string, cpuText?: string): Promise<void> {
+    const keyLeaves = this.source.keyLeaves;
+    const valueLeaves = this.source.valueLeaves;
+    const cpu = cpuText && cpuText !== 'Σ' ? Number(cpuText) : undefined;
+    let keyValues = keyLeaves.map(() => '');
+    let values = valueLeaves.map((l) => (l.kind === 'string' ? '' : l.kind === 'bytes' ? '00'.repeat(l.bits / 8) : l.kind === 'bool' ? 'false' : l.kind === 'ptr' ? '0x0' : l.kind === 'enum' ? l.enumValues?.[0]?.name ?? '0' : '0'));
+    if (mode === 'edit' && keyHex) {
+      const current = await this.source.lookup(keyHex);
+      if (!current) throw new Error('This entry is gone: it was deleted since the last refresh.');
+      const page = { count: 1, keys: Buffer.from(keyHex, 'hex'), values: current };
+      const decoded = this.source.decode(page, 0);
+      keyValues = decoded.key.map(String);
+      values = (cpu !== undefined && decoded.perCpu ? decoded.perCpu[cpu] : decoded.perCpu ? decoded.perCpu[0] : decoded.value).map(String);
+    }
+    const field = (l: { path: string; label: string }, value: string, part: string) => ({ path: l.path, label: l.path || part, type: l.label, value });
+    this.post({
+      type: 'form',
+      mode,
+      keyHex,
+      cpu,
+      key: keyLeaves.map((l, i) => field(l, keyValues[i], 'key')),
+      value: valueLeaves.map((l, i) => field(l, values[i], 'value')),
+    });
+  }
+
+  private async save(m: Extract<FromMapViewer, { type: 'save' }>): Promise<void> {
+    try {
+      if (m.mode === 'add') await this.source.write({ fields: m.key }, m.value, { flags: 'noexist' });
+      else await this.source.write({ hex: m.keyHex! }, m.value, { flags: 'exist', cpu: m.cpu });
+    } catch (error) {
+      // A value that does not fit its type, or the kernel refusing (map full, key exists): nothing was written.
+      this.post({ type: 'formError', message: (error as Error).message, path: error instanceof EncodeError ? error.path : undefined });
+      return;
+    }
+    this.post({ type: 'formDone' });
+    await this.refresh(false);
+  }
+
+  private async export(format: 'json' | 'csv'): Promise<void> {
+    const name = (this.source.info.name || `map-${this.source.info.id}`).replace(/[^\w.-]/g, '_');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({
+      title: `Export ${this.source.info.name} as ${format.toUpperCase()}`,
+      defaultUri: folder ? vscode.Uri.joinPath(folder, `${name}.${format}`) : undefined,
+      filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
+    });
+    if (!target) return;
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${this.source.info.name}…` }, async () => {
+      const pages = this.model.allPages;
+      const text = format === 'json' ? exportJson(this.source, pages) : exportCsv(this.source, pages);
+      await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+    });
+    this.ctx.log.info(`Exported ${this.model.entryCount} entries of ${this.source.info.name} to ${target.fsPath}`);
+    void vscode.window.showInformationMessage(`Exported ${this.model.entryCount.toLocaleString('en-US')} entries to ${path.basename(target.fsPath)}.`);
+  }
+}
+
+const MAP_VIEWER_CSS = `${baseCss}
+#head { padding: 8px 8px 0; }
+#title { font-size: 1.2em; font-weight: 600; margin-right: 8px; }
+#table { position: relative; }
+#header, .row { display: grid; column-gap: 1px; }
+#header { position: sticky; top: 0; background: var(--vscode-editorGroupHeader-tabsBackground); z-index: 1; border-bottom: 1px solid var(--vscode-panel-border); }
+.th { padding: 3px 6px; font-weight: 600; cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.th.key { color: var(--vscode-symbolIcon-keyForeground, var(--vscode-foreground)); }
+.type { font-weight: normal; font-size: 0.85em; }
+#scroller { height: 60vh; overflow: auto; position: relative; }
+#spacer { position: absolute; top: 0; left: 0; width: 1px; }
+#rows { position: absolute; top: 0; left: 0; right: 0; will-change: transform; }
+.row { border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
+.row.cpu { color: var(--vscode-descriptionForeground); }
+.td { padding: 2px 6px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; line-height: 18px; cursor: default; }
+.td.key { background: var(--vscode-editor-inactiveSelectionBackground); }
+.td.changed { background: var(--vscode-diffEditor-insertedTextBackground); transition: background 0.6s; }
+.td.selected { outline: 1px solid var(--vscode-focusBorder); outline-offset: -1px; }
+#form { position: fixed; top: 40px; right: 16px; max-height: 80vh; overflow: auto; width: min(560px, 90vw); z-index: 5;
+  background: var(--vscode-editorWidget-background); border: 1px solid var(--vscode-editorWidget-border); padding: 10px; box-shadow: 0 2px 8px var(--vscode-widget-shadow); }
+#formFields { display: grid; grid-template-columns: max-content 1fr max-content; gap: 4px 8px; align-items: center; margin: 8px 0; }
+#plots { padding: 8px; }
+#undumpable { padding: 16px; font-size: 1.1em; }
+#empty { padding: 8px; }
+`;
+
+const MAP_VIEWER_BODY = `
+<div id="head"><span id="title">map</span><span id="summary" class="muted"></span>
+  <div id="untyped" class="muted"></div><div id="error" class="error"></div></div>
+<div id="undumpable" hidden></div>
+<div id="controls" class="toolbar">
+  <input id="filter" type="search" placeholder="Filter (any key or value)" aria-label="Filter" size="28">
+  <button id="refresh" title="Read the map again">Refresh</button>
+  <label class="muted">Auto-refresh <select id="auto" aria-label="Auto-refresh">
+    <option value="0">off</option><option value="1000">1 s</option><option value="2000">2 s</option><option value="5000">5 s</option></select></label>
+  <button id="add" class="primary">Add entry…</button>
+  <button id="editRow" disabled>Edit…</button>
+  <button id="deleteRow" disabled>Delete</button>
+  <button id="plotCell" disabled title="Plot the selected numeric cell over time (turns auto-refresh on)">Plot over time</button>
+  <button id="exportJson">Export JSON</button><button id="exportCsv">Export CSV</button>
+  <span id="count" class="badge"></span><span id="refreshed" class="muted"></span>
+</div>
+<div id="table"><div id="header"></div>
+  <div id="scroller"><div id="spacer"></div><div id="rows"></div></div>
+  <div id="empty" class="muted" hidden>The map is empty.</div></div>
+<div id="plots"><div id="histograms"></div><div id="lines"></div></div>
+<form id="form" hidden><strong id="formTitle"></strong><div id="formFields"></div>
+  <div id="formError" class="error"></div>
+  <button type="submit" class="primary">Save</button> <button type="button" id="formCancel">Cancel</button></form>
+`;
