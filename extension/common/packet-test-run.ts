@@ -32,6 +32,25 @@ export interface PacketTestFileResult {
 
 type Helper = Pick<HelperClient, 'request'>;
 
+/** What Test Explorer shows for one result: its state, the full report, and a diff per mismatch. */
+export interface TestItemOutcome {
+  state: 'passed' | 'failed' | 'errored';
+  durationMs?: number;
+  /** The first message is the whole report; the others are expected/actual pairs for the diff view. */
+  messages: { message: string; expected?: string; actual?: string }[];
+}
+
+export function testItemOutcome(result: PacketTestResult): TestItemOutcome {
+  const durationMs = result.durationNs !== undefined ? result.durationNs / 1e6 : undefined;
+  if (result.error || !result.verdict) return { state: 'errored', messages: [{ message: result.error ?? 'the test did not run' }] };
+  if (result.verdict.passed) return { state: 'passed', durationMs, messages: [] };
+  return {
+    state: 'failed',
+    durationMs,
+    messages: [{ message: result.verdict.diff }, ...result.verdict.mismatches.map((m) => ({ message: m.what, expected: m.expected, actual: m.actual }))],
+  };
+}
+
 /**
  * Runs the tests of `file` (all, or those named in `only`) against the built object `objectPath`.
  * Throws only when nothing can run (the object or program is unusable); per-test failures are results.

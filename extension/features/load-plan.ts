@@ -89,8 +89,10 @@ export function capabilityFor(
     key = `program:${probe}`;
     attachKey = `attach:${probe}`;
   } else if (type === 'tracing') {
-    key = { trace_fentry: 'program:fentry', trace_fexit: 'program:fexit', trace_raw_tp: 'program:tp_btf' }[expectedAttachType];
+    key = { trace_fentry: 'program:fentry', trace_fexit: 'program:fexit', trace_raw_tp: 'program:tp_btf', trace_iter: 'program:iter' }[expectedAttachType];
   } else key = `program:${type}`;
+  // Programs that attach without a target were also attached by the probes ("attach:tracepoint", "attach:lsm").
+  attachKey ??= key?.replace(/^program:/, 'attach:');
   const cap = key ? caps[key] : undefined;
   if (cap && !cap.supported) return cap;
   const attach = attachKey ? caps[attachKey] : undefined;

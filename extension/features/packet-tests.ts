@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { objectFor, PacketTestFile, PacketTestFormatError, parsePacketTestFile, testLines } from '../common/packet-test';
-import { runPacketTestFile } from '../common/packet-test-run';
+import { runPacketTestFile, testItemOutcome } from '../common/packet-test-run';
 import { buildSource } from './build';
 
 const GLOB = '**/*.bpftest.json';
@@ -106,22 +106,19 @@ async function runTests(
       }
       try {
         const names = new Set(tests.map((t) => t.label));
-        const outcome = await runPacketTestFile(helper, file, objectPath, names);
-        for (const result of outcome.results) {
+        const fileRun = await runPacketTestFile(helper, file, objectPath, names);
+        for (const result of fileRun.results) {
           const item = tests.find((t) => t.label === result.name);
           if (!item) continue;
-          const ms = result.durationNs !== undefined ? result.durationNs / 1e6 : undefined;
-          if (result.error) run.errored(item, new vscode.TestMessage(result.error));
-          else if (result.verdict!.passed) run.passed(item, ms);
-          else {
-            const messages = result.verdict!.mismatches.map((m) => {
-              const message = vscode.TestMessage.diff(`${m.what}`, m.expected, m.actual);
-              if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
-              return message;
-            });
-            messages.unshift(new vscode.TestMessage(result.verdict!.diff));
-            run.failed(item, messages, ms);
-          }
+          const outcome = testItemOutcome(result);
+          const messages = outcome.messages.map((m) => {
+            const message = m.expected !== undefined ? vscode.TestMessage.diff(m.message, m.expected, m.actual ?? '') : new vscode.TestMessage(m.message);
+            if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
+            return message;
+          });
+          if (outcome.state === 'passed') run.passed(item, outcome.durationMs);
+          else if (outcome.state === 'failed') run.failed(item, messages, outcome.durationMs);
+          else run.errored(item, messages);
           run.appendOutput(`${result.name}: retval ${result.retval ?? '-'}, ${result.durationNs ?? '-'} ns\r\n`, undefined, item);
         }
       } catch (error) {

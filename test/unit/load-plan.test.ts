@@ -100,6 +100,14 @@ describe('load-plan', () => {
     assert.equal(capabilityFor(caps, { section: 'fentry/x', type: 'tracing', expectedAttachType: 'trace_fentry' })?.reason, 'EPERM: lockdown');
     assert.equal(capabilityFor(caps, { section: 'uprobe', type: 'kprobe', expectedAttachType: '' })?.reason, 'no uprobe events');
     assert.equal(capabilityFor(caps, { section: 'lsm/x', type: 'lsm', expectedAttachType: 'lsm_mac' }), undefined);
+    // A type that loads but cannot attach here reports the attach probe's reason.
+    const attachCaps = {
+      'program:tracepoint': { supported: true },
+      'attach:tracepoint': { supported: false, reason: 'EPERM: perf_event_paranoid' },
+      'program:iter': { supported: true },
+    };
+    assert.equal(capabilityFor(attachCaps, { section: 'tracepoint/a/b', type: 'tracepoint', expectedAttachType: '' })?.reason, 'EPERM: perf_event_paranoid');
+    assert.deepEqual(capabilityFor(attachCaps, { section: 'iter/task', type: 'tracing', expectedAttachType: 'trace_iter' }), { supported: true });
   });
 
   describe('refusedPrograms', () => {

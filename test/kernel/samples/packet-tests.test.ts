@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { objectFor, parsePacketTestFile } from '../../../extension/common/packet-test';
-import { runPacketTestFile } from '../../../extension/common/packet-test-run';
+import { runPacketTestFile, testItemOutcome } from '../../../extension/common/packet-test-run';
 import { buildObject, repoRoot } from '../../support/kernel';
 import { sampleSuite } from './sample-env';
 
@@ -23,6 +23,7 @@ describe('sample packet tests (BPF_PROG_TEST_RUN through the helper)', function 
         assert.equal(result.error, undefined, `${result.name}: ${result.error}`);
         assert.ok(result.verdict?.passed, `${result.name} failed:\n${result.verdict?.diff}`);
         assert.ok((result.durationNs ?? -1) >= 0);
+        assert.equal(testItemOutcome(result).state, 'passed', 'Test Explorer shows it as passed');
       }
     });
   }
@@ -55,6 +56,13 @@ describe('sample packet tests (BPF_PROG_TEST_RUN through the helper)', function 
         'map counters[17]: increase of its __u64 fields: expected [+2, +42], got [+1, +42]',
       ].join('\n\n'),
     );
+    const shown = testItemOutcome(run.results[0]);
+    assert.equal(shown.state, 'failed');
+    assert.deepEqual(shown.messages.slice(1), [
+      { message: 'verdict', expected: 'XDP_DROP (1)', actual: 'XDP_PASS (2)' },
+      { message: 'bytes at offset 12', expected: '86 dd', actual: '08 00' },
+      { message: 'map counters[17]: increase of its __u64 fields', expected: '[+2, +42]', actual: '[+1, +42]' },
+    ]);
   });
 
   it('names a map the object does not have', async () => {
@@ -66,5 +74,6 @@ describe('sample packet tests (BPF_PROG_TEST_RUN through the helper)', function 
     );
     const run = await runPacketTestFile(suite.client(), file, suite.object());
     assert.match(run.results[0].error ?? '', /the object has no map "nope" \(it has: counters\)/);
+    assert.equal(testItemOutcome(run.results[0]).state, 'errored');
   });
 });
