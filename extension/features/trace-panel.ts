@@ -9,7 +9,8 @@ import { Methods } from '../helper/protocol';
 import type { ViewNode } from '../views/node';
 import { rowsAsText, TraceModel } from '../views/trace-model';
 import { TraceSource } from '../views/trace-source';
-import { baseCss, webviewHtml } from '../views/webview-html';
+import { webviewHtml } from '../views/webview-html';
+import { TRACE_BODY, TRACE_CSS } from '../webview/trace-panel-page';
 import type { FromTracePanel, ToTracePanel } from '../webview/messages';
 
 const VIEW_ID = 'ebpf.trace';
@@ -240,41 +241,3 @@ export function clearTrace() {
 export function streamEvents(ctx: Ctx, helper: HelperClient) {
   return (node?: ViewNode) => panel?.streamEvents(helper, node);
 }
-
-const TRACE_CSS = `${baseCss}
-html, body { height: 100%; }
-body { display: flex; flex-direction: column; }
-#stats { display: flex; gap: 12px; padding: 2px 8px; flex-wrap: wrap; }
-#stats .lost { color: var(--vscode-editorWarning-foreground); }
-#stats .dropped { color: var(--vscode-errorForeground); }
-#scroller { flex: 1; overflow: auto; position: relative; font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
-#spacer { position: absolute; top: 0; left: 0; width: 1px; }
-#rows { position: absolute; top: 0; left: 0; right: 0; }
-.line { height: 18px; line-height: 18px; white-space: pre; overflow: hidden; text-overflow: ellipsis; padding: 0 8px; }
-.line .time { color: var(--vscode-descriptionForeground); }
-.line .src { color: var(--vscode-charts-purple); }
-.line .task { color: var(--vscode-charts-blue); }
-.line .prog { color: var(--vscode-charts-green); }
-.empty { padding: 8px; }
-`;
-
-const TRACE_BODY = `
-<div class="toolbar">
-  <select id="program" aria-label="Program"><option value="">all programs</option></select>
-  <input id="pid" placeholder="pid" size="7" aria-label="pid">
-  <input id="text" type="search" placeholder="Filter text" size="24" aria-label="Filter text">
-  <button id="pause">Pause</button>
-  <button id="clear">Clear</button>
-  <button id="copy">Copy</button>
-  <button id="export">Export…</button>
-  <button id="add" title="Stream a ring buffer or perf event array of a program loaded here">Stream ring/perf buffer…</button>
-</div>
-<div id="stats" class="muted">
-  <span id="rate"></span><span id="kept"></span>
-  <span id="lost" title="Reported by the kernel: perf samples lost because the buffer was full"></span>
-  <span id="dropped" title="Dropped by eBPF Studio itself (helper or addon) because VS Code fell behind"></span>
-  <span id="status"></span>
-</div>
-<div id="scroller"><div id="spacer"></div><div id="rows"></div>
-  <div id="empty" class="empty muted">No output yet. Programs that call bpf_printk print here; load one with eBPF: Load Program…</div></div>
-`;
