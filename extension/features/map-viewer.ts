@@ -54,7 +54,7 @@ function numericLeaf(kind: string): boolean {
 
 class MapViewerPanel {
   private readonly panel: vscode.WebviewPanel;
-  private readonly model: MapViewerModel;
+  private model: MapViewerModel;
   private reading: Promise<void> | undefined;
   private autoTimer: NodeJS.Timeout | undefined;
   private autoMs = 0;
@@ -64,7 +64,7 @@ class MapViewerPanel {
   constructor(
     private readonly ctx: Ctx,
     private readonly helper: HelperClient,
-    private readonly source: MapSource,
+    private source: MapSource,
   ) {
     const dist = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
     const name = source.info.name || `map ${source.info.id}`;
@@ -129,6 +129,7 @@ class MapViewerPanel {
           cpus: this.source.cpus,
           undumpable: this.source.undumpable,
           untyped: untyped.length ? `This map has no BTF for its ${untyped.join(' and ')}: shown as hex.` : undefined,
+          canPickStruct: !this.source.typed.value && !this.source.undumpable,
         });
         if (!this.source.undumpable) await this.refresh(true);
         return;
@@ -171,11 +172,39 @@ class MapViewerPanel {
         this.sendSeries();
         return;
       }
+      case 'pickStruct':
+        await this.pickStruct();
+        return;
       case 'unplot':
         this.model.untrack(m.id);
         this.sendSeries();
         return;
     }
+  }
+
+  /** Maps without value BTF: decode values with a struct of the same size from a workspace object's BTF. */
+  private async pickStruct(): Promise<void> {
+    const size = this.source.info.valueSize;
+    const loads = await this.helper.request(Methods.listLoaded);
+    const files = new Set<string>(loads.map((l) => l.path).filter(Boolean));
+    for (const uri of await vscode.workspace.findFiles('**/*.bpf.o', '**/node_modules/**', 200)) files.add(uri.fsPath);
+    const choices: { label: string; description: string; file: string }[] = [];
+    for (const file of files) {
+      const structs = await this.helper.request(Methods.structTypes, { path: file }).catch(() => ({}) as Record<string, never>);
+      for (const [name, type] of Object.entries(structs)) {
+        if (type.kind !== 'void' && type.size === size) choices.push({ label: `struct ${name}`, description: vscode.workspace.asRelativePath(file), file });
+      }
+    }
+    if (choices.length === 0) {
+      void vscode.window.showInformationMessage(`No struct of ${size} bytes in the BTF of the workspace's .bpf.o files or of eBPF Studio's loads.`);
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(choices, { title: `Decode the ${size}-byte values of ${this.source.info.name} as…` });
+    if (!pick) return;
+    const structs = await this.helper.request(Methods.structTypes, { path: pick.file });
+    this.source = await MapSource.open(this.helper, this.source.info.id, structs[pick.label.replace(/^struct /, '')]);
+    this.model = new MapViewerModel(this.source);
+    await this.handle({ type: 'ready' });
   }
 
   private withProgress<T>(what: string, task: () => Promise<T>): Thenable<T> {

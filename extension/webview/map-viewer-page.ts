@@ -30,7 +30,7 @@ export const MAP_VIEWER_CSS = `${baseCss}
 
 export const MAP_VIEWER_BODY = `
 <div id="head"><span id="title">map</span><span id="summary" class="muted"></span>
-  <div id="untyped" class="muted"></div><div id="error" class="error"></div></div>
+  <div><span id="untyped" class="muted"></span> <button id="pickStruct" hidden>Decode values as struct…</button></div><div id="error" class="error"></div></div>
 <div id="undumpable" hidden></div>
 <div id="controls" class="toolbar">
   <input id="filter" type="search" placeholder="Filter (any key or value)" aria-label="Filter" size="28">

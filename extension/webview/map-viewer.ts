@@ -131,6 +131,7 @@ $<HTMLSelectElement>('auto').onchange = (e) => post({ type: 'autoRefresh', inter
 $('add').onclick = () => post({ type: 'openForm', mode: 'add' });
 $('editRow').onclick = () => selected && post({ type: 'openForm', mode: 'edit', keyHex: selected.keyHex, cpu: selected.cpu });
 $('deleteRow').onclick = () => selected && post({ type: 'delete', keyHex: selected.keyHex });
+$('pickStruct').onclick = () => post({ type: 'pickStruct' });
 $('exportJson').onclick = () => post({ type: 'export', format: 'json' });
 $('exportCsv').onclick = () => post({ type: 'export', format: 'csv' });
 $('plotCell').onclick = () => {
@@ -293,6 +294,7 @@ window.addEventListener('message', (event: MessageEvent<ToMapViewer>) => {
       $('title').textContent = m.title;
       $('summary').textContent = m.summary;
       $('untyped').textContent = m.untyped ?? '';
+      $('pickStruct').hidden = !m.canPickStruct;
       if (m.undumpable) {
         $('undumpable').textContent = m.undumpable;
         $('undumpable').hidden = false;

@@ -31,6 +31,8 @@ export type ToMapViewer =
       undumpable?: string;
       /** Set when keys or values have no BTF (shown as hex). */
       untyped?: string;
+      /** Offer "Decode values as…" (a struct from a workspace object's BTF). */
+      canPickStruct?: boolean;
     }
   | { type: 'meta'; rows: number; entries: number; loading: boolean; refreshedAt: number; readMs?: number }
   | { type: 'rows'; request: number; rows: ViewerRow[] }
@@ -53,7 +55,8 @@ export type FromMapViewer =
   | { type: 'delete'; keyHex: string }
   | { type: 'export'; format: 'json' | 'csv' }
   | { type: 'plot'; keyHex: string; column: number }
-  | { type: 'unplot'; id: string };
+  | { type: 'unplot'; id: string }
+  | { type: 'pickStruct' };
 
 export interface TraceRow {
   /** Monotonic sequence number. */
