@@ -145,7 +145,17 @@ export const PacketTestFileSchema = z
     program: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a program (function) name'),
     /** Map entries written once after the load, before any test. */
     setup: z.array(mapEntry).default([]),
-    tests: z.array(testCase).min(1, 'needs at least one test'),
+    tests: z
+      .array(testCase)
+      .min(1, 'needs at least one test')
+      .superRefine((tests, ctx) => {
+        // Names identify tests in the Test Explorer: two alike could not be told apart.
+        const seen = new Set<string>();
+        tests.forEach((t, i) => {
+          if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `a second test is named "${t.name}": names must be unique` });
+          seen.add(t.name);
+        });
+      }),
   })
   .strict();
 export type PacketTestFile = z.infer<typeof PacketTestFileSchema>;

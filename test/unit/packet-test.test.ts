@@ -72,6 +72,10 @@ describe('packet test files', () => {
       /give either "value" or "increase"/,
     );
     assert.match(formatError('{"program":"p","tests":[]}').message, /needs at least one test/);
+    assert.match(
+      formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{}},{"name":"a","packet":{"hex":"00"},"expect":{}}]}').message,
+      /tests\[1\]\.name \(test "a"\): a second test is named "a"/,
+    );
     assert.match(formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"0g"},"expect":{}}]}').message, /hex bytes/);
   });
 
