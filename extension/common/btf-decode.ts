@@ -192,9 +192,9 @@ export function leafInteger(leaf: Leaf, buf: Uint8Array, base = 0): bigint | und
   return leaf.signed ? toSigned(raw, leaf.bits) : raw;
 }
 
-/** Byte-aligned 8/16/32/64-bit integers without BigInt (events arrive by the million); undefined when a
- * 64-bit value is beyond 2^53 and needs the exact path. */
-function alignedInteger(buf: Uint8Array, at: number, bits: number, signed: boolean): number | undefined {
+/** Byte-aligned 8/16/32/64-bit integers without a bit-by-bit walk (events arrive by the million); values
+ * beyond 2^53 come back as exact decimal strings. */
+function alignedInteger(buf: Uint8Array, at: number, bits: number, signed: boolean): number | string | undefined {
   switch (bits) {
     case 8:
       return signed ? (buf[at] << 24) >> 24 : buf[at];
@@ -210,7 +210,9 @@ function alignedInteger(buf: Uint8Array, at: number, bits: number, signed: boole
       const lo = (buf[at] | (buf[at + 1] << 8) | (buf[at + 2] << 16) | (buf[at + 3] << 24)) >>> 0;
       const hi = (buf[at + 4] | (buf[at + 5] << 8) | (buf[at + 6] << 16) | (buf[at + 7] << 24)) >>> 0;
       if (hi < 0x200000) return hi * 0x100000000 + lo;
-      return undefined;
+      // Beyond 2^53 (timestamps, hashes, negative numbers): exact, as a decimal string.
+      const v = (BigInt(hi) << 32n) | BigInt(lo);
+      return bigToScalar(signed ? BigInt.asIntN(64, v) : v);
     }
   }
   return undefined;

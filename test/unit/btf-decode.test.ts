@@ -88,6 +88,17 @@ describe('btf-decode', () => {
     ]);
   });
 
+  it('decodes 64-bit integers exactly on the fast path: large unsigned and negative signed', () => {
+    const s64: BtfType = { kind: 'int', name: 'long long', size: 8, signed: true, char: false, bool: false, bits: 64 };
+    const b = Buffer.alloc(8);
+    b.writeBigInt64LE(-5n);
+    assert.deepEqual(decodeLeaves(leavesOf(s64), b), [-5]);
+    b.writeBigInt64LE(-(2n ** 62n));
+    assert.deepEqual(decodeLeaves(leavesOf(s64), b), [(-(2n ** 62n)).toString()]);
+    b.writeBigUInt64LE(2n ** 64n - 1n);
+    assert.deepEqual(decodeLeaves(leavesOf(u64), b), ['18446744073709551615']);
+  });
+
   it('decodes a tree for export, with anonymous unions under their member name', () => {
     const tree = decodeTree(counter, sample()) as Record<string, unknown>;
     assert.equal(tree.comm, 'bash');
