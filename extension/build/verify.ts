@@ -98,10 +98,13 @@ export async function verifyObject(client: HelperClient, objectPath: string, sou
           related: failure?.path.slice(-5).map((p) => ({ ...locationDiagnostic(p, source, includeDirs), message: `on the path: ${p.code}` })),
         });
         remaining = remaining.filter((p) => p !== data.program);
-      } else if (data.kind === 'NotSupported' && remaining.length === 1) {
-        verdicts.push({ program: remaining[0], section: sectionOf(remaining[0]), status: 'refused', message: error.message });
-        diagnostics.push({ file: source, line: sectionLine(sourceText, sectionOf(remaining[0])), column: 1, severity: 'error', message: `cannot be verified on this kernel: ${error.message}` });
-        break;
+      } else if (data.kind === 'NotSupported' && data.program) {
+        // Every program left was refused (skipRefused only skips while others remain): report this one
+        // on its SEC line and go on with the rest.
+        const refused = data.program;
+        verdicts.push({ program: refused, section: sectionOf(refused), status: 'refused', message: error.message });
+        diagnostics.push({ file: source, line: sectionLine(sourceText, sectionOf(refused)), column: 1, severity: 'error', message: `${refused}: cannot be verified on this kernel: ${error.message}` });
+        remaining = remaining.filter((p) => p !== refused);
       } else {
         diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: error.message });
         break;

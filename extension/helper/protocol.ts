@@ -299,7 +299,7 @@ export const Notifications = {
 
 /** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */
 export type HelperErrorData =
-  | { kind: 'NotSupported'; feature: string; reason: string }
+  | { kind: 'NotSupported'; feature: string; reason: string; /** The refused program, for load failures. */ program?: string }
   | { kind: 'Permission'; need: string }
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }

@@ -150,7 +150,7 @@ export class Registry {
           : "the kernel's security policy (a BPF LSM or seccomp policy, or restrictions of this VM) forbids them; ordinary hosts allow root to load them";
       const kind = program.expectedAttachType ? `${program.type} (${program.expectedAttachType})` : program.type;
       return new HelperFailure(
-        { kind: 'NotSupported', feature: `${kind} programs`, reason: `${errnoName(error.errno)}: likely cause: ${cause}` },
+        { kind: 'NotSupported', feature: `${kind} programs`, reason: `${errnoName(error.errno)}: likely cause: ${cause}`, program: program.name },
         `Cannot load ${program.name} (SEC("${program.section}")): this kernel refuses ${kind} programs with ` +
           `${errnoName(error.errno)}. Likely cause: ${cause}.`,
       );
