@@ -9,6 +9,7 @@
         "src/load_worker.cc",
         "src/events_worker.cc",
         "src/btf_structs.cc",
+        "src/map_batch_worker.cc",
         "src/insns.cc",
         "src/feature_probes.cc"
       ],

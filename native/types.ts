@@ -289,6 +289,9 @@ export interface NativeAddon {
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
   /** The named structs of an object file's BTF (no kernel involved): name -> type. */
   objectStructTypes(path: string): Record<string, BtfType>;
+  /** A batch lookup of map `mapId` on a worker thread (kernel 5.6); rejects with the kernel's errno for map
+   *  types without batch ops (then use MapHandle.lookupBatch, which walks keys). */
+  lookupBatchAsync(mapId: number, maxCount: number, cursor?: Buffer): Promise<BatchRead>;
   /** A loaded program's xlated and JITed instructions with line info (bpf_obj_get_info_by_fd; line info 5.0). */
   programInstructions(progId: number): ProgramInstructions;
   /**

@@ -736,6 +736,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports)
 	exports.Set("consumePerfBuffer", Napi::Function::New<consume_perf_buffer>(env, "consumePerfBuffer"));
 	exports.Set("testRun", Napi::Function::New<test_run>(env, "testRun"));
 	exports.Set("objectStructTypes", Napi::Function::New<object_struct_types>(env, "objectStructTypes"));
+	exports.Set("lookupBatchAsync", Napi::Function::New<lookup_batch_async>(env, "lookupBatchAsync"));
 	exports.Set("programInstructions", Napi::Function::New<program_instructions>(env, "programInstructions"));
 	register_feature_probes(env, exports);
 	return exports;

@@ -39,6 +39,8 @@ Napi::Value consume_perf_buffer(const Napi::CallbackInfo &info);
 Napi::Function define_consumer_class(Napi::Env env);
 // Defined in btf_structs.cc.
 Napi::Value object_struct_types(const Napi::CallbackInfo &info);
+// Defined in map_batch_worker.cc.
+Napi::Value lookup_batch_async(const Napi::CallbackInfo &info);
 // Defined in feature_probes.cc: probeMapType, probeHelper, probeHelperNames.
 void register_feature_probes(Napi::Env env, Napi::Object exports);
 // Defined in insns.cc.
