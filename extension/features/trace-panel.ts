@@ -28,6 +28,10 @@ class TracePanel implements vscode.WebviewViewProvider {
   private status = 'not started';
   /** Map id -> the load that owns it, for attributing events. */
   private readonly mapOwners = new Map<number, string>();
+  /** Globals in which streamed programs count their own losses (ring buffer reserve failures). */
+  private lossCounters: { mapId: number; offset: number; size: number; name: string }[] = [];
+  private programLosses: number | undefined;
+  private lastCounterRead = 0;
 
   constructor(private readonly ctx: Ctx) {
     ctx.push(
@@ -110,7 +114,25 @@ class TracePanel implements vscode.WebviewViewProvider {
     this.sendStats();
   }
 
+  /** Sums the loss counters of streamed programs, at most once a second. */
+  private readLossCounters(): void {
+    const helper = this.ctx.helper;
+    if (!helper || this.lossCounters.length === 0 || Date.now() - this.lastCounterRead < 1000) return;
+    this.lastCounterRead = Date.now();
+    void Promise.all(
+      this.lossCounters.map(async (c) => {
+        const r = await helper.request(Methods.mapLookup, { mapId: c.mapId, key: '00000000' });
+        const b = r.value ? Buffer.from(r.value, 'hex') : undefined;
+        return !b || b.length < c.offset + c.size ? 0 : c.size === 8 ? Number(b.readBigUInt64LE(c.offset)) : b.readUInt32LE(c.offset);
+      }),
+    ).then(
+      (values) => (this.programLosses = values.reduce((a, b) => a + b, 0)),
+      () => undefined,
+    );
+  }
+
   private sendStats(): void {
+    this.readLossCounters();
     this.post({
       type: 'stats',
       eventsPerSecond: this.model.eventsPerSecond(Date.now()),
@@ -119,6 +141,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       lostInKernel: this.source?.drops.lostInKernel ?? 0,
       droppedInHelper: this.source?.drops.droppedInHelper ?? 0,
       droppedInPanel: 0,
+      reserveFailures: this.programLosses,
       paused: this.paused,
       sources: [...this.model.sources],
       programs: [...this.model.programs].sort(),
@@ -171,6 +194,22 @@ class TracePanel implements vscode.WebviewViewProvider {
     }
   }
 
+  /**
+   * Ring buffers tell nobody when bpf_ringbuf_reserve fails: programs count that themselves, in a global
+   * named like "dropped", "lost" or "reserve_failed". Those counters are read and shown as kernel-side losses.
+   */
+  private async findLossCounters(helper: HelperClient, load: { path: string; maps: { id: number; name: string; internal: boolean }[] }): Promise<void> {
+    if (!load.path) return;
+    const spec = await helper.request(Methods.describe, { path: load.path }).catch(() => undefined);
+    for (const v of spec?.variables ?? []) {
+      if (!/(drop|lost|fail)/i.test(v.name) || (v.size !== 4 && v.size !== 8) || v.section.startsWith('.rodata')) continue;
+      const map = load.maps.find((m) => m.internal && m.name.endsWith(v.section));
+      if (map && !this.lossCounters.some((c) => c.mapId === map.id && c.offset === v.offset)) {
+        this.lossCounters.push({ mapId: map.id, offset: v.offset, size: v.size, name: v.name });
+      }
+    }
+  }
+
   /** Streams a ring buffer or perf event array of one of eBPF Studio's loads into the panel. */
   async streamEvents(helper: HelperClient, node?: ViewNode): Promise<void> {
     await this.start();
@@ -212,6 +251,7 @@ class TracePanel implements vscode.WebviewViewProvider {
         await this.ctx.extension.workspaceState.update(STRUCT_CHOICES, { ...remembered, [rememberKey]: pick });
       })();
     };
+    await this.findLossCounters(helper, chosen.load);
     this.status = `tracing; streaming ${chosen.map.name} (${chosen.map.type})`;
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
   }

@@ -112,8 +112,9 @@ window.addEventListener('message', (event: MessageEvent<ToTracePanel>) => {
       $('pause').setAttribute('aria-pressed', String(paused));
       $('rate').textContent = `${m.eventsPerSecond.toLocaleString()} events/s`;
       $('kept').textContent = `${m.kept.toLocaleString()} of ${m.maxLines.toLocaleString()} kept`;
-      $('lost').textContent = `lost in kernel: ${m.lostInKernel.toLocaleString()}`;
-      $('lost').className = m.lostInKernel ? 'lost' : '';
+      const kernelLost = m.lostInKernel + (m.reserveFailures ?? 0);
+      $('lost').textContent = `lost in kernel: ${kernelLost.toLocaleString()}${m.reserveFailures !== undefined ? ` (${m.reserveFailures.toLocaleString()} counted by the program)` : ''}`;
+      $('lost').className = kernelLost ? 'lost' : '';
       $('dropped').textContent = `dropped by eBPF Studio: ${(m.droppedInHelper + m.droppedInPanel).toLocaleString()}`;
       $('dropped').className = m.droppedInHelper + m.droppedInPanel ? 'dropped' : '';
       $('status').textContent = m.status;
