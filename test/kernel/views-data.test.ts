@@ -64,6 +64,24 @@ describe('views data sources on the real kernel', function () {
     assert.match(children.tooltip!, /Used by views_fork/);
   });
 
+  it('names the processes holding each program and the structs of the object (helper: kernel/owners, object/structTypes)', async () => {
+    const owners = await client.request(Methods.owners);
+    const progId = load.programs.find((p) => p.name === 'views_fork')!.id;
+    assert.ok(owners.programs[progId]?.some((o) => o.pid === client.pid), `the helper (pid ${client.pid}) holds program ${progId}: ${JSON.stringify(owners.programs[progId])}`);
+    const structs = await client.request(Methods.structTypes, { path: objectPath });
+    assert.deepEqual(Object.keys(structs).filter((n) => ['proc_stat', 'hist', 'fork_event'].includes(n)).sort(), ['fork_event', 'hist', 'proc_stat']);
+    assert.equal((structs.fork_event as { size: number }).size, 32);
+  });
+
+  it('reads every entry exactly once through small pages (cursor and prefetched continuation pages)', async () => {
+    const source = await MapSource.open(client, mapId('children'));
+    const pages = await source.readAll(2);
+    assert.ok(pages.length >= 3, `expected several pages, got ${pages.length}`);
+    const keys = [...source.entries(pages)].map((e) => e.keyHex);
+    assert.equal(keys.length, FORKS);
+    assert.equal(new Set(keys).size, FORKS);
+  });
+
   it('decodes the struct-valued hash map: field names and values', async () => {
     const source = await MapSource.open(client, mapId('children'));
     assert.deepEqual(
