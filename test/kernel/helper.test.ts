@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HelperClient, HelperError } from '../../extension/helper/client';
+import { HelperClient } from '../../extension/helper/client';
 import { BPFFS_PREFIX, EventsNotification, Methods } from '../../extension/helper/protocol';
 import { parseTraceLine } from '../../extension/common/trace-line';
 import {
@@ -15,29 +15,13 @@ import {
   isRoot,
   kernelObjects,
   KernelObjects,
-
   requireCapability,
   samplePath,
   tempDir,
 } from '../support/kernel';
+import { expectRefusal, u32le } from '../support/helper-wire';
 
 const fixture = (name: string) => path.join(__dirname, 'fixtures', `${name}.bpf.c`);
-
-function u32le(n: number): string {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b.toString('hex');
-}
-
-async function expectHelperError(promise: Promise<unknown>): Promise<HelperError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof HelperError, `expected a HelperError, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the helper to refuse');
-}
 
 describe('helper on the real kernel', function () {
   let client: HelperClient;
@@ -154,7 +138,7 @@ describe('helper on the real kernel', function () {
       await client.request(Methods.unload, { loadId: loaded.loadId });
       return;
     }
-    const error = await expectHelperError(client.request(Methods.load, { path: object }));
+    const error = await expectRefusal(client.request(Methods.load, { path: object }));
     assert.equal(error.data.kind, 'NotSupported');
     assert.match(error.message, /Cannot load (watch_unlink|deny_nothing) \(SEC\("(fentry\/do_unlinkat|lsm\/sb_mount)"\)\): this kernel refuses (tracing|lsm) .*EPERM/);
     await expectKernelAsBefore(baseline, 'a refused load leaves nothing behind');
@@ -169,7 +153,7 @@ describe('helper on the real kernel', function () {
 
   it('puts a verifier rejection on its source line with the full log', async () => {
     const object = await buildObject(fixture('null_deref'));
-    const error = await expectHelperError(client.request(Methods.load, { path: object }));
+    const error = await expectRefusal(client.request(Methods.load, { path: object }));
     assert.equal(error.data.kind, 'VerifierRejected');
     if (error.data.kind !== 'VerifierRejected') return;
     assert.equal(error.data.program, 'forget_null_check');
@@ -182,16 +166,16 @@ describe('helper on the real kernel', function () {
   it('refuses a file that is not a BPF object', async () => {
     const notElf = path.join(tempDir('bad'), 'notes.bpf.o');
     fs.writeFileSync(notElf, 'this is not an ELF file\n');
-    const error = await expectHelperError(client.request(Methods.load, { path: notElf }));
+    const error = await expectRefusal(client.request(Methods.load, { path: notElf }));
     assert.equal(error.data.kind, 'BadInput');
     assert.match(error.message, /not a BPF object|ELF/i);
-    const missing = await expectHelperError(client.request(Methods.describe, { path: '/nonexistent/x.bpf.o' }));
+    const missing = await expectRefusal(client.request(Methods.describe, { path: '/nonexistent/x.bpf.o' }));
     assert.equal(missing.data.kind, 'NotFound');
   });
 
   it('refuses an interface that does not exist, leaving nothing loaded', async () => {
     const object = await buildObject(fixture('xdp_pass'));
-    const error = await expectHelperError(
+    const error = await expectRefusal(
       client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: 'nosuch0' } } }),
     );
     assert.equal(error.data.kind, 'BadInput');

@@ -12,14 +12,9 @@ import { mapsTree } from '../../extension/views/maps-model';
 import { programsTree } from '../../extension/views/programs-model';
 import { EventBatchDecoded, TraceEntry, TraceSource } from '../../extension/views/trace-source';
 import { buildObject, eventually, expectKernelAsBefore, forkChildren, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability } from '../support/kernel';
+import { u32le } from '../support/helper-wire';
 
 const FORKS = 5;
-
-function u32le(n: number): string {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b.toString('hex');
-}
 
 describe('views data sources on the real kernel', function () {
   let client: HelperClient;

@@ -12,6 +12,7 @@ import { cgroup2Mount } from '../../../extension/features/load-plan';
 import { buildObject, eventually, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability, samplePath } from '../../support/kernel';
 
 export { eventually, samplePath };
+export { expectRefusal, u16le, u32le, u64le } from '../../support/helper-wire';
 
 /** Starts a helper for one describe() block; unloads what a failed test left and checks the kernel after. */
 export function sampleSuite(sample: string): { client: () => HelperClient; object: () => string } {
@@ -40,22 +41,6 @@ export function mapId(load: LoadedSummary, name: string): number {
   const map = load.maps.find((m) => m.name === name);
   assert.ok(map, `the load has a map called ${name} (has ${load.maps.map((m) => m.name).join(', ')})`);
   return map.id;
-}
-
-export function u16le(n: number): string {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n);
-  return b.toString('hex');
-}
-export function u32le(n: number): string {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b.toString('hex');
-}
-export function u64le(n: number | bigint): string {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
-  return b.toString('hex');
 }
 
 /** The __u64 fields of a value (per-CPU values: summed over CPUs, each CPU's slot rounded up to 8). */
@@ -111,16 +96,6 @@ export async function collect(client: HelperClient, source: { source: 'ringbuf';
       await client.request(Methods.unsubscribe, { subscription });
     },
   };
-}
-
-export async function expectRefusal(promise: Promise<unknown>): Promise<HelperError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof HelperError, `expected a HelperError, got ${error}`);
-    return error;
-  }
-  assert.fail('expected the helper to refuse');
 }
 
 /** A short name unique to this test run, usable in interface names (at most 15 bytes with a prefix). */
