@@ -4,42 +4,21 @@
 // Goals: >= 10x bpftool, >= 0.5x the C reader.
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { compileBpf } from '../extension/build/compile';
-import { HelperClient } from '../extension/helper/client';
 import { Methods } from '../extension/helper/protocol';
 import { MapSource } from '../extension/views/map-source';
+import { BenchResult, runIfMain, withBenchEnv } from './bench-env';
 
 const ENTRIES = Number(process.env.BENCH_MAP_ENTRIES ?? 1_000_000);
 const RUNS = 3;
-const root = path.join(__dirname, '..');
-
-function buildC(name: string, out: string): string {
-  const binary = path.join(out, name);
-  execFileSync('cc', ['-O2', '-o', binary, path.join(__dirname, 'c', `${name}.c`), '-lbpf'], { stdio: 'inherit' });
-  return binary;
-}
 
 function best(times: number[]): number {
   return Math.min(...times);
 }
 
-export interface BenchResult {
-  title: string;
-  columns: string[];
-  rows: (string | number)[][];
-  notes?: string[];
-}
-
-export async function run(): Promise<BenchResult> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-bench-map-'));
-  const reader = buildC('map_batch', work);
-  const built = await compileBpf(path.join(__dirname, 'map-dump.bpf.c'), { outDir: work });
-  if (!built.ok) throw new Error(built.stderr);
-  const client = await HelperClient.start({ helperScript: path.join(root, 'dist', 'helper.js'), elevation: 'auto', clientName: 'bench' });
-  try {
-    const load = await client.request(Methods.load, { path: built.objectPath, maxEntries: { records: ENTRIES } });
+export function run(): Promise<BenchResult> {
+  return withBenchEnv('map', { baseline: 'map_batch', bpfSource: path.join(__dirname, 'map-dump.bpf.c') }, async ({ baseline: reader, objectPath, client }) => {
+    const load = await client.request(Methods.load, { path: objectPath, maxEntries: { records: ENTRIES } });
     const mapId = load.maps.find((m) => m.name === 'records')!.id;
     execFileSync(reader, ['fill', String(mapId), String(ENTRIES)]);
 
@@ -95,19 +74,7 @@ export async function run(): Promise<BenchResult> {
       ],
       notes: ['The table decodes only the rows on screen; full decoding is what an export or a sort over every entry costs.'],
     };
-  } finally {
-    for (const l of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: l.loadId });
-    await client.dispose();
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r, null, 1)),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(module, run);

@@ -5,29 +5,18 @@
 // consumer, kernel-side losses (reserve failures counted by the program) and losses inside eBPF Studio.
 // Goal: >= 1,000,000 events/s with no loss inside eBPF Studio.
 import { execFile, execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { compileBpf } from '../extension/build/compile';
-import { HelperClient } from '../extension/helper/client';
 import { Methods } from '../extension/helper/protocol';
 import { TraceSource } from '../extension/views/trace-source';
-import type { BenchResult } from './map-dump.bench';
+import { BenchResult, runIfMain, withBenchEnv } from './bench-env';
 
 const REPEAT = 1_000_000;
 const RUNS = Number(process.env.BENCH_RINGBUF_RUNS ?? 4);
-const root = path.join(__dirname, '..');
-
-export async function run(): Promise<BenchResult> {
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-bench-ringbuf-'));
-  const consumer = path.join(work, 'ringbuf_consumer');
-  execFileSync('cc', ['-O2', '-o', consumer, path.join(__dirname, 'c', 'ringbuf_consumer.c'), '-lbpf', '-lpthread'], { stdio: 'inherit' });
-  const built = await compileBpf(path.join(__dirname, 'ringbuf.bpf.c'), { outDir: work });
-  if (!built.ok) throw new Error(built.stderr);
-  const client = await HelperClient.start({ helperScript: path.join(root, 'dist', 'helper.js'), elevation: 'auto', clientName: 'bench' });
-  try {
-    const spec = await client.request(Methods.describe, { path: built.objectPath });
-    const load = await client.request(Methods.load, { path: built.objectPath });
+export function run(): Promise<BenchResult> {
+  const setup = { baseline: 'ringbuf_consumer', libs: ['-lpthread'], bpfSource: path.join(__dirname, 'ringbuf.bpf.c') };
+  return withBenchEnv('ringbuf', setup, async ({ baseline: consumer, objectPath, client }) => {
+    const spec = await client.request(Methods.describe, { path: objectPath });
+    const load = await client.request(Methods.load, { path: objectPath });
     const progId = load.programs.find((p) => p.name === 'produce')!.id;
     const mapId = load.maps.find((m) => m.name === 'bench_events')!.id;
     const bssId = load.maps.find((m) => m.name.endsWith('.bss'))!.id;
@@ -49,7 +38,7 @@ export async function run(): Promise<BenchResult> {
       received += batch.count;
       lastAt = process.hrtime.bigint();
     };
-    const subscription = await trace.subscribeEvents(mapId, built.objectPath, 'bench_event');
+    const subscription = await trace.subscribeEvents(mapId, objectPath, 'bench_event');
     const before = await counters();
     const start = process.hrtime.bigint();
     // The producer runs in a process of its own, as the kernel produces events while the helper streams them.
@@ -89,19 +78,7 @@ export async function run(): Promise<BenchResult> {
         `Checksum of decoded sequence numbers: ${checksum}.`,
       ],
     };
-  } finally {
-    for (const l of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: l.loadId });
-    await client.dispose();
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-if (require.main === module) {
-  run().then(
-    (r) => console.log(JSON.stringify(r, null, 1)),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(module, run);

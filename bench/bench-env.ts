@@ -1,0 +1,60 @@
+// What the side-by-side benchmarks share: a scratch directory with a C baseline built against the system
+// libbpf and a BPF object built by the product's compiler, a helper started for the run, and the cleanup
+// (unload what the run loaded, stop the helper, remove the scratch directory) even when the run fails.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { compileBpf } from '../extension/build/compile';
+import { HelperClient } from '../extension/helper/client';
+import { Methods } from '../extension/helper/protocol';
+
+export interface BenchResult {
+  title: string;
+  columns: string[];
+  rows: (string | number)[][];
+  notes?: string[];
+}
+
+export interface BenchEnv {
+  /** The C baseline, bench/c/<name>.c built into the scratch directory. */
+  baseline: string;
+  /** The benchmark's BPF object. */
+  objectPath: string;
+  client: HelperClient;
+}
+
+export async function withBenchEnv<T>(
+  name: string,
+  setup: { baseline: string; libs?: string[]; bpfSource: string },
+  body: (env: BenchEnv) => Promise<T>,
+): Promise<T> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `ebpf-studio-bench-${name}-`));
+  try {
+    const baseline = path.join(work, setup.baseline);
+    execFileSync('cc', ['-O2', '-o', baseline, path.join(__dirname, 'c', `${setup.baseline}.c`), '-lbpf', ...(setup.libs ?? [])], { stdio: 'inherit' });
+    const built = await compileBpf(setup.bpfSource, { outDir: work });
+    if (!built.ok) throw new Error(built.stderr);
+    const client = await HelperClient.start({ helperScript: path.join(__dirname, '..', 'dist', 'helper.js'), elevation: 'auto', clientName: 'bench' });
+    try {
+      return await body({ baseline, objectPath: built.objectPath, client });
+    } finally {
+      for (const l of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: l.loadId });
+      await client.dispose();
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** `tsx bench/x.bench.ts` runs one benchmark alone and prints its result as JSON. */
+export function runIfMain(module: NodeModule, run: () => Promise<BenchResult>): void {
+  if (require.main !== module) return;
+  run().then(
+    (r) => console.log(JSON.stringify(r, null, 1)),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
