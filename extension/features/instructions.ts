@@ -6,11 +6,10 @@ import { renderInstructions } from '../common/disasm-view';
 import { Ctx } from '../ctx';
 import { HelperClient } from '../helper/client';
 import { Methods } from '../helper/protocol';
+import { ReadOnlyDocuments } from './read-only-documents';
 
-const SCHEME = 'ebpf-instructions';
 export const LANGUAGE_ID = 'bpf-disassembly';
-const texts = new Map<string, string>();
-const changed = new vscode.EventEmitter<vscode.Uri>();
+const documents = new ReadOnlyDocuments('ebpf-instructions', LANGUAGE_ID, '# gone: run eBPF: Show Instructions again\n');
 
 /** A program id from what the command was invoked with: a number, or a view item carrying `id`/`progId`. */
 function programIdOf(arg: unknown): number | undefined {
@@ -43,21 +42,11 @@ export function showInstructions(ctx: Ctx, helper: HelperClient) {
     const progId = programIdOf(arg) ?? (await pickProgram(helper));
     if (progId === undefined) return;
     const result = await helper.request(Methods.instructions, { progId });
-    const uri = vscode.Uri.from({ scheme: SCHEME, path: `/${result.name || 'prog'}-${progId}.bpf-insns` });
-    texts.set(uri.toString(), renderInstructions(result, progId));
-    changed.fire(uri);
-    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), LANGUAGE_ID);
-    await vscode.window.showTextDocument(doc, { preview: false });
+    await documents.show(`/${result.name || 'prog'}-${progId}.bpf-insns`, renderInstructions(result, progId));
     ctx.log.info(`Instructions of ${result.name} (id ${progId}): ${Buffer.from(result.xlated, 'base64').length / 8} xlated slots.`);
   };
 }
 
 export function activate(ctx: Ctx): void {
-  ctx.push(
-    changed,
-    vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
-      onDidChange: changed.event,
-      provideTextDocumentContent: (uri) => texts.get(uri.toString()) ?? '# gone: run eBPF: Show Instructions again\n',
-    }),
-  );
+  ctx.push(documents.register());
 }

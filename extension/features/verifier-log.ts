@@ -8,14 +8,13 @@ import { sourceFromHeader, verifierLogHeader, verifierLogLinks } from '../common
 import { Ctx } from '../ctx';
 import { HelperClient } from '../helper/client';
 import { Methods } from '../helper/protocol';
+import { ReadOnlyDocuments } from './read-only-documents';
 
-const SCHEME = 'ebpf-verifier-log';
 export const LANGUAGE_ID = 'bpf-verifier-log';
 
 /** The last verification of each source (by absolute path), as the language server asked for it. */
 const verifications = new Map<string, { objectPath: string; programs: ProgramVerdict[] }>();
-const logs = new Map<string, string>();
-const changed = new vscode.EventEmitter<vscode.Uri>();
+const documents = new ReadOnlyDocuments('ebpf-verifier-log', LANGUAGE_ID, '; this log is gone: run eBPF: Show Verifier Log again\n');
 
 export function rememberVerification(source: string, objectPath: string, programs: ProgramVerdict[]): void {
   verifications.set(source, { objectPath, programs });
@@ -56,22 +55,14 @@ export function showVerifierLog(ctx: Ctx) {
     else if (verdict.status === 'refused') log = `; ${verdict.message}\n`;
     else if (!ctx.helper) throw new Error(`The full log of the verified ${program} needs the eBPF Studio helper, which is not running.`);
     else log = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` }, () => fullLogOfVerified(ctx.helper!, checked.objectPath, source, program!));
-    const logUri = vscode.Uri.from({ scheme: SCHEME, path: `/${program}.verifier.log`, query: source });
-    logs.set(logUri.toString(), verifierLogHeader(program, source, verdict.status) + log);
-    changed.fire(logUri);
-    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(logUri), LANGUAGE_ID);
-    await vscode.window.showTextDocument(doc, { preview: false });
+    await documents.show(`/${program}.verifier.log`, verifierLogHeader(program, source, verdict.status) + log, source);
     ctx.log.info(`Verifier log of ${program}: ${log.length} characters.`);
   };
 }
 
 export function activate(ctx: Ctx): void {
   ctx.push(
-    changed,
-    vscode.workspace.registerTextDocumentContentProvider(SCHEME, {
-      onDidChange: changed.event,
-      provideTextDocumentContent: (uri) => logs.get(uri.toString()) ?? '; this log is gone: run eBPF: Show Verifier Log again\n',
-    }),
+    documents.register(),
     vscode.languages.registerDocumentLinkProvider([{ language: LANGUAGE_ID }, { language: 'bpf-disassembly' }], {
       provideDocumentLinks(doc) {
         const source = sourceFromHeader(doc.getText());
