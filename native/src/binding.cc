@@ -109,20 +109,15 @@ Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n)
 		o.Set("bool", n.is_bool);
 		o.Set("bits", n.bits);
 	} else if (n.kind == "struct" || n.kind == "union") {
-		Napi::Array a = Napi::Array::New(env, n.members.size());
-		for (size_t i = 0; i < n.members.size(); i++)
-			a.Set(i, btf_member_to_js(env, n.members[i]));
-		o.Set("members", a);
+		o.Set("members", to_js_array(env, n.members, btf_member_to_js));
 	} else if (n.kind == "enum") {
 		o.Set("signed", n.is_signed);
-		Napi::Array a = Napi::Array::New(env, n.values.size());
-		for (size_t i = 0; i < n.values.size(); i++) {
+		o.Set("values", to_js_array(env, n.values, [](Napi::Env env, const core::BtfEnumValue &e) {
 			Napi::Object v = Napi::Object::New(env);
-			v.Set("name", n.values[i].name);
-			v.Set("value", Napi::Number::New(env, (double)n.values[i].value));
-			a.Set(i, v);
-		}
-		o.Set("values", a);
+			v.Set("name", e.name);
+			v.Set("value", Napi::Number::New(env, (double)e.value));
+			return v;
+		}));
 	} else if (n.kind == "typedef") {
 		o.Set("target", n.child.empty() ? Napi::Object::New(env) : btf_to_js(env, n.child[0]));
 	}
@@ -132,11 +127,19 @@ Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n)
 // ---- handles -----------------------------------------------------------------------------
 namespace {
 
-#define CLOSED_CHECK(cond)                                                                       \
-	do {                                                                                     \
-		if (cond)                                                                        \
-			throw to_js_error(Env(), EBADF, "handle is closed");                     \
-	} while (0)
+// What a handle class is constructed with: an External made by the addon; JS cannot construct one.
+template <typename T>
+T &external_arg(const Napi::CallbackInfo &info, const char *usage)
+{
+	if (!info[0].IsExternal())
+		type_error(info.Env(), usage);
+	return *info[0].As<Napi::External<T>>().Data();
+}
+
+[[noreturn]] void closed_error(Napi::Env env)
+{
+	throw to_js_error(env, EBADF, "handle is closed");
+}
 
 class AttachmentWrap : public Napi::ObjectWrap<AttachmentWrap> {
 public:
@@ -151,9 +154,8 @@ public:
 	}
 	AttachmentWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<AttachmentWrap>(info)
 	{
-		if (!info[0].IsExternal())
-			type_error(info.Env(), "Attachment cannot be constructed; use LoadedObject.attach()");
-		a_ = *info[0].As<Napi::External<std::shared_ptr<core::Attachment>>>().Data();
+		a_ = external_arg<std::shared_ptr<core::Attachment>>(
+			info, "Attachment cannot be constructed; use LoadedObject.attach()");
 	}
 
 private:
@@ -250,40 +252,40 @@ public:
 	}
 	LoadedObjectWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<LoadedObjectWrap>(info)
 	{
-		if (!info[0].IsExternal())
-			type_error(info.Env(), "LoadedObject cannot be constructed; use loadObject()");
-		obj_ = std::move(*info[0].As<Napi::External<std::unique_ptr<core::Object>>>().Data());
+		obj_ = std::move(external_arg<std::unique_ptr<core::Object>>(
+			info, "LoadedObject cannot be constructed; use loadObject()"));
 		name_ = obj_->name();
 	}
 
 private:
+	core::Object &object()
+	{
+		if (!obj_)
+			closed_error(Env());
+		return *obj_;
+	}
+
 	Napi::Value name(const Napi::CallbackInfo &info) { return Napi::String::New(Env(), name_); }
 
 	Napi::Value programs(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!obj_);
-		auto progs = guarded(Env(), [&] { return obj_->programs(); });
-		Napi::Array a = Napi::Array::New(Env(), progs.size());
-		for (size_t i = 0; i < progs.size(); i++) {
-			Napi::Object o = Napi::Object::New(Env());
-			o.Set("name", progs[i].name);
-			o.Set("section", progs[i].section);
-			o.Set("type", progs[i].type);
-			o.Set("id", progs[i].id);
-			o.Set("fd", progs[i].fd);
-			a.Set(i, o);
-		}
-		return a;
+		auto progs = guarded(Env(), [&] { return object().programs(); });
+		return to_js_array(Env(), progs, [](Napi::Env env, const core::LoadedProgram &p) {
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("name", p.name);
+			o.Set("section", p.section);
+			o.Set("type", p.type);
+			o.Set("id", p.id);
+			o.Set("fd", p.fd);
+			return o;
+		});
 	}
 
 	Napi::Value maps(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!obj_);
-		auto maps = guarded(Env(), [&] { return obj_->maps(); });
-		Napi::Array a = Napi::Array::New(Env(), maps.size());
-		for (size_t i = 0; i < maps.size(); i++) {
-			const core::LoadedMap &m = maps[i];
-			Napi::Object o = Napi::Object::New(Env());
+		auto maps = guarded(Env(), [&] { return object().maps(); });
+		return to_js_array(Env(), maps, [](Napi::Env env, const core::LoadedMap &m) {
+			Napi::Object o = Napi::Object::New(env);
 			o.Set("name", m.name);
 			o.Set("type", m.type);
 			o.Set("id", m.id);
@@ -292,17 +294,16 @@ private:
 			o.Set("valueSize", m.value_size);
 			o.Set("maxEntries", m.max_entries);
 			o.Set("internal", m.internal);
-			a.Set(i, o);
-		}
-		return a;
+			return o;
+		});
 	}
 
 	Napi::Value attach(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!obj_);
+		core::Object &obj = object();
 		std::string prog = get_string(Env(), info[0], kAttachUsage);
 		core::AttachTarget t = parse_target(Env(), info[1]);
-		std::shared_ptr<core::Attachment> a = guarded(Env(), [&] { return obj_->attach(prog, t); });
+		std::shared_ptr<core::Attachment> a = guarded(Env(), [&] { return obj.attach(prog, t); });
 		return addon_data(Env()).attachment.New(
 			{Napi::External<std::shared_ptr<core::Attachment>>::New(Env(), &a)});
 	}
@@ -310,19 +311,19 @@ private:
 	void pin_program(const Napi::CallbackInfo &info)
 	{
 		const char *usage = "Usage: pinProgram(program: string, path: string)";
-		CLOSED_CHECK(!obj_);
+		core::Object &obj = object();
 		std::string prog = get_string(Env(), info[0], usage);
 		std::string path = get_string(Env(), info[1], usage);
-		guarded(Env(), [&] { obj_->pin_program(prog, path); });
+		guarded(Env(), [&] { obj.pin_program(prog, path); });
 	}
 
 	void pin_map(const Napi::CallbackInfo &info)
 	{
 		const char *usage = "Usage: pinMap(map: string, path: string)";
-		CLOSED_CHECK(!obj_);
+		core::Object &obj = object();
 		std::string map = get_string(Env(), info[0], usage);
 		std::string path = get_string(Env(), info[1], usage);
-		guarded(Env(), [&] { obj_->pin_map(map, path); });
+		guarded(Env(), [&] { obj.pin_map(map, path); });
 	}
 
 	void close(const Napi::CallbackInfo &info) { obj_.reset(); }
@@ -348,9 +349,8 @@ public:
 	}
 	MapHandleWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<MapHandleWrap>(info)
 	{
-		if (!info[0].IsExternal())
-			type_error(info.Env(), "MapHandle cannot be constructed; use openMap()");
-		m_ = std::move(*info[0].As<Napi::External<std::unique_ptr<core::MapHandle>>>().Data());
+		m_ = std::move(external_arg<std::unique_ptr<core::MapHandle>>(
+			info, "MapHandle cannot be constructed; use openMap()"));
 		info_ = m_->info();
 		user_value_size_ = m_->user_value_size();
 	}
@@ -372,6 +372,13 @@ public:
 	}
 
 private:
+	core::MapHandle &map()
+	{
+		if (!m_ || m_->closed())
+			closed_error(Env());
+		return *m_;
+	}
+
 	Napi::Value info(const Napi::CallbackInfo &) { return map_info_to_js(Env(), info_); }
 	Napi::Value user_value_size(const Napi::CallbackInfo &)
 	{
@@ -392,46 +399,46 @@ private:
 
 	Napi::Value lookup(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!m_ || m_->closed());
+		core::MapHandle &m = map();
 		const uint8_t *key = key_arg(info[0], "Usage: lookup(key: Buffer)");
 		std::vector<uint8_t> value;
-		bool found = guarded(Env(), [&] { return m_->lookup(key, value); });
+		bool found = guarded(Env(), [&] { return m.lookup(key, value); });
 		return found ? (Napi::Value)to_buffer(Env(), value) : Env().Null();
 	}
 
 	void update(const Napi::CallbackInfo &info)
 	{
 		const char *usage = "Usage: update(key: Buffer, value: Buffer, flags: number)";
-		CLOSED_CHECK(!m_ || m_->closed());
+		core::MapHandle &m = map();
 		const uint8_t *key = key_arg(info[0], usage);
 		Napi::Buffer<uint8_t> value = get_buffer(Env(), info[1], usage);
 		if (value.Length() != user_value_size_)
 			type_error(Env(), "value must be " + std::to_string(user_value_size_) + " bytes, got " +
 						  std::to_string(value.Length()));
 		uint32_t flags = info[2].IsUndefined() ? 0 : get_u32(Env(), info[2], usage);
-		guarded(Env(), [&] { m_->update(key, value.Data(), flags); });
+		guarded(Env(), [&] { m.update(key, value.Data(), flags); });
 	}
 
 	Napi::Value remove(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!m_ || m_->closed());
+		core::MapHandle &m = map();
 		const uint8_t *key = key_arg(info[0], "Usage: delete(key: Buffer)");
-		return Napi::Boolean::New(Env(), guarded(Env(), [&] { return m_->remove(key); }));
+		return Napi::Boolean::New(Env(), guarded(Env(), [&] { return m.remove(key); }));
 	}
 
 	Napi::Value next_key(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!m_ || m_->closed());
+		core::MapHandle &m = map();
 		const uint8_t *key = key_arg(info[0], "Usage: nextKey(key: Buffer | null)", true);
 		std::vector<uint8_t> next;
-		bool found = guarded(Env(), [&] { return m_->next_key(key, next); });
+		bool found = guarded(Env(), [&] { return m.next_key(key, next); });
 		return found ? (Napi::Value)to_buffer(Env(), next) : Env().Null();
 	}
 
 	Napi::Value lookup_batch(const Napi::CallbackInfo &info)
 	{
 		const char *usage = "Usage: lookupBatch(maxCount: number, cursor?: Buffer)";
-		CLOSED_CHECK(!m_ || m_->closed());
+		core::MapHandle &m = map();
 		uint32_t max = get_u32(Env(), info[0], usage);
 		if (max == 0)
 			type_error(Env(), usage);
@@ -442,7 +449,7 @@ private:
 			cursor.assign(b.Data(), b.Data() + b.Length());
 		}
 		core::BatchRead r = guarded(Env(), [&] {
-			return m_->lookup_batch(max, has_cursor ? &cursor : nullptr);
+			return m.lookup_batch(max, has_cursor ? &cursor : nullptr);
 		});
 		Napi::Object o = Napi::Object::New(Env());
 		o.Set("keys", to_buffer(Env(), r.keys));
@@ -454,10 +461,10 @@ private:
 
 	Napi::Value btf_types(const Napi::CallbackInfo &info)
 	{
-		CLOSED_CHECK(!m_ || m_->closed());
+		core::MapHandle &m = map();
 		bool has_key = false, has_value = false;
 		core::BtfNode key, value;
-		guarded(Env(), [&] { m_->btf_types(has_key, key, has_value, value); });
+		guarded(Env(), [&] { m.btf_types(has_key, key, has_value, value); });
 		Napi::Object o = Napi::Object::New(Env());
 		o.Set("key", has_key ? btf_to_js(Env(), key) : Env().Null());
 		o.Set("value", has_value ? btf_to_js(Env(), value) : Env().Null());
@@ -479,9 +486,7 @@ public:
 	}
 	StatsWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<StatsWrap>(info)
 	{
-		if (!info[0].IsExternal())
-			type_error(info.Env(), "StatsHandle cannot be constructed; use enableStats()");
-		fd_.reset(*info[0].As<Napi::External<int>>().Data());
+		fd_.reset(external_arg<int>(info, "StatsHandle cannot be constructed; use enableStats()"));
 	}
 
 private:
@@ -504,9 +509,7 @@ Napi::Value describe_object(const Napi::CallbackInfo &info)
 	Napi::Object o = Napi::Object::New(env);
 	o.Set("path", s.path);
 	o.Set("name", s.name);
-	Napi::Array progs = Napi::Array::New(env, s.programs.size());
-	for (size_t i = 0; i < s.programs.size(); i++) {
-		const core::ProgramSpec &p = s.programs[i];
+	o.Set("programs", to_js_array(env, s.programs, [](Napi::Env env, const core::ProgramSpec &p) {
 		Napi::Object po = Napi::Object::New(env);
 		po.Set("name", p.name);
 		po.Set("section", p.section);
@@ -514,12 +517,9 @@ Napi::Value describe_object(const Napi::CallbackInfo &info)
 		po.Set("expectedAttachType", p.expected_attach_type);
 		po.Set("insnCount", Napi::Number::New(env, (double)p.insn_count));
 		po.Set("autoload", p.autoload);
-		progs.Set(i, po);
-	}
-	o.Set("programs", progs);
-	Napi::Array maps = Napi::Array::New(env, s.maps.size());
-	for (size_t i = 0; i < s.maps.size(); i++) {
-		const core::MapSpec &m = s.maps[i];
+		return po;
+	}));
+	o.Set("maps", to_js_array(env, s.maps, [](Napi::Env env, const core::MapSpec &m) {
 		Napi::Object mo = Napi::Object::New(env);
 		mo.Set("name", m.name);
 		mo.Set("type", m.type);
@@ -527,12 +527,9 @@ Napi::Value describe_object(const Napi::CallbackInfo &info)
 		mo.Set("valueSize", m.value_size);
 		mo.Set("maxEntries", m.max_entries);
 		mo.Set("internal", m.internal);
-		maps.Set(i, mo);
-	}
-	o.Set("maps", maps);
-	Napi::Array vars = Napi::Array::New(env, s.variables.size());
-	for (size_t i = 0; i < s.variables.size(); i++) {
-		const core::VariableSpec &v = s.variables[i];
+		return mo;
+	}));
+	o.Set("variables", to_js_array(env, s.variables, [](Napi::Env env, const core::VariableSpec &v) {
 		Napi::Object vo = Napi::Object::New(env);
 		vo.Set("name", v.name);
 		vo.Set("section", v.section);
@@ -540,13 +537,9 @@ Napi::Value describe_object(const Napi::CallbackInfo &info)
 		vo.Set("size", v.size);
 		vo.Set("type", btf_to_js(env, v.type));
 		vo.Set("initial", to_buffer(env, v.initial));
-		vars.Set(i, vo);
-	}
-	o.Set("variables", vars);
-	Napi::Array structs = Napi::Array::New(env, s.struct_names.size());
-	for (size_t i = 0; i < s.struct_names.size(); i++)
-		structs.Set(i, s.struct_names[i]);
-	o.Set("structNames", structs);
+		return vo;
+	}));
+	o.Set("structNames", to_js_array(env, s.struct_names));
 	return o;
 }
 
@@ -554,18 +547,13 @@ Napi::Value list_programs(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	auto progs = guarded(env, [] { return core::list_programs(); });
-	Napi::Array a = Napi::Array::New(env, progs.size());
-	for (size_t i = 0; i < progs.size(); i++) {
-		const core::ProgramInfo &p = progs[i];
+	return to_js_array(env, progs, [](Napi::Env env, const core::ProgramInfo &p) {
 		Napi::Object o = Napi::Object::New(env);
 		o.Set("id", p.id);
 		o.Set("name", p.name);
 		o.Set("type", p.type);
 		o.Set("tag", p.tag);
-		Napi::Array ids = Napi::Array::New(env, p.map_ids.size());
-		for (size_t j = 0; j < p.map_ids.size(); j++)
-			ids.Set(j, p.map_ids[j]);
-		o.Set("mapIds", ids);
+		o.Set("mapIds", to_js_array(env, p.map_ids));
 		o.Set("loadTimeNs", Napi::Number::New(env, (double)p.load_time_ns));
 		o.Set("uid", p.uid);
 		o.Set("runCount", Napi::Number::New(env, (double)p.run_count));
@@ -576,28 +564,22 @@ Napi::Value list_programs(const Napi::CallbackInfo &info)
 		o.Set("jitedBytes", p.jited_bytes);
 		o.Set("btfId", p.btf_id);
 		o.Set("gplCompatible", p.gpl_compatible);
-		a.Set(i, o);
-	}
-	return a;
+		return o;
+	});
 }
 
 Napi::Value list_maps(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	auto maps = guarded(env, [] { return core::list_maps(); });
-	Napi::Array a = Napi::Array::New(env, maps.size());
-	for (size_t i = 0; i < maps.size(); i++)
-		a.Set(i, MapHandleWrap::map_info_to_js(env, maps[i]));
-	return a;
+	return to_js_array(env, maps, MapHandleWrap::map_info_to_js);
 }
 
 Napi::Value list_links(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
 	auto links = guarded(env, [] { return core::list_links(); });
-	Napi::Array a = Napi::Array::New(env, links.size());
-	for (size_t i = 0; i < links.size(); i++) {
-		const core::LinkInfo &l = links[i];
+	return to_js_array(env, links, [](Napi::Env env, const core::LinkInfo &l) {
 		Napi::Object o = Napi::Object::New(env);
 		o.Set("id", l.id);
 		o.Set("type", l.type);
@@ -609,9 +591,8 @@ Napi::Value list_links(const Napi::CallbackInfo &info)
 			o.Set("cgroupId", Napi::Number::New(env, (double)l.cgroup_id));
 		if (l.has_attach_type)
 			o.Set("attachType", l.attach_type);
-		a.Set(i, o);
-	}
-	return a;
+		return o;
+	});
 }
 
 Napi::Value enable_stats(const Napi::CallbackInfo &info)
@@ -683,9 +664,7 @@ Napi::Value test_run(const Napi::CallbackInfo &info)
 Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res)
 {
 	Napi::Object o = Napi::Object::New(env);
-	Napi::Array progs = Napi::Array::New(env, res.programs.size());
-	for (size_t i = 0; i < res.programs.size(); i++) {
-		const core::ProgramReport &p = res.programs[i];
+	o.Set("programs", to_js_array(env, res.programs, [](Napi::Env env, const core::ProgramReport &p) {
 		Napi::Object po = Napi::Object::New(env);
 		po.Set("name", p.name);
 		po.Set("section", p.section);
@@ -693,9 +672,8 @@ Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res)
 		po.Set("loaded", p.loaded);
 		po.Set("id", p.id);
 		po.Set("log", p.log);
-		progs.Set(i, po);
-	}
-	o.Set("programs", progs);
+		return po;
+	}));
 	o.Set("libbpfLog", res.libbpf_log);
 	if (res.ok) {
 		o.Set("object", addon_data(env).loaded_object.New(

@@ -103,11 +103,7 @@ Napi::Value probe_helper(const Napi::CallbackInfo &info)
 Napi::Value probe_helper_names(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	std::vector<std::string> names = core::probe_helper_names();
-	Napi::Array a = Napi::Array::New(env, names.size());
-	for (size_t i = 0; i < names.size(); i++)
-		a.Set(i, names[i]);
-	return a;
+	return to_js_array(env, core::probe_helper_names());
 }
 
 void register_feature_probes(Napi::Env env, Napi::Object exports)

@@ -140,29 +140,18 @@ Napi::Value program_instructions(const Napi::CallbackInfo &info)
 	o.Set("tag", p.tag);
 	o.Set("xlated", to_buffer(env, p.xlated));
 	o.Set("jited", to_buffer(env, p.jited));
-	Napi::Array lines = Napi::Array::New(env, p.lines.size());
-	for (size_t i = 0; i < p.lines.size(); i++) {
+	o.Set("lineInfo", to_js_array(env, p.lines, [](Napi::Env env, const core::InsnLineInfo &li) {
 		Napi::Object l = Napi::Object::New(env);
-		l.Set("insnOffset", p.lines[i].insn_off);
-		l.Set("file", p.lines[i].file);
-		l.Set("line", p.lines[i].line);
-		l.Set("column", p.lines[i].column);
-		l.Set("text", p.lines[i].text);
-		lines.Set(i, l);
-	}
-	o.Set("lineInfo", lines);
-	Napi::Array addrs = Napi::Array::New(env, p.jited_line_addrs.size());
-	for (size_t i = 0; i < p.jited_line_addrs.size(); i++)
-		addrs.Set(i, hex_address(env, p.jited_line_addrs[i]));
-	o.Set("jitedLineAddresses", addrs);
-	Napi::Array ksyms = Napi::Array::New(env, p.jited_ksyms.size());
-	for (size_t i = 0; i < p.jited_ksyms.size(); i++)
-		ksyms.Set(i, hex_address(env, p.jited_ksyms[i]));
-	o.Set("jitedFunctionAddresses", ksyms);
-	Napi::Array lens = Napi::Array::New(env, p.jited_func_lens.size());
-	for (size_t i = 0; i < p.jited_func_lens.size(); i++)
-		lens.Set(i, p.jited_func_lens[i]);
-	o.Set("jitedFunctionLengths", lens);
+		l.Set("insnOffset", li.insn_off);
+		l.Set("file", li.file);
+		l.Set("line", li.line);
+		l.Set("column", li.column);
+		l.Set("text", li.text);
+		return l;
+	}));
+	o.Set("jitedLineAddresses", to_js_array(env, p.jited_line_addrs, hex_address));
+	o.Set("jitedFunctionAddresses", to_js_array(env, p.jited_ksyms, hex_address));
+	o.Set("jitedFunctionLengths", to_js_array(env, p.jited_func_lens));
 	return o;
 }
 

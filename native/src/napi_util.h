@@ -22,6 +22,23 @@ auto guarded(Napi::Env env, Fn &&fn) -> decltype(fn())
 	}
 }
 
+// A JS array of each element of v converted by to_js(env, element).
+template <typename T, typename Fn>
+Napi::Array to_js_array(Napi::Env env, const std::vector<T> &v, Fn &&to_js)
+{
+	Napi::Array a = Napi::Array::New(env, v.size());
+	for (size_t i = 0; i < v.size(); i++)
+		a.Set(i, to_js(env, v[i]));
+	return a;
+}
+
+// Elements JS can take as they are (numbers, strings).
+template <typename T>
+Napi::Array to_js_array(Napi::Env env, const std::vector<T> &v)
+{
+	return to_js_array(env, v, [](Napi::Env, const T &x) { return x; });
+}
+
 Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n);
 Napi::Buffer<uint8_t> to_buffer(Napi::Env env, const std::vector<uint8_t> &v);
 Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res);
