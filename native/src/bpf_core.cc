@@ -321,29 +321,19 @@ std::string expected_attach_name(const struct bpf_program *p)
 	return attach_type_name(at);
 }
 
-uint32_t prog_id_of(int fd)
+// Info is bpf_prog_info, bpf_map_info or bpf_link_info; 0 when the kernel does not answer.
+template <typename Info>
+uint32_t id_of(int fd)
 {
-	struct bpf_prog_info info;
+	Info info;
 	memset(&info, 0, sizeof(info));
 	uint32_t len = sizeof(info);
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 }
 
-uint32_t map_id_of(int fd)
-{
-	struct bpf_map_info info;
-	memset(&info, 0, sizeof(info));
-	uint32_t len = sizeof(info);
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-uint32_t link_id_of(int fd)
-{
-	struct bpf_link_info info;
-	memset(&info, 0, sizeof(info));
-	uint32_t len = sizeof(info);
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
+uint32_t prog_id_of(int fd) { return id_of<struct bpf_prog_info>(fd); }
+uint32_t map_id_of(int fd) { return id_of<struct bpf_map_info>(fd); }
+uint32_t link_id_of(int fd) { return id_of<struct bpf_link_info>(fd); }
 
 } // namespace
 
@@ -1284,42 +1274,49 @@ BatchRead MapHandle::lookup_batch(uint32_t max_count, const std::vector<uint8_t>
 	if (max_count == 0)
 		max_count = 1;
 	BatchRead r;
+	int err = lookup_batch_page(max_count, cursor, r);
+	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP) {
+		if (cursor)
+			fail(err, "batch lookup in map " + info_.name);
+		batch_unsupported_ = true;
+		return lookup_batch_fallback(max_count, nullptr);
+	}
+	if (err)
+		fail(err, "batch lookup in map " + info_.name);
+	return r;
+}
+
+int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> *cursor, BatchRead &r)
+{
+	check_open(this);
 	// Hash maps use a u32 bucket cursor, arrays a key: room for either.
 	size_t tok = std::max<size_t>(info_.key_size, 8);
 	std::vector<uint8_t> in(tok, 0), out(tok, 0);
 	if (cursor)
 		memcpy(in.data(), cursor->data(), std::min(tok, cursor->size()));
-	uint32_t want = max_count;
+	uint32_t want = std::max<uint32_t>(1, max_count);
 	for (;;) {
 		r.keys.assign((size_t)want * info_.key_size, 0);
 		r.values.assign((size_t)want * user_value_size_, 0);
 		uint32_t count = want;
-		struct bpf_map_batch_opts o;
-		memset(&o, 0, sizeof(o));
-		o.sz = sizeof(o);
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 		int err = bpf_map_lookup_batch(fd_.get(), cursor ? in.data() : nullptr, out.data(),
-					       r.keys.data(), r.values.data(), &count, &o);
+					       r.keys.data(), r.values.data(), &count, &opts);
 		err = err ? errno : 0;
 		if (err == ENOSPC && count == 0 && want < info_.max_entries) {
 			// One hash bucket holds more than `want` entries: make room for it.
 			want = std::min(want * 2, info_.max_entries);
 			continue;
 		}
-		if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP) {
-			if (cursor)
-				fail(err, "batch lookup in map " + info_.name);
-			batch_unsupported_ = true;
-			return lookup_batch_fallback(max_count, nullptr);
-		}
 		if (err && err != ENOENT)
-			fail(err, "batch lookup in map " + info_.name);
+			return err;
 		r.count = count;
 		r.keys.resize((size_t)count * info_.key_size);
 		r.values.resize((size_t)count * user_value_size_);
 		r.has_next = err != ENOENT;
 		if (r.has_next)
 			r.next = out;
-		return r;
+		return 0;
 	}
 }
 

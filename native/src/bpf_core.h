@@ -286,6 +286,9 @@ public:
 	bool remove(const uint8_t *key);
 	bool next_key(const uint8_t *key, std::vector<uint8_t> &next);
 	BatchRead lookup_batch(uint32_t max_count, const std::vector<uint8_t> *cursor);
+	// One page of bpf_map_lookup_batch (kernel 5.6) without the key-walk fallback: 0 with r filled, or
+	// the errno of the failed call (EINVAL, ENOTSUPP, EOPNOTSUPP: this map type has no batch ops).
+	int lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> *cursor, BatchRead &r);
 	// Resolved key/value types; has_* false when the map has no BTF for them.
 	void btf_types(bool &has_key, BtfNode &key, bool &has_value, BtfNode &value);
 	void close() { fd_.reset(); }

@@ -2,67 +2,20 @@
 // next page of a map dump from the kernel while its JS thread encodes and sends the previous one.
 // Plain batch lookups only; map types without them fail with the kernel's errno (EINVAL/ENOTSUPP), and
 // the caller falls back to MapHandle.lookupBatch, which walks keys.
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-
 #include "napi_util.h"
 
 namespace binding {
 namespace {
 
-struct PageRead {
-	std::vector<uint8_t> keys, values, next;
-	uint32_t count = 0;
-	bool has_next = false;
-};
-
-PageRead read_page(uint32_t map_id, uint32_t max_count, const std::vector<uint8_t> &cursor, bool has_cursor)
+// One page from a handle opened for this read (the worker keeps no fd between pages).
+core::BatchRead read_page(uint32_t map_id, uint32_t max_count, const std::vector<uint8_t> &cursor, bool has_cursor)
 {
-	core::Fd fd(bpf_map_get_fd_by_id(map_id));
-	if (!fd)
-		core::fail(errno, "open map " + std::to_string(map_id));
-	struct bpf_map_info info;
-	uint32_t len = sizeof(info);
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd.get(), &info, &len))
-		core::fail(errno, "map info of " + std::to_string(map_id));
-	size_t value_size = info.value_size;
-	if (core::map_type_is_percpu(info.type))
-		value_size = ((info.value_size + 7) / 8 * 8) * libbpf_num_possible_cpus();
-	// Hash maps use a u32 bucket cursor, arrays a key: room for either.
-	size_t tok = std::max<size_t>(info.key_size, 8);
-	std::vector<uint8_t> in(tok, 0), out(tok, 0);
-	if (has_cursor)
-		memcpy(in.data(), cursor.data(), std::min(tok, cursor.size()));
-	uint32_t want = std::max<uint32_t>(1, max_count);
-	PageRead r;
-	for (;;) {
-		r.keys.resize((size_t)want * info.key_size);
-		r.values.resize((size_t)want * value_size);
-		uint32_t count = want;
-		LIBBPF_OPTS(bpf_map_batch_opts, opts);
-		int err = bpf_map_lookup_batch(fd.get(), has_cursor ? in.data() : nullptr, out.data(), r.keys.data(),
-					       r.values.data(), &count, &opts);
-		err = err ? errno : 0;
-		if (err == ENOSPC && count == 0 && want < info.max_entries) {
-			// One hash bucket holds more than `want` entries: make room for it.
-			want = std::min(want * 2, info.max_entries);
-			continue;
-		}
-		if (err && err != ENOENT)
-			core::fail(err, "batch lookup in map " + std::string(info.name));
-		r.count = count;
-		r.keys.resize((size_t)count * info.key_size);
-		r.values.resize((size_t)count * value_size);
-		r.has_next = err != ENOENT;
-		if (r.has_next)
-			r.next = out;
-		return r;
-	}
+	std::unique_ptr<core::MapHandle> map = core::MapHandle::open_id(map_id);
+	core::BatchRead r;
+	int err = map->lookup_batch_page(max_count, has_cursor ? &cursor : nullptr, r);
+	if (err)
+		core::fail(err, "batch lookup in map " + map->info().name);
+	return r;
 }
 
 class MapBatchWorker : public Napi::AsyncWorker {
@@ -107,7 +60,7 @@ private:
 	uint32_t map_id_, max_count_;
 	std::vector<uint8_t> cursor_;
 	bool has_cursor_;
-	PageRead page_;
+	core::BatchRead page_;
 	int err_ = 0;
 };
 
