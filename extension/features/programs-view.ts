@@ -15,8 +15,11 @@ import { programsTree, runStats } from '../views/programs-model';
 import { fetchNodes, NodeTree, refreshOnChanges } from '../views/tree';
 import { onDidChangeStats, statsEnabled } from './stats';
 
-/** Converts the kernel's CLOCK_BOOTTIME load times into wall-clock milliseconds. */
-function bootToEpochMs(ns: number): number {
+/**
+ * Converts the kernel's CLOCK_BOOTTIME load times into wall-clock milliseconds. The boot time is read
+ * once per refresh, not once per program.
+ */
+function bootClockToEpochMs(): (ns: number) => number {
   let uptimeMs: number;
   try {
     // os.uptime() has whole seconds only; /proc/uptime has centiseconds.
@@ -24,7 +27,8 @@ function bootToEpochMs(ns: number): number {
   } catch {
     uptimeMs = os.uptime() * 1000;
   }
-  return Math.round(Date.now() - (uptimeMs - ns / 1e6));
+  const bootedAtMs = Date.now() - uptimeMs;
+  return (ns) => Math.round(bootedAtMs + ns / 1e6);
 }
 
 export function activate(ctx: Ctx): NodeTree {
@@ -41,10 +45,10 @@ export function activate(ctx: Ctx): NodeTree {
           helper.request(Methods.owners).catch(() => undefined),
         ]);
         const now = Date.now();
-        const stats = statsEnabled() ? runStats(previous?.programs, programs, previous ? now - previous.at : 0) : undefined;
         const statsIntervalMs = previous ? now - previous.at : 0;
+        const stats = statsEnabled() ? runStats(previous?.programs, programs, statsIntervalMs) : undefined;
         previous = { at: now, programs };
-        return programsTree({ loaded, programs, links, owners: owners?.programs, stats, statsIntervalMs }, undefined, bootToEpochMs);
+        return programsTree({ loaded, programs, links, owners: owners?.programs, stats, statsIntervalMs }, undefined, bootClockToEpochMs());
       }),
     () => (statsEnabled() ? Math.min(1000, config.programsRefreshIntervalMs()) : config.programsRefreshIntervalMs()),
   );
