@@ -5,7 +5,7 @@ import { Ctx } from '../ctx';
 import { config } from '../config';
 import { formatScalar } from '../common/btf-decode';
 import { Methods } from '../helper/protocol';
-import { MapSource } from '../views/map-source';
+import { MapSource, undumpableReason } from '../views/map-source';
 import { mapsTree } from '../views/maps-model';
 import { ViewNode } from '../views/node';
 import { fetchNodes, NodeTree, refreshOnChanges } from '../views/tree';
@@ -29,7 +29,7 @@ export function activate(ctx: Ctx): NodeTree {
         const own = new Set(loaded.flatMap((l) => l.maps.map((m) => m.id)));
         await Promise.all(
           maps
-            .filter((m) => own.has(m.id) && m.maxEntries <= COUNT_UP_TO && !['ringbuf', 'perf_event_array', 'queue', 'stack', 'bloom_filter'].includes(m.type))
+            .filter((m) => own.has(m.id) && m.maxEntries <= COUNT_UP_TO && !undumpableReason(m.type))
             .map(async (m) => {
               const r = await helper.request(Methods.mapDump, { mapId: m.id, count: m.maxEntries }).catch(() => undefined);
               if (r && !r.cursor) entries[m.id] = r.count;
