@@ -1,27 +1,20 @@
 // A user's first session in a real VS Code (code-server + chromium) with the packaged extension and
-// bpf-samples/ open: the eBPF activity bar and its views, then Load Program… on fork_trace and Unload…,
-// checked against the kernel with bpftool.
+// bpf-samples/ open: the eBPF activity bar and its views; F1 → Load Program… on fork_trace, the program in
+// Programs and its map in Maps; the map viewer counting this test's forks; the trace panel printing them;
+// F1 → Unload…; and a helper killed with SIGKILL coming back. Checked against bpftool and bpffs.
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
+import { expectKernelAsBefore, forkChildren, helperProcesses, kernelBaseline, KernelBaseline, kernelPrograms, waitUntil } from './support/system';
 import { TIMEOUT, Workbench } from './support/workbench';
 
-interface BpftoolProgram {
-  id: number;
-  name?: string;
-  type: string;
-}
-
-function kernelPrograms(): BpftoolProgram[] {
-  return JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'list'], { encoding: 'utf8' })) as BpftoolProgram[];
-}
-
-describe('e2e: eBPF Studio in code-server', function () {
+describe('e2e: fork_trace in code-server', function () {
   this.timeout(300_000);
   let wb: Workbench;
+  let baseline: KernelBaseline;
 
   before(async function () {
     this.timeout(240_000);
-    wb = await Workbench.open('load-unload');
+    baseline = kernelBaseline();
+    wb = await Workbench.open('fork-trace');
   });
 
   after(async () => {
@@ -50,10 +43,10 @@ describe('e2e: eBPF Studio in code-server', function () {
     });
   });
 
-  it('loads fork_trace with Load Program…, shows it and its map, and unloads it with Unload…', async () => {
+  it('loads fork_trace, shows it in Programs and Maps, counts and prints forks, and unloads it', async () => {
     await wb.openContainer('eBPF');
     await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
-    const before = kernelPrograms();
+    const before = kernelBaseline();
 
     await wb.step('F1 eBPF Load Program', async () => {
       await wb.runCommand('eBPF: Load Program…');
@@ -93,6 +86,71 @@ describe('e2e: eBPF Studio in code-server', function () {
       await wb.treeRow('Maps', 'forks_by_parent').waitFor({ timeout: TIMEOUT.kernel });
     });
 
+    // This process forks; fork_trace counts under its pid and prints "fork parent=<pid> child=<pid>".
+    const pid = String(process.pid);
+    await wb.step('map viewer forks_by_parent', async () => {
+      // Clicking a map in the Maps view opens it in the map viewer.
+      await wb.treeRow('Maps', 'forks_by_parent').click();
+      await wb.editorTab('Map: forks_by_parent').waitFor();
+      const viewer = await wb.webview('#title:text-is("forks_by_parent")');
+      await viewer.locator('#summary', { hasText: 'hash' }).waitFor();
+      // The columns come from the map's BTF: a __u32 key and a __u64 value.
+      await viewer.locator('#header .th.key', { hasText: '__u32' }).waitFor();
+      await viewer.locator('#header .th.value', { hasText: '__u64' }).waitFor();
+    });
+    let first = 0;
+    await wb.step('map viewer counts rise', async () => {
+      const viewer = await wb.webview('#title:text-is("forks_by_parent")');
+      // As a user watching one parent: filter on its pid and refresh every second.
+      await viewer.locator('#filter').fill(pid);
+      await viewer.locator('#auto').selectOption('1000');
+      const row = viewer.locator('#rows .row', { has: viewer.locator('.td.key', { hasText: new RegExp(`^${pid}$`) }) });
+      const value = row.locator('.td.value');
+      forkChildren(3);
+      first = await waitUntil(
+        `forks_by_parent[${pid}] in the map viewer, decoded as a count`,
+        async () => {
+          const text = await value.innerText({ timeout: 1000 }).catch(() => '');
+          return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
+        },
+        TIMEOUT.kernel,
+      );
+      forkChildren(5);
+      const risen = await waitUntil(
+        `forks_by_parent[${pid}] to rise from ${first} by 5 in the map viewer`,
+        async () => {
+          const now = Number(await value.innerText({ timeout: 1000 }).catch(() => 'NaN'));
+          return now >= first + 5 ? now : undefined;
+        },
+        TIMEOUT.kernel,
+      );
+      assert.ok(risen >= first + 5);
+    });
+
+    await wb.step('F1 eBPF Show Trace Output', async () => {
+      // The map viewer's iframe has the keyboard focus and covers the editor: F1 must still reach the workbench.
+      await wb.runCommand('eBPF: Show Trace Output');
+      const trace = await wb.webview('#status');
+      await trace.locator('#status', { hasText: /^tracing/ }).waitFor({ timeout: TIMEOUT.kernel });
+      await wb.page.locator('.part.panel .composite.title', { hasText: 'eBPF Trace' }).first().waitFor();
+    });
+    await wb.step('trace panel fork lines', async () => {
+      const trace = await wb.webview('#status');
+      await trace.locator('#text').fill(`fork parent=${pid}`);
+      forkChildren(3);
+      // Every line shown is one of this process's forks once the filter applied (it is sent after 250 ms
+      // of no typing) and the forks arrived; each names the program that printed it.
+      const lines = await waitUntil(
+        `trace lines "fork parent=${pid} child=..." and no others in the filtered trace panel`,
+        async () => {
+          const shown = await trace.locator('#rows .line').allInnerTexts();
+          return shown.length > 0 && shown.every((l) => l.includes(`fork parent=${pid} child=`)) ? shown : undefined;
+        },
+        TIMEOUT.kernel,
+      );
+      for (const line of lines) assert.match(line, /trace_fork: fork parent=/, 'the line is attributed to trace_fork');
+    });
+
     await wb.step('F1 eBPF Unload', async () => {
       await wb.runCommand('eBPF: Unload…');
       await wb.waitForQuickInput('eBPF: Unload');
@@ -101,13 +159,39 @@ describe('e2e: eBPF Studio in code-server', function () {
     await wb.step('pick fork_trace to unload', async () => {
       await wb.pick('fork_trace');
       await wb.toast(/Unloaded fork_trace/).waitFor({ timeout: TIMEOUT.kernel });
+      await wb.openContainer('eBPF');
       await wb.treeRow('Programs', 'trace_fork').waitFor({ state: 'detached', timeout: TIMEOUT.kernel });
       await wb.treeRow('Maps', 'forks_by_parent').waitFor({ state: 'detached', timeout: TIMEOUT.kernel });
     });
 
-    const after = kernelPrograms();
-    assert.ok(!after.some((p) => p.id === programId), `program ${programId} is still in the kernel after Unload…`);
-    const ids = (list: BpftoolProgram[]) => list.map((p) => p.id).sort((a, b) => a - b);
-    assert.deepStrictEqual(ids(after), ids(before), 'bpftool prog list ids are the same as before the load');
+    assert.ok(!kernelPrograms().some((p) => p.id === programId), `program ${programId} is still in the kernel after Unload…`);
+    await expectKernelAsBefore(before);
+  });
+
+  it('restarts the helper after it is killed with SIGKILL, and the views recover', async () => {
+    const before = kernelBaseline();
+    await wb.openContainer('eBPF');
+    await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
+    const [helper, ...others] = helperProcesses(wb.extensionPath);
+    assert.ok(helper, `a helper process runs ${wb.extensionPath}/dist/helper.js`);
+    assert.deepStrictEqual(others, [], 'one helper process');
+    await wb.step('helper killed with SIGKILL', async () => {
+      process.kill(helper.pid, 'SIGKILL');
+      await wb.toast('The eBPF Studio helper stopped (signal SIGKILL); restarting…').waitFor({ timeout: TIMEOUT.kernel });
+    });
+    await wb.step('helper restarted', async () => {
+      await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
+      const next = await waitUntil('a new helper process', () => helperProcesses(wb.extensionPath).find((p) => p.pid !== helper.pid));
+      assert.notStrictEqual(next.pid, helper.pid);
+      // The views list the kernel through the new helper again.
+      await wb.treeRow('Programs', 'nothing loaded yet').waitFor({ timeout: TIMEOUT.kernel });
+      await wb.treeRow('Programs', 'Other programs on this system').waitFor();
+      await wb.treeRow('Maps', 'Loaded here').waitFor();
+    });
+    await expectKernelAsBefore(before);
+  });
+
+  it('leaves the kernel as it found it', async () => {
+    await expectKernelAsBefore(baseline);
   });
 });

@@ -4,7 +4,7 @@
 // its error names that screenshot and the code-server log.
 import * as fs from 'fs';
 import * as path from 'path';
-import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
+import { BrowserContext, chromium, FrameLocator, Locator, Page } from 'playwright-core';
 import {
   CodeServer,
   ensureTools,
@@ -56,6 +56,8 @@ export class Workbench {
     readonly page: Page,
     readonly artifacts: string,
     readonly workspace: string,
+    /** Where code-server unpacked the .vsix (its dist/helper.js is what the helper process runs). */
+    readonly extensionPath: string,
   ) {}
 
   /**
@@ -70,7 +72,7 @@ export class Workbench {
     fs.mkdirSync(artifacts, { recursive: true });
     const state = freshState(path.join(tools.cache, 'e2e', name));
     const extensionsDir = path.join(state.root, 'extensions');
-    installExtension(tools, state, vsix, extensionsDir);
+    const extensionPath = installExtension(tools, state, vsix, extensionsDir);
     const server = await CodeServer.start(tools, {
       state,
       extensionsDir,
@@ -86,7 +88,7 @@ export class Workbench {
       const console = fs.createWriteStream(path.join(artifacts, 'browser-console.log'));
       page.on('console', (m) => console.write(`[${m.type()}] ${m.text()}\n`));
       page.on('pageerror', (e) => console.write(`[pageerror] ${e.message}\n`));
-      const workbench = new Workbench(name, tools, server, browser, page, artifacts, workspace);
+      const workbench = new Workbench(name, tools, server, browser, page, artifacts, workspace, extensionPath);
       await workbench.step('workbench', async () => {
         await page.goto(server.pageUrl(workspace));
         await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT.workbench });
@@ -130,10 +132,22 @@ export class Workbench {
     return this.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
   }
 
+  /**
+   * Hands the keyboard back to the workbench. A webview (map viewer, trace panel, Check System) is an
+   * iframe laid over the editor or panel area: it intercepts clicks meant for the editor under it and keeps
+   * the keyboard focus after a click inside it. Blurring the focused iframe is what clicking outside it
+   * does; focus then sits on the workbench, whose key bindings (F1) answer again.
+   */
+  async focusWorkbench(): Promise<void> {
+    await this.page.evaluate(() => {
+      const active = document.activeElement;
+      if (active instanceof HTMLIFrameElement) active.blur();
+    });
+  }
+
   /** F1, the command's title, Enter: as a user runs a command from the palette. */
   async runCommand(title: string): Promise<void> {
-    // Keys go to whatever has focus; the editor area is always there to take it.
-    await this.page.locator('.part.editor').click({ position: { x: 200, y: 200 } });
+    await this.focusWorkbench();
     await this.page.keyboard.press('F1');
     const input = this.quickInput.locator('input');
     await input.waitFor({ state: 'visible' });
@@ -192,6 +206,49 @@ export class Workbench {
   /** A notification toast, by its text. */
   toast(text: string | RegExp): Locator {
     return this.page.locator('.notifications-toasts .notification-list-item', { hasText: text }).first();
+  }
+
+  /**
+   * The page inside the webview (map viewer, trace panel, Check System) that shows `selector`, waiting
+   * until one does. A webview is two nested iframes: the outer one (class "webview", named by a uuid that
+   * stays while the webview lives) hosts the inner "active-frame" with the extension's HTML.
+   */
+  async webview(selector: string, timeout = TIMEOUT.ui): Promise<FrameLocator> {
+    const deadline = Date.now() + timeout;
+    const inner = (outer: Locator) => outer.contentFrame().locator('iframe#active-frame').contentFrame();
+    for (;;) {
+      const outers = await this.page.locator('iframe.webview').all();
+      for (const outer of outers) {
+        const name = await outer.getAttribute('name').catch(() => null);
+        if (!name) continue;
+        const frame = inner(this.page.locator(`iframe.webview[name="${name}"]`));
+        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no webview shows ${selector} within ${timeout / 1000} s (${outers.length} webview frame(s) open)`);
+      }
+      // Webviews load their HTML asynchronously; look again shortly.
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /** Opens a workspace file with Quick Open (Ctrl+P), as a user does, and waits for its editor tab. */
+  async openFile(relativePath: string): Promise<void> {
+    await this.focusWorkbench();
+    await this.page.keyboard.press('Control+P');
+    const input = this.quickInput.locator('input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relativePath);
+    const base = path.basename(relativePath);
+    await this.quickInput.locator('.quick-input-list .monaco-list-row.focused', { hasText: base }).waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.editorTab(base).waitFor();
+    await this.page.locator('.part.editor .monaco-editor .view-lines').first().waitFor();
+  }
+
+  /** An editor tab, by its label ("Map: forks_by_parent", "verifier_bugs.bpf.c"). */
+  editorTab(label: string | RegExp): Locator {
+    return this.page.locator('.part.editor .tabs-container .tab', { hasText: label }).first();
   }
 
   async close(): Promise<void> {
