@@ -15,6 +15,7 @@ import * as stats from './features/stats';
 import * as tasks from './features/tasks';
 import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
+import type { ViewNode } from './views/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
 const commands: Record<string, CommandFactory> = {
@@ -40,7 +41,16 @@ const commands: Record<string, CommandFactory> = {
 
 let ctx: Ctx | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/**
+ * What activate() returns: the Programs and Maps views' data providers, so the integration tests
+ * (test/integration/) can read what the views show. Not an API for other extensions.
+ */
+export interface TestApi {
+  programs: vscode.TreeDataProvider<ViewNode>;
+  maps: vscode.TreeDataProvider<ViewNode>;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<TestApi> {
   ctx = new Ctx(context);
   ctx.registerCommands(commands);
   verifierLog.activate(ctx);
@@ -48,12 +58,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   languageClient.activate(ctx);
   tasks.activate(ctx);
   stats.activate(ctx);
-  programsView.activate(ctx);
-  mapsView.activate(ctx);
+  const programs = programsView.activate(ctx);
+  const maps = mapsView.activate(ctx);
   tracePanel.activate(ctx);
   packetTests.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
+  return { programs, maps };
 }
 
 export async function deactivate(): Promise<void> {
