@@ -5,8 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-
-const extensionId = 'ebpf-studio.ebpf-studio';
+import { extension, theHelper } from './support';
 
 interface Manifest {
   contributes: {
@@ -14,52 +13,6 @@ interface Manifest {
     views: Record<string, { id: string; name: string }[]>;
     configuration: { properties: Record<string, { default?: unknown }> };
   };
-}
-
-function extension(): vscode.Extension<unknown> {
-  const ext = vscode.extensions.getExtension(extensionId);
-  assert.ok(ext, `${extensionId} is not among the extensions of this host`);
-  return ext;
-}
-
-/** pid → ppid and command line of every process, from /proc. */
-function processes(): { pid: number; ppid: number; cmdline: string }[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .flatMap((name) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-        // The command name in parentheses may hold spaces; the fields after it do not.
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        const cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').join(' ');
-        return [{ pid: Number(name), ppid, cmdline }];
-      } catch {
-        return []; // Exited meanwhile.
-      }
-    });
-}
-
-/** Pids of helper processes (dist/helper.js of this extension) that descend from this extension host. */
-function helperPids(extensionPath: string): number[] {
-  const all = processes();
-  const parent = new Map(all.map((p) => [p.pid, p.ppid]));
-  const descends = (pid: number) => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
-    return false;
-  };
-  const script = path.join(extensionPath, 'dist', 'helper.js');
-  return all.filter((p) => p.cmdline.includes(script) && descends(p.pid)).map((p) => p.pid);
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe('integration: eBPF Studio in the extension host', () => {
@@ -116,17 +69,12 @@ describe('integration: eBPF Studio in the extension host', () => {
   });
 
   it('starts the helper, and ebpf.restartHelper replaces it with a new one', async () => {
-    const extensionPath = extension().extensionPath;
-    const first = await waitFor('the helper process (dist/helper.js) under this extension host', () => {
-      const pids = helperPids(extensionPath);
-      return pids.length > 0 ? pids : undefined;
-    });
-    assert.strictEqual(first.length, 1, `one helper runs, not ${first.length}: ${first.join(', ')}`);
+    const first = await theHelper();
     // The command resolves once the new helper answered its handshake.
     await vscode.commands.executeCommand('ebpf.restartHelper');
-    const second = helperPids(extensionPath);
-    assert.strictEqual(second.length, 1, `one helper after the restart, not ${second.length}`);
-    assert.notStrictEqual(second[0], first[0], 'the restart started a new helper process');
+    const second = await theHelper(first.pid);
+    assert.notStrictEqual(second.pid, first.pid, 'the restart started a new helper process');
+    assert.ok(!fs.existsSync(`/proc/${first.pid}`), `the old helper (pid ${first.pid}) has exited`);
     await vscode.commands.executeCommand('ebpf.refresh');
   });
 });

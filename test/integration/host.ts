@@ -15,7 +15,7 @@ export interface IntegrationResult {
   skipped: number;
 }
 
-export async function runIntegration(timeoutMs = 180_000): Promise<IntegrationResult> {
+export async function runIntegration(timeoutMs = 300_000): Promise<IntegrationResult> {
   const tools = ensureTools({ chromium: true });
   const vsix = packageExtension();
   const artifacts = path.join(artifactsRoot, 'integration');
@@ -36,7 +36,8 @@ export async function runIntegration(timeoutMs = 180_000): Promise<IntegrationRe
     smokeTestDriver: true,
     log: logPath,
     // The extension host inherits code-server's environment; index.js writes the counts there.
-    env: { EBPF_STUDIO_INTEGRATION_RESULTS: resultsFile },
+    // The tests read the extension's log file under the user-data dir.
+    env: { EBPF_STUDIO_INTEGRATION_RESULTS: resultsFile, EBPF_STUDIO_INTEGRATION_USER_DATA: state.userData },
   });
   const browser = await launchBrowser(tools, state);
   const hostLog = fs.createWriteStream(path.join(artifacts, 'extension-host.log'));
