@@ -3,6 +3,9 @@
 // Programs and its map in Maps; the map viewer counting this test's forks; the trace panel printing them;
 // F1 → Unload…; and a helper killed with SIGKILL coming back. Checked against bpftool and bpffs.
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { repoRoot } from './support/code-server';
 import { expectKernelAsBefore, forkChildren, helperProcesses, kernelBaseline, KernelBaseline, kernelPrograms, waitUntil } from './support/system';
 import { TIMEOUT, Workbench } from './support/workbench';
 
@@ -10,15 +13,20 @@ describe('e2e: fork_trace in code-server', function () {
   this.timeout(300_000);
   let wb: Workbench;
   let baseline: KernelBaseline;
+  // Load Program… builds fork_trace.bpf.c into fork_trace.bpf.o beside it: the workspace is left as found.
+  const object = path.join(repoRoot, 'bpf-samples', 'fork_trace', 'fork_trace.bpf.o');
+  let objectExisted = false;
 
   before(async function () {
     this.timeout(240_000);
     baseline = kernelBaseline();
+    objectExisted = fs.existsSync(object);
     wb = await Workbench.open('fork-trace');
   });
 
   after(async () => {
     await wb?.close();
+    if (!objectExisted) fs.rmSync(object, { force: true });
   });
 
   it('shows the eBPF activity bar with the Programs and Maps views, and the helper running', async () => {
