@@ -12,8 +12,8 @@ const usage = `Usage: ebpf-studio <command> [options]
 
 Commands:
   check [-I DIR]... [-D NAME[=VALUE]]... [--no-verify] FILE...
-        Build each BPF C file with clang and have the kernel's verifier check every program
-        (nothing is attached). Prints file:line:col: error: message; exits 1 on any failure.
+        Build each BPF C file with clang (a .bpf.o is taken as built) and have the kernel's verifier
+        check every program (nothing is attached). Prints file:line:col: error: message; exits 1 on any failure.
   describe FILE.bpf.o         Programs, maps and globals of an object, without loading it.
   load FILE [--program NAME]... [--attach NAME=SPEC]... [--set VAR=HEX]...
         Load (building .bpf.c first) and attach; pinned under /sys/fs/bpf/ebpf-studio so it stays
@@ -79,7 +79,8 @@ async function check(files: string[], values: Record<string, unknown>): Promise<
       if (values.json) console.log(JSON.stringify({ ...result, programs: result.programs.map((p) => ({ ...p, log: undefined })) }));
       else if (!bad) {
         const verified = result.programs.map((p) => (p.status === 'verified' ? `${p.program} (${p.stats.insnsProcessed ?? '?'} insns)` : p.program));
-        console.error(`${file}: ok${client ? `, verified: ${verified.join(', ')}` : ' (built; not verified)'}`);
+        const outcome = !client ? ' (built; not verified)' : verified.length > 0 ? `, verified: ${verified.join(', ')}` : ' (no programs to verify)';
+        console.error(`${file}: ok${outcome}`);
       }
     }
     return failed === 0 ? 0 : 1;

@@ -65,6 +65,9 @@ export async function verifyObject(client: HelperClient, objectPath: string, sou
   const verdicts: ProgramVerdict[] = [];
   const diagnostics: Diagnostic[] = [];
   let remaining = spec.programs.filter((p) => p.autoload).map((p) => p.name);
+  if (spec.programs.length === 0) {
+    diagnostics.push({ file: source, line: 1, column: 1, severity: 'warning', origin: 'ebpf-studio', message: 'no programs (no SEC("...") functions): nothing to verify or load' });
+  }
   const sectionOf = (name: string) => spec.programs.find((p) => p.name === name)?.section ?? '';
 
   while (remaining.length > 0) {
@@ -124,7 +127,9 @@ export type VerifyOutcome = { programs: ProgramVerdict[]; diagnostics: Diagnosti
 export type Verifier = HelperClient | ((objectPath: string, source: string, includeDirs: string[]) => Promise<VerifyOutcome>);
 
 export async function checkSource(verifier: Verifier | undefined, source: string, options: CompileOptions = {}): Promise<CheckResult> {
-  const build = await compileBpf(source, options);
+  if (!fs.existsSync(source)) throw new Error(`No such file: ${source}`);
+  // An object is verified as it is: handing it to clang would "link" it and build nothing.
+  const build = source.endsWith('.o') ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 } : await compileBpf(source, options);
   const diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({ ...d, origin: 'clang' as const, file: path.resolve(path.dirname(source), d.file) }));
   const result: CheckResult = { source, built: build.ok, programs: [], diagnostics, buildMs: build.durationMs, verifyMs: 0 };
   if (!build.ok) {

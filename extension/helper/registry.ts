@@ -7,10 +7,11 @@ import type { Attachment, AttachTarget, LinkInfo, LoadedObject, NativeAddon, Obj
 import { parseVerifierFailure, parseVerifierStats } from '../common/verifier-log';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from './protocol';
-import { checkCgroupPath, checkObjectFile, interfaceIndex, lockdownMode } from './system';
+import { checkCgroupPath, checkObjectFile, checkUprobeBinary, interfaceIndex, lockdownMode } from './system';
 
 const EPERM = 1;
 const ENOENT = 2;
+const EBUSY = 16;
 const EOPNOTSUPP = 95;
 const ENOTSUPP = 524;
 
@@ -93,6 +94,11 @@ export class Registry {
         );
       }
     }
+    if (wanted.length === 0) {
+      const why = spec.programs.length === 0 ? 'it has no programs (no SEC("...") functions)' : 'no program was chosen';
+      throw new HelperFailure({ kind: 'BadInput', field: 'programs', reason: why }, `Nothing to load from ${path.basename(params.path)}: ${why}.`);
+    }
+    this.checkAttachRequests(params, wanted);
     const variables = this.encodeVariables(spec, params.variables ?? {});
     let programs = wanted;
     const refused = new Map<string, string>();
@@ -113,6 +119,28 @@ export class Registry {
         continue;
       }
       throw failure;
+    }
+  }
+
+  /** Attach requests are checked before anything is loaded: a typo in a program name must not load the
+   * object unattached, and a uprobe without a function would otherwise go to offset 0 of the binary. */
+  private checkAttachRequests(params: LoadParams, wanted: string[]): void {
+    for (const [name, request] of Object.entries(params.attach ?? {})) {
+      if (!wanted.includes(name)) {
+        throw new HelperFailure(
+          { kind: 'BadInput', field: `attach.${name}`, reason: 'not a program being loaded' },
+          `Cannot attach "${name}": ${path.basename(params.path)} loads no program of that name (programs loaded: ${wanted.join(', ')}).`,
+        );
+      }
+      if (request.kind === 'uprobe') {
+        if (request.func === undefined && request.offset === undefined) {
+          throw new HelperFailure(
+            { kind: 'BadInput', field: `attach.${name}.func`, reason: 'a uprobe needs a function or an offset' },
+            `Cannot attach ${name}: a uprobe needs a function name (or an offset) in ${request.binary}.`,
+          );
+        }
+        checkUprobeBinary(request.binary);
+      }
     }
   }
 
@@ -182,9 +210,7 @@ export class Registry {
       case 'cgroup':
         return { kind: 'cgroup', path: checkCgroupPath(request.path) };
       case 'uprobe':
-        if (!fs.existsSync(request.binary)) {
-          throw new HelperFailure({ kind: 'NotFound', what: request.binary }, `No such binary for the uprobe: ${request.binary}`);
-        }
+        checkUprobeBinary(request.binary);
         return request;
       case 'none':
         throw new Error('unreachable: "none" is never attached');
@@ -201,6 +227,13 @@ export class Registry {
           `Cannot attach ${program}: this kernel has no kprobe support (CONFIG_KPROBE_EVENTS is off).`,
         );
       }
+    }
+    if (error.errno === EBUSY && (request.kind === 'xdp' || request.kind === 'tc')) {
+      const hook = request.kind === 'xdp' ? 'an XDP' : `a tc ${request.direction}`;
+      return new HelperFailure(
+        { kind: 'BadInput', field: 'interface', reason: `${request.interface} already has ${hook} program attached` },
+        `Cannot attach ${program}: ${request.interface} already has ${hook} program attached. Unload or detach that one first (the Programs view lists what is attached where).`,
+      );
     }
     if (error.errno === EPERM || error.errno === EOPNOTSUPP || error.errno === ENOTSUPP) {
       return new HelperFailure(

@@ -96,6 +96,32 @@ export function checkObjectFile(file: string): void {
   }
 }
 
+/** A uprobe target must be an ELF file (an executable or a shared library): libbpf's own error for
+ * anything else speaks of a "BPF object", which misleads. */
+export function checkUprobeBinary(binary: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(binary);
+  } catch {
+    throw new HelperFailure({ kind: 'NotFound', what: binary }, `No such binary for the uprobe: ${binary}`);
+  }
+  const magic = Buffer.alloc(4);
+  if (stat.isFile()) {
+    const fd = fs.openSync(binary, 'r');
+    try {
+      fs.readSync(fd, magic, 0, 4, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+  if (!stat.isFile() || !magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+    throw new HelperFailure(
+      { kind: 'BadInput', field: 'binary', reason: 'not an ELF executable or shared library' },
+      `${binary} is not an ELF executable or shared library: a uprobe needs one.`,
+    );
+  }
+}
+
 /** Kernel lockdown mode, which explains many EPERMs ("[none] integrity confidentiality"). */
 export function lockdownMode(): string | undefined {
   try {

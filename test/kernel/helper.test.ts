@@ -1,6 +1,7 @@
 // The spine on the real kernel: the extension's client starts the helper, which loads through the addon.
 // Every test leaves `bpftool prog/map/link list` exactly as it found it.
 import { strict as assert } from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HelperClient } from '../../extension/helper/client';
@@ -180,6 +181,64 @@ describe('helper on the real kernel', function () {
     );
     assert.equal(error.data.kind, 'BadInput');
     assert.match(error.message, /no network interface named "nosuch0"/);
+    await expectKernelAsBefore(baseline);
+  });
+
+  it('checks attach requests before loading: a misspelt program, a uprobe without a function or on a non-ELF file', async () => {
+    const object = await buildObject(samplePath('uprobe_malloc'));
+    const node = fs.realpathSync('/proc/self/exe');
+    const misspelt = await expectRefusal(
+      client.request(Methods.load, { path: object, attach: { on_malloc: { kind: 'uprobe', binary: node, func: 'malloc', retprobe: false } } }),
+    );
+    assert.equal(misspelt.data.kind, 'BadInput');
+    assert.match(misspelt.message, /Cannot attach "on_malloc": uprobe_malloc\.bpf\.o loads no program of that name \(programs loaded: malloc_enter, malloc_exit\)/);
+    // Without a function libbpf would put the probe at offset 0 of the file.
+    const noFunction = await expectRefusal(client.request(Methods.load, { path: object, attach: { malloc_enter: { kind: 'uprobe', binary: node, retprobe: false } } }));
+    assert.equal(noFunction.data.kind, 'BadInput');
+    assert.match(noFunction.message, /a uprobe needs a function name \(or an offset\)/);
+    for (const notElf of ['/etc/passwd', '/tmp']) {
+      const error = await expectRefusal(client.request(Methods.load, { path: object, attach: { malloc_enter: { kind: 'uprobe', binary: notElf, func: 'malloc', retprobe: false } } }));
+      assert.equal(error.data.kind, 'BadInput');
+      assert.equal(error.message, `${notElf} is not an ELF executable or shared library: a uprobe needs one.`);
+    }
+    assert.deepEqual(await client.request(Methods.listLoaded), []);
+    await expectKernelAsBefore(baseline);
+  });
+
+  it('refuses an object with no programs instead of loading only its maps', async () => {
+    const dir = tempDir('noprog');
+    const source = path.join(dir, 'maps_only.bpf.c');
+    fs.writeFileSync(
+      source,
+      '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n' +
+        'struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");\n' +
+        'char LICENSE[] SEC("license") = "GPL";\n',
+    );
+    const error = await expectRefusal(client.request(Methods.load, { path: await buildObject(source) }));
+    assert.equal(error.data.kind, 'BadInput');
+    assert.equal(error.message, 'Nothing to load from maps_only.bpf.o: it has no programs (no SEC("...") functions).');
+    await expectKernelAsBefore(baseline);
+  });
+
+  it('says which interface is taken when a second XDP program is attached to it', async function () {
+    const name = `esb${process.pid % 100000}`;
+    try {
+      execFileSync('ip', ['link', 'add', name, 'type', 'veth', 'peer', 'name', `${name}p`]);
+    } catch (e) {
+      requireCapability(this, false, `cannot create a veth pair: ${(e as Error).message.split('\n')[0]}`);
+    }
+    try {
+      const object = await buildObject(fixture('xdp_pass'));
+      const first = await client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: name } } });
+      assert.equal(first.programs[0].attachment?.kind, 'xdp');
+      const error = await expectRefusal(client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: name } } }));
+      assert.equal(error.data.kind, 'BadInput');
+      assert.match(error.message, new RegExp(`Cannot attach pass_all: ${name} already has an XDP program attached`));
+      assert.deepEqual((await client.request(Methods.listLoaded)).map((l) => l.loadId), [first.loadId], 'the refused load left nothing behind');
+      await client.request(Methods.unload, { loadId: first.loadId });
+    } finally {
+      execFileSync('ip', ['link', 'del', name]);
+    }
     await expectKernelAsBefore(baseline);
   });
 

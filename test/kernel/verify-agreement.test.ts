@@ -8,7 +8,7 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { fileURLToPath } from 'url';
 import { HelperClient } from '../../extension/helper/client';
-import { expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../support/kernel';
+import { buildObject, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../support/kernel';
 import { LspTestClient, PublishedDiagnostic } from '../support/lsp-client';
 
 const run = promisify(execFile);
@@ -99,5 +99,34 @@ describe('ebpf-studio check agrees with the editor', function () {
     assert.equal(stdout, '', 'no diagnostics');
     assert.match(stderr, /core\.bpf\.c: ok, verified: on_fork \(\d+ insns\)/);
     assert.match(stderr, /uapi\.bpf\.c: ok, verified: pass_ipv4 \(\d+ insns\)/);
+  });
+
+  it('verifies a built .bpf.o as it is, warns about a source with no programs, names a missing file', async function () {
+    const dir = tempDir('check-inputs');
+    const built = path.join(dir, 'built');
+    fs.writeFileSync(
+      path.join(dir, 'maps_only.bpf.c'),
+      '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n' +
+        'struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");\n' +
+        'char LICENSE[] SEC("license") = "GPL";\n',
+    );
+    const noPrograms = await run(process.execPath, [cli, 'check', 'maps_only.bpf.c'], { cwd: dir });
+    assert.equal(noPrograms.stdout, 'maps_only.bpf.c:1:1: warning: no programs (no SEC("...") functions): nothing to verify or load\n');
+    assert.equal(noPrograms.stderr, 'maps_only.bpf.c: ok (no programs to verify)\n');
+
+    // The object clang built for the verifier_bugs sample: checked without a rebuild, same verdicts.
+    const sample = path.join(repoRoot, 'bpf-samples', 'verifier_bugs', 'verifier_bugs.bpf.c');
+    const object = await run(process.execPath, [cli, 'check', await buildObject(sample, built)], { cwd: dir }).then(
+      () => assert.fail('check of a rejected object must exit 1'),
+      (e: { code: number; stdout: string }) => e,
+    );
+    assert.equal(object.code, 1);
+    assert.equal(cliLines(object.stdout).filter((l) => / error: verifier rejected (count_getpid|drop_ipv6)/.test(l)).length, 2);
+
+    const missing = await run(process.execPath, [cli, 'check', 'nowhere.bpf.c'], { cwd: dir }).then(
+      () => assert.fail('check of a missing file must exit 1'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(missing.stderr, `ebpf-studio: No such file: ${path.join(dir, 'nowhere.bpf.c')}\n`);
   });
 });
