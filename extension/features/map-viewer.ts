@@ -4,6 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Ctx } from '../ctx';
+import type { BtfType } from '../../native/types';
 import { EncodeError } from '../common/btf-decode';
 import { HelperClient } from '../helper/client';
 import { Methods } from '../helper/protocol';
@@ -60,10 +61,14 @@ class MapViewerPanel {
   private autoMs = 0;
   private disposed = false;
   private readonly disposeHandlers: (() => void)[] = [];
+  /** The struct picked for values without BTF, kept when the map is opened again through a new helper. */
+  private valueOverride: BtfType | undefined;
+  /** Set once the map has left the kernel: map ids are not reused soon, so it does not come back. */
+  private gone = false;
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly helper: HelperClient,
+    private helper: HelperClient,
     private source: MapSource,
   ) {
     const dist = vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist', 'webview');
@@ -85,13 +90,67 @@ class MapViewerPanel {
       body: MAP_VIEWER_BODY,
     });
     webview.onDidReceiveMessage((m: FromMapViewer) => this.handle(m).catch((e) => this.post({ type: 'error', message: (e as Error).message })));
+    // The viewer outlives helpers and loads: it follows the running helper and says when its map is gone,
+    // instead of showing the last read as if it were current.
+    const subscriptions = [
+      ctx.onDidChangeHelper(() => void this.followHelper()),
+      ctx.onDidChangeKernelState(() => void this.checkMapStillThere()),
+    ];
     this.panel.onDidDispose(() => {
       this.disposed = true;
       clearTimeout(this.autoTimer);
+      subscriptions.forEach((d) => d.dispose());
       for (const h of this.disposeHandlers) h();
     });
-    // A helper restart invalidates nothing here (maps are found by id), but a dead helper stops refreshes.
-    helper.onExit(() => this.setAuto(0));
+  }
+
+  private get mapName(): string {
+    return `${this.source.info.name || 'map'} (id ${this.source.info.id})`;
+  }
+
+  /** Stops auto-refresh and says why on the page; the table keeps what was read last. */
+  private pause(message: string): void {
+    this.setAuto(0);
+    this.post({ type: 'paused', message: `${message} The table shows what was read last.` });
+  }
+
+  /** A stopped helper pauses the viewer; a new one reads the map again, if the map outlived the old one. */
+  private async followHelper(): Promise<void> {
+    const helper = this.ctx.helper;
+    if (this.disposed || helper === this.helper) return;
+    if (this.gone) {
+      // Nothing to read again; requests (Delete, Refresh) go to the running helper and say so themselves.
+      if (helper) this.helper = helper;
+      return;
+    }
+    if (!helper) {
+      this.pause('The eBPF Studio helper is not running; the map is read again when it is back.');
+      return;
+    }
+    this.helper = helper;
+    let source: MapSource;
+    try {
+      source = await MapSource.open(helper, this.source.info.id, this.valueOverride);
+    } catch {
+      this.gone = true;
+      this.pause(`${this.mapName} is no longer in the kernel: it was not pinned, so it left with the helper that stopped.`);
+      return;
+    }
+    if (this.disposed) return;
+    this.source = source;
+    this.model = new MapViewerModel(source);
+    this.post({ type: 'error', message: '' });
+    await this.handle({ type: 'ready' });
+  }
+
+  /** After an unload (or a failed read): is the map still in the kernel? */
+  private async checkMapStillThere(): Promise<boolean> {
+    if (this.disposed || this.gone) return !this.gone;
+    const maps = await this.helper.request(Methods.maps).catch(() => undefined);
+    if (!maps || maps.some((m) => m.id === this.source.info.id)) return true;
+    this.gone = true;
+    this.pause(`${this.mapName} is no longer in the kernel (its program was unloaded).`);
+    return false;
   }
 
   reveal(): void {
@@ -202,7 +261,8 @@ class MapViewerPanel {
     const pick = await vscode.window.showQuickPick(choices, { title: `Decode the ${size}-byte values of ${this.source.info.name} as…` });
     if (!pick) return;
     const structs = await this.helper.request(Methods.structTypes, { path: pick.file });
-    this.source = await MapSource.open(this.helper, this.source.info.id, structs[pick.label.replace(/^struct /, '')]);
+    this.valueOverride = structs[pick.label.replace(/^struct /, '')];
+    this.source = await MapSource.open(this.helper, this.source.info.id, this.valueOverride);
     this.model = new MapViewerModel(this.source);
     await this.handle({ type: 'ready' });
   }
@@ -242,7 +302,9 @@ class MapViewerPanel {
     });
     this.reading = Promise.resolve(reading).then(
       () => undefined,
-      (error) => this.post({ type: 'error', message: `Reading the map failed: ${(error as Error).message}` }),
+      async (error) => {
+        if (await this.checkMapStillThere()) this.post({ type: 'error', message: `Reading the map failed: ${(error as Error).message}` });
+      },
     );
     return this.reading.finally(() => {
       this.reading = undefined;

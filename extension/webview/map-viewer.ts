@@ -336,6 +336,10 @@ window.addEventListener('message', (event: MessageEvent<ToMapViewer>) => {
     case 'error':
       $('error').textContent = m.message;
       break;
+    case 'paused':
+      $('error').textContent = m.message;
+      $<HTMLSelectElement>('auto').value = '0';
+      break;
   }
 });
 

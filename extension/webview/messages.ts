@@ -41,7 +41,9 @@ export type ToMapViewer =
   | { type: 'form'; mode: 'add' | 'edit'; keyHex?: string; cpu?: number; key: { path: string; label: string; type: string; value: string }[]; value: { path: string; label: string; type: string; value: string }[] }
   | { type: 'formError'; message: string; path?: string }
   | { type: 'formDone' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** The map cannot be read now (helper stopped, map unloaded): auto-refresh is off, the message says why. */
+  | { type: 'paused'; message: string };
 
 export type FromMapViewer =
   | { type: 'ready' }

@@ -3,6 +3,7 @@
 // Programs and its map in Maps; the map viewer counting this test's forks; the trace panel printing them;
 // F1 → Unload…; and a helper killed with SIGKILL coming back. Checked against bpftool and bpffs.
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { repoRoot } from './support/code-server';
@@ -171,6 +172,13 @@ describe('e2e: fork_trace in code-server', function () {
       await wb.treeRow('Programs', 'trace_fork').waitFor({ state: 'detached', timeout: TIMEOUT.kernel });
       await wb.treeRow('Maps', 'forks_by_parent').waitFor({ state: 'detached', timeout: TIMEOUT.kernel });
     });
+    await wb.step('map viewer says its map was unloaded', async () => {
+      // The viewer stays open: it says the map is gone and stops auto-refresh instead of showing the last
+      // read as if it were current.
+      const viewer = await wb.webview('#title:text-is("forks_by_parent")');
+      await viewer.locator('#error', { hasText: /is no longer in the kernel \(its program was unloaded\)\. The table shows what was read last\./ }).waitFor();
+      assert.strictEqual(await viewer.locator('#auto').inputValue(), '0', 'auto-refresh is off');
+    });
 
     assert.ok(!kernelPrograms().some((p) => p.id === programId), `program ${programId} is still in the kernel after Unload…`);
     await expectKernelAsBefore(before);
@@ -196,6 +204,48 @@ describe('e2e: fork_trace in code-server', function () {
       await wb.treeRow('Programs', 'Other programs on this system').waitFor();
       await wb.treeRow('Maps', 'Loaded here').waitFor();
     });
+    await expectKernelAsBefore(before);
+  });
+
+  it('map viewer follows a helper restart: a pinned map is read through the new helper', async () => {
+    const before = kernelBaseline();
+    await wb.openContainer('eBPF');
+    await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
+    // Loaded and pinned by the CLI, so the map outlives the helper killed below.
+    const loaded = JSON.parse(execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'load', '--json', object], { encoding: 'utf8' }));
+    const mapId: number = loaded.maps.find((m: { name: string }) => m.name === 'forks_by_parent').id;
+    try {
+      const summary = `#summary:has-text("id ${mapId} ")`;
+      await wb.step('F1 eBPF Open Map pinned forks_by_parent', async () => {
+        await wb.runCommand('eBPF: Open Map…');
+        await wb.waitForQuickInput('eBPF: Open Map');
+        await wb.pick('forks_by_parent');
+        await wb.webview(summary);
+      });
+      const pid = String(process.pid);
+      await wb.step('helper killed with the viewer open, viewer reads again', async () => {
+        const [helper] = helperProcesses(wb.extensionPath);
+        process.kill(helper.pid, 'SIGKILL');
+        await wb.toast('The eBPF Studio helper stopped (signal SIGKILL); restarting…').waitFor({ timeout: TIMEOUT.kernel });
+        await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
+        const viewer = await wb.webview(summary);
+        forkChildren(2);
+        await viewer.locator('#filter').fill(pid);
+        // Read through the new helper: this process's forks since the load appear, and no error is shown.
+        await waitUntil(
+          `forks_by_parent[${pid}] read through the restarted helper`,
+          async () => {
+            await viewer.locator('#refresh').click();
+            const row = viewer.locator('#rows .row .td.key', { hasText: new RegExp(`^${pid}$`) });
+            return (await row.count()) > 0 ? true : undefined;
+          },
+          TIMEOUT.kernel,
+        );
+        assert.strictEqual(await viewer.locator('#error').innerText(), '');
+      });
+    } finally {
+      execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'unload', loaded.loadId]);
+    }
     await expectKernelAsBefore(before);
   });
 
