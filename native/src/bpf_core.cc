@@ -16,6 +16,7 @@
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 // Newer than the installed uapi headers (6.1): define what we use from later kernels.
@@ -210,11 +211,11 @@ void check_bpf_elf(const std::string &path)
 	Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
 	if (!fd)
 		fail(errno, "open object file " + path);
-	unsigned char h[20] = {};
+	unsigned char h[64] = {};
 	ssize_t n = pread(fd.get(), h, sizeof(h), 0);
 	if (n < 0)
 		fail(errno, "read object file " + path);
-	if (n < (ssize_t)sizeof(h) || memcmp(h, "\x7f" "ELF", 4) != 0)
+	if (n < 20 || memcmp(h, "\x7f" "ELF", 4) != 0)
 		throw Error(ENOEXEC, "not a BPF object file: " + path + ": not an ELF file");
 	unsigned machine = h[5] == 2 ? (h[18] << 8 | h[19]) : (h[19] << 8 | h[18]);
 	if (machine != 247 /* EM_BPF */)
@@ -225,6 +226,24 @@ void check_bpf_elf(const std::string &path)
 	if (type != 1 /* ET_REL */)
 		throw Error(ENOEXEC, "not a BPF object file: " + path +
 					     ": not a relocatable object (ELF type " + std::to_string(type) + ")");
+	// A cut-off copy (an interrupted download or build) otherwise fails deep in libelf with
+	// "invalid `Elf' handle". BPF objects are ELF64; the section headers come last.
+	if (h[4] == 2 /* ELFCLASS64 */) {
+		auto field = [&](int at, int size) {
+			uint64_t v = 0;
+			for (int i = 0; i < size; i++)
+				v |= (uint64_t)h[at + (h[5] == 2 ? size - 1 - i : i)] << (8 * i);
+			return v;
+		};
+		struct stat st = {};
+		if (fstat(fd.get(), &st) != 0)
+			fail(errno, "stat object file " + path);
+		uint64_t end = field(0x28, 8) + field(0x3a, 2) * field(0x3c, 2);
+		if (n < (ssize_t)sizeof(h) || end > (uint64_t)st.st_size)
+			throw Error(ENOEXEC, "not a BPF object file: " + path + ": truncated (" +
+						     std::to_string(st.st_size) + " bytes; its section headers end at byte " +
+						     std::to_string(end) + ")");
+	}
 }
 
 // The last libbpf message, to explain an open failure.
@@ -234,7 +253,9 @@ std::string last_message(const std::string &log)
 	while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
 		s.pop_back();
 	size_t nl = s.rfind('\n');
-	return nl == std::string::npos ? s : s.substr(nl + 1);
+	s = nl == std::string::npos ? s : s.substr(nl + 1);
+	// Callers add their own "libbpf: " in front.
+	return s.rfind("libbpf: ", 0) == 0 ? s.substr(8) : s;
 }
 
 ObjPtr open_object(const std::string &path, std::string &log)

@@ -172,6 +172,23 @@ describe('helper on the real kernel', function () {
     assert.match(error.message, /not a BPF object|ELF/i);
     const missing = await expectRefusal(client.request(Methods.describe, { path: '/nonexistent/x.bpf.o' }));
     assert.equal(missing.data.kind, 'NotFound');
+    // A cut-off copy of a real object says so, rather than libelf's "invalid `Elf' handle".
+    const truncated = path.join(tempDir('bad'), 'cut.bpf.o');
+    const whole = fs.readFileSync(forkTraceObject);
+    fs.writeFileSync(truncated, whole.subarray(0, 3000));
+    const cut = await expectRefusal(client.request(Methods.load, { path: truncated }));
+    assert.equal(cut.data.kind, 'BadInput');
+    assert.match(cut.message, new RegExp(`^not a BPF object file: ${truncated}: truncated \\(3000 bytes; its section headers end at byte \\d+\\)$`));
+    // A corrupt section header table: libbpf's reason, prefixed once.
+    const corrupt = Buffer.from(whole);
+    corrupt.fill(0xff, Number(corrupt.readBigUInt64LE(0x28)), Number(corrupt.readBigUInt64LE(0x28)) + 256);
+    const corruptPath = path.join(tempDir('bad'), 'corrupt.bpf.o');
+    fs.writeFileSync(corruptPath, corrupt);
+    const bad = await expectRefusal(client.request(Methods.load, { path: corruptPath }));
+    assert.equal(bad.data.kind, 'BadInput');
+    assert.match(bad.message, /\(libbpf: elf: /);
+    assert.doesNotMatch(bad.message, /libbpf: libbpf:/);
+    await expectKernelAsBefore(baseline);
   });
 
   it('refuses an interface that does not exist, leaving nothing loaded', async () => {
