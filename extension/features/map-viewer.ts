@@ -10,7 +10,7 @@ import { HelperClient } from '../helper/client';
 import { Methods } from '../helper/protocol';
 import type { ViewNode } from '../views/node';
 import { exportCsv, exportJson, MapSource } from '../views/map-source';
-import { MapViewerModel } from '../views/map-viewer-model';
+import { MapViewerModel, MessageLine } from '../views/map-viewer-model';
 import { webviewHtml } from '../views/webview-html';
 import { MAP_VIEWER_BODY, MAP_VIEWER_CSS } from '../webview/map-viewer-page';
 import type { FromMapViewer, ToMapViewer, ViewerColumn } from '../webview/messages';
@@ -65,6 +65,8 @@ class MapViewerPanel {
   private valueOverride: BtfType | undefined;
   /** Set once the map has left the kernel: map ids are not reused soon, so it does not come back. */
   private gone = false;
+  /** What the message line above the table shows, so a good read clears a read failure. */
+  private readonly messageLine = new MessageLine();
 
   constructor(
     private readonly ctx: Ctx,
@@ -89,7 +91,7 @@ class MapViewerPanel {
       css: MAP_VIEWER_CSS,
       body: MAP_VIEWER_BODY,
     });
-    webview.onDidReceiveMessage((m: FromMapViewer) => this.handle(m).catch((e) => this.post({ type: 'error', message: (e as Error).message })));
+    webview.onDidReceiveMessage((m: FromMapViewer) => this.handle(m).catch((e) => this.showError((e as Error).message)));
     // The viewer outlives helpers and loads: it follows the running helper and says when its map is gone,
     // instead of showing the last read as if it were current.
     const subscriptions = [
@@ -111,6 +113,7 @@ class MapViewerPanel {
   /** Stops auto-refresh and says why on the page; the table keeps what was read last. */
   private pause(message: string): void {
     this.setAuto(0);
+    this.messageLine.replaced();
     this.post({ type: 'paused', message: `${message} The table shows what was read last.` });
   }
 
@@ -139,7 +142,7 @@ class MapViewerPanel {
     if (this.disposed) return;
     this.source = source;
     this.model = new MapViewerModel(source);
-    this.post({ type: 'error', message: '' });
+    this.showError('');
     await this.handle({ type: 'ready' });
   }
 
@@ -159,6 +162,12 @@ class MapViewerPanel {
 
   onDispose(handler: () => void): void {
     this.disposeHandlers.push(handler);
+  }
+
+  /** Shows `message` on the message line ("" clears it). */
+  private showError(message: string): void {
+    this.messageLine.replaced();
+    this.post({ type: 'error', message });
   }
 
   private post(m: ToMapViewer): void {
@@ -301,9 +310,12 @@ class MapViewerPanel {
       }
     });
     this.reading = Promise.resolve(reading).then(
-      () => undefined,
+      () => {
+        const cleared = this.messageLine.readSucceeded();
+        if (cleared !== undefined) this.post({ type: 'error', message: cleared });
+      },
       async (error) => {
-        if (await this.checkMapStillThere()) this.post({ type: 'error', message: `Reading the map failed: ${(error as Error).message}` });
+        if (await this.checkMapStillThere()) this.post({ type: 'error', message: this.messageLine.readFailed(error as Error) });
       },
     );
     return this.reading.finally(() => {
@@ -341,15 +353,7 @@ class MapViewerPanel {
       keyValues = decoded.key.map(String);
       values = (cpu !== undefined && decoded.perCpu ? decoded.perCpu[cpu] : decoded.perCpu ? decoded.perCpu[0] : decoded.value).map(String);
     }
-    const field = (l: { path: string; label: string }, value: string, part: string) => ({ path: l.path, label: l.path || part, type: l.label, value });
-    this.post({
-      type: 'form',
-      mode,
-      keyHex,
-      cpu,
-      key: keyLeaves.map((l, i) => field(l, keyValues[i], 'key')),
-      value: valueLeaves.map((l, i) => field(l, values[i], 'value')),
-    });
+    this.post({ type: 'form', mode, keyHex, cpu, key: this.source.formFields('key', keyValues), value: this.source.formFields('value', values) });
   }
 
   private async save(m: Extract<FromMapViewer, { type: 'save' }>): Promise<void> {

@@ -72,6 +72,24 @@ export interface Column {
   type: string;
 }
 
+/** One input of the Add/Edit entry form. */
+export interface FormField {
+  path: string;
+  label: string;
+  /** C type, shown beside the input. */
+  type: string;
+  value: string;
+}
+
+/**
+ * The form's label for a leaf: a single scalar key or value is just "key" or "value" (its type stands
+ * beside the input); a key field is "key pid", told apart from value fields, which go by their path.
+ */
+export function formFieldLabel(part: 'key' | 'value', path: string): string {
+  if (!path) return part;
+  return part === 'key' ? `key ${path}` : path;
+}
+
 export class MapSource {
   readonly keyLeaves: Leaf[];
   readonly valueLeaves: Leaf[];
@@ -130,6 +148,12 @@ export class MapSource {
     const cols = (part: 'key' | 'value', leaves: Leaf[], type: BtfType): Column[] =>
       leaves.map((l) => ({ part, path: l.path, label: l.path || part, type: l.path ? l.label : typeName(type) }));
     return [...cols('key', this.keyLeaves, this.keyType), ...cols('value', this.valueLeaves, this.valueType)];
+  }
+
+  /** The form's inputs for the key or the value, one per leaf, filled with `values`. */
+  formFields(part: 'key' | 'value', values: string[]): FormField[] {
+    const leaves = part === 'key' ? this.keyLeaves : this.valueLeaves;
+    return leaves.map((l, i) => ({ path: l.path, label: formFieldLabel(part, l.path), type: l.label, value: values[i] }));
   }
 
   /** Reads up to `count` entries after `cursor` (undefined: from the start). */

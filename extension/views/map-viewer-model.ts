@@ -22,6 +22,33 @@ export interface Histogram {
   counts: number[];
 }
 
+/**
+ * The message line above the table. A failed read says so until a read succeeds; other messages (a
+ * refused delete, a paused viewer) stay until something replaces them, since a later read says nothing
+ * about them.
+ */
+export class MessageLine {
+  private showsReadFailure = false;
+
+  /** The text for a read that failed. */
+  readFailed(error: Error): string {
+    this.showsReadFailure = true;
+    return `Reading the map failed: ${error.message}`;
+  }
+
+  /** After a good read: "" to clear a read failure still shown, else undefined (leave the line alone). */
+  readSucceeded(): string | undefined {
+    if (!this.showsReadFailure) return undefined;
+    this.showsReadFailure = false;
+    return '';
+  }
+
+  /** Any other message (or "" to clear) replaced what the line showed. */
+  replaced(): void {
+    this.showsReadFailure = false;
+  }
+}
+
 /** Snapshots bigger than this compare by position only (hash maps keep their order between reads). */
 const MAX_KEYED_COMPARE = 200_000;
 

@@ -36,7 +36,7 @@ function renderHeader(): void {
   if (perCpu) header.append(cell('CPU', 'th'));
   columns.forEach((c, i) => {
     const th = cell('', 'th ' + c.part);
-    th.title = `${c.part} ${c.label}: ${c.type}\nClick to sort`;
+    th.title = `${c.path ? `${c.part} ${c.path}` : c.part}: ${c.type}\nClick to sort`;
     th.append(document.createTextNode(c.label));
     const type = document.createElement('span');
     type.className = 'muted type';
@@ -154,7 +154,7 @@ function showForm(m: Extract<ToMapViewer, { type: 'form' }>): void {
   fields.replaceChildren();
   const addField = (part: 'key' | 'value', f: { path: string; label: string; type: string; value: string }, readOnly: boolean) => {
     const label = document.createElement('label');
-    label.textContent = `${part === 'key' ? 'key ' : ''}${f.label}`;
+    label.textContent = f.label;
     const type = document.createElement('span');
     type.className = 'muted';
     type.textContent = f.type;

@@ -106,6 +106,12 @@ describe('e2e: fork_trace in code-server', function () {
       // The columns come from the map's BTF: a __u32 key and a __u64 value.
       await viewer.locator('#header .th.key', { hasText: '__u32' }).waitFor();
       await viewer.locator('#header .th.value', { hasText: '__u64' }).waitFor();
+      // The Add entry form labels a scalar key and value once each, with the type beside the input.
+      await viewer.locator('#add').click();
+      await viewer.locator('#formFields input').first().waitFor();
+      assert.deepStrictEqual(await viewer.locator('#formFields label').allInnerTexts(), ['key', 'value']);
+      assert.deepStrictEqual(await viewer.locator('#formFields .muted').allInnerTexts(), ['__u32', '__u64']);
+      await viewer.locator('#formCancel').click();
     });
     let first = 0;
     await wb.step('map viewer counts rise', async () => {

@@ -2,8 +2,8 @@ import { strict as assert } from 'assert';
 import type { BtfType, MapInfo } from '../../native/types';
 import { EventDecoder } from '../../extension/common/event-decode';
 import { Methods } from '../../extension/helper/protocol';
-import { MapSource, undumpableReason } from '../../extension/views/map-source';
-import { MapViewerModel } from '../../extension/views/map-viewer-model';
+import { formFieldLabel, MapSource, undumpableReason } from '../../extension/views/map-source';
+import { MapViewerModel, MessageLine } from '../../extension/views/map-viewer-model';
 import { mapUsers } from '../../extension/views/maps-model';
 import { runStats, statsText } from '../../extension/views/programs-model';
 import { rowsAsText, TraceModel } from '../../extension/views/trace-model';
@@ -86,6 +86,25 @@ describe('map viewer model', () => {
     data.set(1, 15n);
     await snapshot(model, false);
     assert.deepEqual(model.series.get(id)!.points.map((p) => p[1]), [10, 15]);
+  });
+
+  it('labels each form input once: a scalar key or value by its part, a key field as "key <path>"', async () => {
+    const source = await MapSource.open(fakeHelper(new Map()), 7);
+    assert.deepEqual(source.formFields('key', ['3']), [{ path: '', label: 'key', type: 'u32', value: '3' }]);
+    assert.deepEqual(source.formFields('value', ['0']), [{ path: '', label: 'value', type: 'u64', value: '0' }]);
+    assert.equal(formFieldLabel('key', 'pid'), 'key pid');
+    assert.equal(formFieldLabel('value', 'hist.slots[2]'), 'hist.slots[2]');
+  });
+
+  it('clears a read failure on the next good read, and leaves other messages alone', () => {
+    const line = new MessageLine();
+    assert.equal(line.readSucceeded(), undefined);
+    assert.equal(line.readFailed(new Error('Bad file descriptor')), 'Reading the map failed: Bad file descriptor');
+    assert.equal(line.readSucceeded(), '');
+    assert.equal(line.readSucceeded(), undefined, 'cleared once');
+    line.readFailed(new Error('EPERM'));
+    line.replaced(); // a refused delete now shows instead
+    assert.equal(line.readSucceeded(), undefined);
   });
 
   it('says which map types cannot be listed', () => {
