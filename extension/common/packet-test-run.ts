@@ -3,6 +3,8 @@
 // and unloads. Free of vscode, so the Test Explorer controller and the kernel tests run the same code.
 import type { HelperClient } from '../helper/client';
 import { Methods } from '../helper/protocol';
+import { isPerCpuMapType } from './map-types';
+import { perCpuSlot as perCpuSlotSize } from './btf-decode';
 import {
   comparePacketRun,
   describeKey,
@@ -72,7 +74,7 @@ export async function runPacketTestFile(helper: Helper, file: PacketTestFile, ob
     };
     const perCpuSlot = (name: string) => {
       const map = spec.maps.find((m) => m.name === name);
-      return map && map.type.includes('percpu') ? Math.ceil(map.valueSize / 8) * 8 : undefined;
+      return map && isPerCpuMapType(map.type) ? perCpuSlotSize(map.valueSize) : undefined;
     };
     const write = async (entries: PacketTestFile['setup']) => {
       for (const entry of entries) {

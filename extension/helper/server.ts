@@ -8,7 +8,7 @@ import { createMessageConnection, StreamMessageReader, StreamMessageWriter } fro
 import type { RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { loadNative } from '../../native/index';
-import type { BatchRead, MapHandle, NativeAddon } from '../../native/types';
+import type { MapHandle, NativeAddon } from '../../native/types';
 import { callTargetNames } from '../common/kallsyms';
 import { currentProcessIsPrivileged } from './elevation';
 import { HelperFailure, toResponseError } from './errors';
@@ -20,7 +20,6 @@ import {
   LoadIdParams,
   LoadParams,
   MapDumpParams,
-  MapDumpResult,
   MapIdParams,
   MapKeyParams,
   MapNextKeyParams,
@@ -37,6 +36,7 @@ import {
   VerifierLogParams,
   Capability,
 } from './protocol';
+import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
 import { checkObjectFile, ensureFilesystems } from './system';
@@ -108,14 +108,8 @@ function startHelper(): void {
     });
   }
 
-  function withMap<R>(mapId: number, use: (map: MapHandle) => R): R {
-    const map = native.openMap(mapId);
-    try {
-      return use(map);
-    } finally {
-      map.close();
-    }
-  }
+  const withMap = <R>(mapId: number, use: (map: MapHandle) => R): R => withOpenMap(native, mapId, use);
+
 
   connection.onRequest(Methods.initialize, async (raw: unknown) => {
     try {
@@ -172,56 +166,8 @@ function startHelper(): void {
   handle(Methods.mapNextKey, MapNextKeyParams, (p) =>
     withMap(p.mapId, (map) => ({ key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null })),
   );
-  // map/dump pages are read on a worker thread, and right after a page is read the next one is requested,
-  // so the kernel copies page N+1 while this thread encodes and sends page N (a dump is never atomic
-  // anyway). Only a request for exactly that continuation uses it; first pages are always read fresh.
-  // Maps whose type has no batch ops are read with MapHandle.lookupBatch, which walks keys.
-  const syncDumpOnly = new Set<number>();
-  let prefetched: { key: string; page: Promise<BatchRead | undefined>; timer: NodeJS.Timeout } | undefined;
-  const pageKey = (mapId: number, count: number, cursor: Buffer | string | undefined) =>
-    `${mapId}:${count}:${Buffer.isBuffer(cursor) ? cursor.toString('base64') : cursor}`;
-  handle(Methods.mapDump, MapDumpParams, async (p) => {
-    const cursor = p.cursor === undefined ? undefined : Buffer.from(p.cursor, 'base64');
-    const meta = withMap(p.mapId, (map) => {
-      const slot = Math.ceil(map.info.valueSize / 8) * 8;
-      return {
-        keySize: map.info.keySize,
-        valueSize: map.userValueSize,
-        perCpu: map.info.type.startsWith('percpu') || map.info.type.includes('_percpu') ? map.userValueSize / slot : 0,
-      };
-    });
-    const hit = p.cursor !== undefined && prefetched?.key === pageKey(p.mapId, p.count, p.cursor) ? prefetched.page : undefined;
-    clearTimeout(prefetched?.timer);
-    prefetched = undefined;
-    let page: BatchRead | undefined = hit ? await hit : undefined;
-    if (!page && !syncDumpOnly.has(p.mapId)) {
-      try {
-        page = await native.lookupBatchAsync(p.mapId, p.count, cursor);
-      } catch (error) {
-        const errno = (error as { errno?: number }).errno;
-        // No batch ops for this map type (EINVAL, ENOTSUPP, EOPNOTSUPP): walk its keys from now on.
-        if (cursor !== undefined || (errno !== 22 && errno !== 524 && errno !== 95)) throw error;
-        syncDumpOnly.add(p.mapId);
-      }
-    }
-    page ??= withMap(p.mapId, (map) => map.lookupBatch(p.count, cursor));
-    if (page.next && !syncDumpOnly.has(p.mapId)) {
-      prefetched = {
-        key: pageKey(p.mapId, p.count, page.next),
-        // A failed prefetch is forgotten: the client's own request reads the page again and reports.
-        page: native.lookupBatchAsync(p.mapId, p.count, page.next).catch(() => undefined),
-        timer: setTimeout(() => (prefetched = undefined), 5000),
-      };
-    }
-    const result: MapDumpResult = {
-      ...meta,
-      count: page.count,
-      keys: page.keys.toString('base64'),
-      values: page.values.toString('base64'),
-      cursor: page.next?.toString('base64'),
-    };
-    return result;
-  });
+  const mapPages = new MapPages(native);
+  handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
   handle(Methods.subscribe, SubscribeParams, (p) => ({ subscription: subscriptions.subscribe(p) }));
   handle(Methods.unsubscribe, UnsubscribeParams, (p) => subscriptions.unsubscribe(p.subscription));
