@@ -5,9 +5,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compileBpf } from '../extension/build/compile';
-import { HelperClient } from '../extension/helper/client';
-import { Methods } from '../extension/helper/protocol';
+import { compileBpf } from '../extension/toolchain/compile';
+import { HelperClient } from '../extension/host/client/client';
+import { Methods } from '../extension/protocol/methods';
 
 export interface BenchResult {
   title: string;

@@ -5,8 +5,8 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Methods } from '../extension/helper/protocol';
-import { MapSource } from '../extension/views/map-source';
+import { Methods } from '../extension/protocol/methods';
+import { MapSource } from '../extension/host/features/maps/source';
 import { BenchResult, runIfMain, withBenchEnv } from './bench-env';
 
 const ENTRIES = Number(process.env.BENCH_MAP_ENTRIES ?? 1_000_000);

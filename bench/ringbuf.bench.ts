@@ -6,8 +6,8 @@
 // Goal: >= 1,000,000 events/s with no loss inside eBPF Studio.
 import { execFile, execFileSync } from 'child_process';
 import * as path from 'path';
-import { Methods } from '../extension/helper/protocol';
-import { TraceSource } from '../extension/views/trace-source';
+import { Methods } from '../extension/protocol/methods';
+import { TraceSource } from '../extension/host/features/trace-panel/source';
 import { BenchResult, runIfMain, withBenchEnv } from './bench-env';
 
 const REPEAT = 1_000_000;

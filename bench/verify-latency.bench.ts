@@ -5,9 +5,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { vmlinuxHeader } from '../extension/build/compile';
-import { findBpftool, findClang, multiarchIncludeDirs, targetArch } from '../extension/build/toolchain';
-import { HelperClient } from '../extension/helper/client';
+import { vmlinuxHeader } from '../extension/toolchain/compile';
+import { findBpftool, findClang, multiarchIncludeDirs, targetArch } from '../extension/toolchain/toolchain';
+import { HelperClient } from '../extension/host/client/client';
 import { helperScript, repoRoot } from '../test/support/kernel';
 import { LspTestClient } from '../test/support/lsp-client';
 

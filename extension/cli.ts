@@ -3,10 +3,10 @@
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { checkSource, formatDiagnostic } from './build/verify';
-import { MissingToolError } from './build/toolchain';
-import { HelperClient, HelperError, HelperStartError } from './helper/client';
-import { AttachRequest, Methods } from './helper/protocol';
+import { checkSource, formatDiagnostic } from './toolchain/verify';
+import { MissingToolError } from './toolchain/toolchain';
+import { HelperClient, HelperError, HelperStartError } from './host/client/client';
+import { AttachRequest, Methods } from './protocol/methods';
 
 const usage = `Usage: ebpf-studio <command> [options]
 

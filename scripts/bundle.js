@@ -23,10 +23,10 @@ const common = {
 };
 
 const bundles = [
-  { entryPoints: [path.join(root, 'extension/main.ts')], outfile: path.join(dist, 'extension.js') },
-  { entryPoints: [path.join(root, 'extension/helper/server.ts')], outfile: path.join(dist, 'helper.js') },
+  { entryPoints: [path.join(root, 'extension/host/main.ts')], outfile: path.join(dist, 'extension.js') },
+  { entryPoints: [path.join(root, 'extension/helper/main.ts')], outfile: path.join(dist, 'helper.js') },
   // The BPF C language server, a separate process started by the extension's language client.
-  { entryPoints: [path.join(root, 'extension/server/server.ts')], outfile: path.join(dist, 'server.js') },
+  { entryPoints: [path.join(root, 'extension/language-server/main.ts')], outfile: path.join(dist, 'server.js') },
   {
     entryPoints: [path.join(root, 'extension/cli.ts')],
     outfile: path.join(dist, 'cli.js'),

@@ -4,9 +4,9 @@
 // prefetched page; first pages are always read fresh. Map types without batch ops are read with
 // MapHandle.lookupBatch, which walks keys.
 import type { BatchRead, MapHandle, NativeAddon } from '../../native/types';
-import { perCpuSlot } from '../common/btf-decode';
-import { isPerCpuMapType } from '../common/map-types';
-import type { MapDumpParams, MapDumpResult } from './protocol';
+import { perCpuSlot } from '../formats/btf-decode';
+import { isPerCpuMapType } from '../formats/map-types';
+import type { MapDumpParams, MapDumpResult } from '../protocol/methods';
 
 const EINVAL = 22;
 const EOPNOTSUPP = 95;

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import type { LoadedObject, NativeAddon } from '../../native/types';
 import { errnoName } from './errors';
-import type { Capability } from './protocol';
+import type { Capability } from '../protocol/methods';
 import { lockdownMode } from './system';
 
 /** Probe program name -> the capability it proves. Keys are stable: the load plan and views use them. */

@@ -4,9 +4,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Attachment, AttachTarget, LinkInfo, LoadedObject, NativeAddon, ObjectSpec, ProgramLoadReport } from '../../native/types';
-import { parseVerifierFailure, parseVerifierStats } from '../common/verifier-log';
+import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
 import { errnoName, HelperFailure } from './errors';
-import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from './protocol';
+import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import { checkCgroupPath, checkObjectFile, checkUprobeBinary, interfaceIndex, lockdownMode } from './system';
 
 const EPERM = 1;

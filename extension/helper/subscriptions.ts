@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { EventBatch, EventConsumer, NativeAddon } from '../../native/types';
 import { HelperFailure } from './errors';
-import { EventsNotification, SubscribeParams } from './protocol';
+import { EventsNotification, SubscribeParams } from '../protocol/methods';
 import { tracefsRoot } from './system';
 
 /** How often batches go out; the client renders at most a few frames a second anyway. */

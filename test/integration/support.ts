@@ -1,12 +1,12 @@
 // Shared by the integration tests inside the extension host: the extension under test, the data its
-// views show (activate() returns the Programs and Maps tree providers, extension/main.ts TestApi), its
+// views show (activate() returns the Programs and Maps tree providers, extension/host/main.ts TestApi), its
 // helper process, its settings and its log file.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { TestApi } from '../../extension/main';
-import type { ViewNode } from '../../extension/views/node';
+import type { TestApi } from '../../extension/host/main';
+import type { ViewNode } from '../../extension/host/ui/node';
 import { helperProcesses, ProcessEntry, waitUntil } from '../e2e/support/system';
 
 export const extensionId = 'ebpf-studio.ebpf-studio';

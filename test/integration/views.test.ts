@@ -4,10 +4,10 @@
 // forks; and both are gone from the views once unloaded.
 import * as assert from 'assert';
 import * as path from 'path';
-import { HelperClient } from '../../extension/helper/client';
-import { LoadResult, Methods } from '../../extension/helper/protocol';
-import type { TestApi } from '../../extension/main';
-import type { ViewNode } from '../../extension/views/node';
+import { HelperClient } from '../../extension/host/client/client';
+import { LoadResult, Methods } from '../../extension/protocol/methods';
+import type { TestApi } from '../../extension/host/main';
+import type { ViewNode } from '../../extension/host/ui/node';
 import { buildObject, samplePath } from '../support/kernel';
 import { expectKernelAsBefore, forkChildren, kernelBaseline, KernelBaseline, waitUntil } from '../e2e/support/system';
 import { api, extension, waitForNodes } from './support';

@@ -4,9 +4,9 @@ import { strict as assert } from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HelperClient } from '../../extension/helper/client';
-import { BPFFS_PREFIX, EventsNotification, Methods } from '../../extension/helper/protocol';
-import { parseTraceLine } from '../../extension/common/trace-line';
+import { HelperClient } from '../../extension/host/client/client';
+import { BPFFS_PREFIX, EventsNotification, Methods } from '../../extension/protocol/methods';
+import { parseTraceLine } from '../../extension/formats/trace-line';
 import {
   buildObject,
   eventually,

@@ -4,8 +4,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HelperClient } from '../../extension/helper/client';
-import { Methods } from '../../extension/helper/protocol';
+import { HelperClient } from '../../extension/host/client/client';
+import { Methods } from '../../extension/protocol/methods';
 import { expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../support/kernel';
 import { lineOf, LspTestClient } from '../support/lsp-client';
 

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
 import { fileURLToPath } from 'url';
-import { HelperClient } from '../../extension/helper/client';
+import { HelperClient } from '../../extension/host/client/client';
 import { buildObject, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../support/kernel';
 import { LspTestClient, PublishedDiagnostic } from '../support/lsp-client';
 

@@ -4,10 +4,10 @@ import { strict as assert } from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeInstructions, formatInstruction } from '../../extension/common/bpf-disasm';
-import { jitedLineOffsets, renderInstructions } from '../../extension/common/disasm-view';
-import { HelperClient } from '../../extension/helper/client';
-import { Methods } from '../../extension/helper/protocol';
+import { decodeInstructions, formatInstruction } from '../../extension/formats/bpf-disasm';
+import { jitedLineOffsets, renderInstructions } from '../../extension/formats/disasm-view';
+import { HelperClient } from '../../extension/host/client/client';
+import { Methods } from '../../extension/protocol/methods';
 import { buildObject, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability, samplePath } from '../support/kernel';
 
 describe('program instructions on the real kernel', function () {

@@ -4,13 +4,13 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EncodeError } from '../../extension/common/btf-decode';
-import { HelperClient } from '../../extension/helper/client';
-import { LoadedSummary, Methods } from '../../extension/helper/protocol';
-import { exportCsv, exportJson, MapSource } from '../../extension/views/map-source';
-import { mapsTree } from '../../extension/views/maps-model';
-import { programsTree } from '../../extension/views/programs-model';
-import { EventBatchDecoded, TraceEntry, TraceSource } from '../../extension/views/trace-source';
+import { EncodeError } from '../../extension/formats/btf-decode';
+import { HelperClient } from '../../extension/host/client/client';
+import { LoadedSummary, Methods } from '../../extension/protocol/methods';
+import { exportCsv, exportJson, MapSource } from '../../extension/host/features/maps/source';
+import { mapsTree } from '../../extension/host/features/maps/model';
+import { programsTree } from '../../extension/host/features/programs/model';
+import { EventBatchDecoded, TraceEntry, TraceSource } from '../../extension/host/features/trace-panel/source';
 import { buildObject, eventually, expectKernelAsBefore, forkChildren, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability } from '../support/kernel';
 import { u32le } from '../support/helper-wire';
 

@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { createMessageConnection, MessageConnection, RequestType, ResponseError, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { BPFFS_PREFIX, ErrorCodes, Methods, PROTOCOL_VERSION } from '../../extension/helper/protocol';
+import { BPFFS_PREFIX, ErrorCodes, Methods, PROTOCOL_VERSION } from '../../extension/protocol/methods';
 import { buildObject, helperScript, isRoot, expectKernelAsBefore, kernelObjects, KernelObjects, repoRoot, requireCapability, samplePath } from '../support/kernel';
 
 async function rejection(promise: Promise<unknown>): Promise<ResponseError<{ kind: string; field?: string }>> {

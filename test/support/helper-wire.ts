@@ -1,7 +1,7 @@
 // Shared by the kernel tests that talk to the helper: map keys and values as the protocol carries them
 // (little-endian hex), and a request the helper must refuse.
 import { strict as assert } from 'assert';
-import { HelperError } from '../../extension/helper/client';
+import { HelperError } from '../../extension/host/client/client';
 
 export function u16le(n: number): string {
   const b = Buffer.alloc(2);

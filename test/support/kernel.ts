@@ -5,7 +5,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { compileBpf } from '../../extension/build/compile';
+import { compileBpf } from '../../extension/toolchain/compile';
 
 export const repoRoot = path.join(__dirname, '..', '..');
 export const helperScript = path.join(repoRoot, 'dist', 'helper.js');

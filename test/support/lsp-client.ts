@@ -6,9 +6,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import { verifyObject, VerifyOutcome } from '../../extension/build/verify';
-import { HelperClient } from '../../extension/helper/client';
-import type { BuildSettings, VerifyParams } from '../../extension/server/lsp-ext';
+import { verifyObject, VerifyOutcome } from '../../extension/toolchain/verify';
+import { HelperClient } from '../../extension/host/client/client';
+import type { BuildSettings, VerifyParams } from '../../extension/language-server/lsp-ext';
 import { repoRoot } from './kernel';
 
 export const serverScript = path.join(repoRoot, 'dist', 'server.js');

@@ -1,7 +1,7 @@
 // The BPF instruction decoder on hand-assembled instructions, in the kernel's words, and kallsyms names.
 import { strict as assert } from 'assert';
-import { decodeInstructions, formatInstruction } from '../../extension/common/bpf-disasm';
-import { callTargetNames } from '../../extension/common/kallsyms';
+import { decodeInstructions, formatInstruction } from '../../extension/formats/bpf-disasm';
+import { callTargetNames } from '../../extension/formats/kallsyms';
 
 /** struct bpf_insn: code, dst | src << 4, off (s16), imm (s32). */
 function insn(code: number, dst: number, src: number, off: number, imm: number): Buffer {

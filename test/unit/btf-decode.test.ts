@@ -11,8 +11,8 @@ import {
   log2BucketLabel,
   perCpuSlot,
   sumPerCpu,
-} from '../../extension/common/btf-decode';
-import { EventDecoder, guessEventStruct, splitRecords } from '../../extension/common/event-decode';
+} from '../../extension/formats/btf-decode';
+import { EventDecoder, guessEventStruct, splitRecords } from '../../extension/formats/event-decode';
 
 const u8: BtfType = { kind: 'int', name: 'unsigned char', size: 1, signed: false, char: true, bool: false, bits: 8 };
 const char: BtfType = { kind: 'int', name: 'char', size: 1, signed: true, char: true, bool: false, bits: 8 };

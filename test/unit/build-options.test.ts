@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { buildFailureSummary, diagnosticsByFile, resolveIncludeDirs } from '../../extension/features/build-options';
+import { buildFailureSummary, diagnosticsByFile, resolveIncludeDirs } from '../../extension/host/features/build/options';
 
 describe('build-options', () => {
   it('resolveIncludeDirs substitutes ${workspaceFolder} and resolves relative dirs from it', () => {

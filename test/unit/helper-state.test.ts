@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
-import type { InitializeResult } from '../../extension/helper/protocol';
-import { CrashPolicy, exitReason, helperIdentity, statusView } from '../../extension/features/helper-state';
+import type { InitializeResult } from '../../extension/protocol/methods';
+import { CrashPolicy, exitReason, helperIdentity, statusView } from '../../extension/host/helper-state';
 
 const info: InitializeResult = {
   protocolVersion: 1,

@@ -1,11 +1,11 @@
 // Pure parts of the BPF language server: helper docs from a linux/bpf.h-shaped header, completion
 // contexts and lists, BTF names, SEC function lenses, call/argument detection.
 import { strict as assert } from 'assert';
-import { parseBtfNames } from '../../extension/server/btf-names';
-import { completionContext, sectionCompletions } from '../../extension/server/completion';
-import { helperHoverMarkdown, parseHelperDocs, parseHelperIds } from '../../extension/server/helper-docs';
-import { findSecFunctions, lensTexts } from '../../extension/server/lenses';
-import { activeParameter, wordAt } from '../../extension/server/text';
+import { parseBtfNames } from '../../extension/language-server/btf-names';
+import { completionContext, sectionCompletions } from '../../extension/language-server/completion';
+import { helperHoverMarkdown, parseHelperDocs, parseHelperIds } from '../../extension/language-server/helper-docs';
+import { findSecFunctions, lensTexts } from '../../extension/language-server/lenses';
+import { activeParameter, wordAt } from '../../extension/language-server/text';
 
 // Written for this test in the header's layout (tabs, RST markup), not copied from the kernel.
 const header = [

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import type { LoadedSummary, ProgramReport } from '../../extension/helper/protocol';
+import type { LoadedSummary, ProgramReport } from '../../extension/protocol/methods';
 import {
   capabilityFor,
   cgroup2Mount,
@@ -9,7 +9,7 @@ import {
   parseUprobeTarget,
   refusedPrograms,
   targetNeed,
-} from '../../extension/features/load-plan';
+} from '../../extension/host/features/load/plan';
 
 const program = (name: string, type: string, expectedAttachType = '') => ({ name, type, expectedAttachType, section: '' });
 

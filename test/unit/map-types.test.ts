@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { isPerCpuMapType } from '../../extension/common/map-types';
+import { isPerCpuMapType } from '../../extension/formats/map-types';
 
 describe('map types', () => {
   it('knows the per-CPU map types by their libbpf names, and only those', () => {

@@ -15,7 +15,7 @@ import {
   specBytes,
   testLines,
   verdictName,
-} from '../../extension/common/packet-test';
+} from '../../extension/formats/packet-test';
 
 const samples = path.join(__dirname, '..', '..', 'bpf-samples');
 

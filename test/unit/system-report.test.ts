@@ -1,7 +1,7 @@
 // Check System's page model without a kernel: rows and states from facts, the mount offer when a mount
 // failed, the helper-down case, and a page that escapes what it shows and allows only nonce'd styles.
 import { strict as assert } from 'assert';
-import { buildSystemReport, parseLockdown, renderSystemPage, SystemFacts, summarize } from '../../extension/features/system-report';
+import { buildSystemReport, parseLockdown, renderSystemPage, SystemFacts, summarize } from '../../extension/host/features/check-system/model';
 
 const running: SystemFacts = {
   helper: {

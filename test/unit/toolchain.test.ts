@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { findClang, MissingToolError, requireKernelBtf, targetArch } from '../../extension/build/toolchain';
+import { findClang, MissingToolError, requireKernelBtf, targetArch } from '../../extension/toolchain/toolchain';
 
 function fakeTools(names: string[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-tools-'));

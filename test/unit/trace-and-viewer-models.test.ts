@@ -1,14 +1,14 @@
 import { strict as assert } from 'assert';
 import type { BtfType, MapInfo } from '../../native/types';
-import { EventDecoder } from '../../extension/common/event-decode';
-import { Methods } from '../../extension/helper/protocol';
-import { formFieldLabel, MapSource, undumpableReason } from '../../extension/views/map-source';
-import { MapViewerModel, MessageLine } from '../../extension/views/map-viewer-model';
-import { mapUsers } from '../../extension/views/maps-model';
-import { runStats, statsText } from '../../extension/views/programs-model';
-import { rowsAsText, TraceModel } from '../../extension/views/trace-model';
-import { attribute, formatToPattern, printkFormats, TraceEntry } from '../../extension/views/trace-source';
-import { parseTraceLine } from '../../extension/common/trace-line';
+import { EventDecoder } from '../../extension/formats/event-decode';
+import { Methods } from '../../extension/protocol/methods';
+import { formFieldLabel, MapSource, undumpableReason } from '../../extension/host/features/maps/source';
+import { MapViewerModel, MessageLine } from '../../extension/host/features/map-viewer/model';
+import { mapUsers } from '../../extension/host/features/maps/model';
+import { runStats, statsText } from '../../extension/host/features/programs/model';
+import { rowsAsText, TraceModel } from '../../extension/host/features/trace-panel/model';
+import { attribute, formatToPattern, printkFormats, TraceEntry } from '../../extension/host/features/trace-panel/source';
+import { parseTraceLine } from '../../extension/formats/trace-line';
 
 const u32: BtfType = { kind: 'int', name: 'unsigned int', size: 4, signed: false, char: false, bool: false, bits: 32 };
 const u64: BtfType = { kind: 'int', name: 'unsigned long long', size: 8, signed: false, char: false, bool: false, bits: 64 };

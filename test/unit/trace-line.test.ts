@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { parseTraceLine } from '../../extension/common/trace-line';
+import { parseTraceLine } from '../../extension/formats/trace-line';
 
 describe('trace_pipe lines', () => {
   it('parses a bpf_printk line with the flags column', () => {

@@ -7,7 +7,7 @@ import {
   settableVariables,
   VariableInputError,
   variableBytes,
-} from '../../extension/features/variables';
+} from '../../extension/host/features/load/variables';
 
 const int = (size: number, signed: boolean, name = signed ? 'int' : 'unsigned int'): BtfType => ({
   kind: 'int',

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseVerifierFailure, parseVerifierStats } from '../../extension/common/verifier-log';
+import { parseVerifierFailure, parseVerifierStats } from '../../extension/formats/verifier-log';
 
 // Captured from this kernel (6.18) rejecting a map value dereference without a NULL check.
 const nullDeref = fs.readFileSync(path.join(__dirname, 'fixtures', 'verifier-null-deref.log'), 'utf8');

@@ -1,9 +1,9 @@
 // Pure parts around build + verify: clang's backend errors on their line, verifier log links, and the
 // clangd compile_commands.json merge.
 import { strict as assert } from 'assert';
-import { parseClangDiagnostics } from '../../extension/build/compile';
-import { sourceFromHeader, verifierLogHeader, verifierLogLinks } from '../../extension/common/verifier-log-links';
-import { mergeCompileCommands } from '../../extension/features/clangd-config';
+import { parseClangDiagnostics } from '../../extension/toolchain/compile';
+import { sourceFromHeader, verifierLogHeader, verifierLogLinks } from '../../extension/formats/verifier-log-links';
+import { mergeCompileCommands } from '../../extension/host/features/build/clangd-config';
 
 describe('build and verify helpers', () => {
   it('puts the BPF backend\'s "Error at line" on its line', () => {

@@ -1,9 +1,9 @@
 import { strict as assert } from 'assert';
-import type { LoadedSummary } from '../../extension/helper/protocol';
+import type { LoadedSummary } from '../../extension/protocol/methods';
 import type { LinkInfo, MapInfo, ProgramInfo } from '../../native/types';
-import { mapShape, mapsTree } from '../../extension/views/maps-model';
-import { ContextValues, helperDownNodes } from '../../extension/views/node';
-import { programsTree } from '../../extension/views/programs-model';
+import { mapShape, mapsTree } from '../../extension/host/features/maps/model';
+import { ContextValues, helperDownNodes } from '../../extension/host/ui/node';
+import { programsTree } from '../../extension/host/features/programs/model';
 
 const own: LoadedSummary = {
   loadId: 'fork_trace',

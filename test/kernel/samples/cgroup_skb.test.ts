@@ -1,7 +1,7 @@
 // cgroup_skb on the real kernel: attached to a cgroup the test creates, it counts the traffic of a child
 // process the test moved into it, under the cgroup's id (the inode number of its directory).
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import * as dgram from 'dgram';
 import { lookupFields, mapId, sampleSuite, samplePath, TestCgroup, u64le, WaitingChild } from './sample-env';
 

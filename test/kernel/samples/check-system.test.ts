@@ -5,10 +5,10 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HelperError } from '../../../extension/helper/client';
-import { Methods } from '../../../extension/helper/protocol';
-import { gatherSystemFacts } from '../../../extension/features/system-facts';
-import { buildSystemReport } from '../../../extension/features/system-report';
+import { HelperError } from '../../../extension/host/client/client';
+import { Methods } from '../../../extension/protocol/methods';
+import { gatherSystemFacts } from '../../../extension/host/features/check-system/source';
+import { buildSystemReport } from '../../../extension/host/features/check-system/model';
 import { buildObject, samplePath } from '../../support/kernel';
 import { sampleSuite } from './sample-env';
 

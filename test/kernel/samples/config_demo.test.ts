@@ -1,8 +1,8 @@
 // config_demo on the real kernel: the const volatile settings (target_pid, min_bytes, verbose), set
 // through the helper's `variables` as the load dialog sets them, change what the program counts.
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
-import { parseTraceLine } from '../../../extension/common/trace-line';
+import { Methods } from '../../../extension/protocol/methods';
+import { parseTraceLine } from '../../../extension/formats/trace-line';
 import { collect, eventually, lookupFields, mapId, sampleSuite, samplePath, u32le, u64le, WaitingChild } from './sample-env';
 
 // The child writes 10 small and 5 large blocks to /dev/null with write(2), then exits.

@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import { tempDir } from '../../support/kernel';
 import { collect, cString, eventually, expectRefusal, mapId, sampleSuite, samplePath, TestCgroup, u32le, u64le, WaitingChild } from './sample-env';
 

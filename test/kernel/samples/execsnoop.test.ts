@@ -2,7 +2,7 @@
 // the layout of execsnoop.h (pid @0, ppid @4, uid @8, filename_len @12, comm @16, filename @32).
 import { strict as assert } from 'assert';
 import { spawn } from 'child_process';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import { collect, cString, eventually, mapId, sampleSuite, samplePath, u64le } from './sample-env';
 
 interface ExecEvent {

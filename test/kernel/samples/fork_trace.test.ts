@@ -1,7 +1,7 @@
 // fork_trace on the real kernel: forks of this process are counted in forks_by_parent and printed.
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
-import { parseTraceLine } from '../../../extension/common/trace-line';
+import { Methods } from '../../../extension/protocol/methods';
+import { parseTraceLine } from '../../../extension/formats/trace-line';
 import { forkChildren } from '../../support/kernel';
 import { collect, eventually, lookupFields, mapId, sampleSuite, samplePath, u32le } from './sample-env';
 

@@ -3,8 +3,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { objectFor, parsePacketTestFile } from '../../../extension/common/packet-test';
-import { runPacketTestFile, testItemOutcome } from '../../../extension/common/packet-test-run';
+import { objectFor, parsePacketTestFile } from '../../../extension/formats/packet-test';
+import { runPacketTestFile, testItemOutcome } from '../../../extension/host/features/packet-tests/run';
 import { buildObject, repoRoot } from '../../support/kernel';
 import { sampleSuite } from './sample-env';
 

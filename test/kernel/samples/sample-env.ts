@@ -6,9 +6,9 @@ import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { HelperClient, HelperError } from '../../../extension/helper/client';
-import { EventsNotification, LoadedSummary, Methods } from '../../../extension/helper/protocol';
-import { cgroup2Mount } from '../../../extension/features/load-plan';
+import { HelperClient, HelperError } from '../../../extension/host/client/client';
+import { EventsNotification, LoadedSummary, Methods } from '../../../extension/protocol/methods';
+import { cgroup2Mount } from '../../../extension/host/features/load/plan';
 import { buildObject, eventually, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability, samplePath } from '../../support/kernel';
 
 export { eventually, samplePath };

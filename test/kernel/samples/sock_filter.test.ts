@@ -1,7 +1,7 @@
 // sock_filter on the real kernel: attached to an AF_PACKET socket on the host end of a veth pair, it
 // counts the UDP datagrams that cross it (struct proto_bytes {packets @0, bytes @8}).
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import { eventually, lookupFields, mapId, sampleSuite, samplePath, u32le, udpListener, VethPair } from './sample-env';
 
 const UDP = 17;

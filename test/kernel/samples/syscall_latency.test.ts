@@ -1,7 +1,7 @@
 // syscall_latency on the real kernel: a child that sleeps 300 ms lands in the clock_nanosleep row of
 // the histogram at slot 28 (2^28 ns ≈ 268 ms); keys are struct latency_key {syscall @0, slot @4}.
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import { lookupFields, mapId, sampleSuite, samplePath, u32le, WaitingChild } from './sample-env';
 
 /** clock_nanosleep's number: the histogram is keyed by the raw syscall number of the architecture. */

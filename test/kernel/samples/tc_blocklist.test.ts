@@ -1,7 +1,7 @@
 // tc_blocklist on the real kernel: UDP traffic through a veth pair flows, stops as soon as its port is
 // put in blocked_ports with map/update (what the map viewer sends), and flows again after map/delete.
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import { eventually, lookupFields, mapId, sampleSuite, samplePath, u16le, u32le, u64le, udpListener, VethPair } from './sample-env';
 
 describe('sample tc_blocklist', function () {

@@ -1,7 +1,7 @@
 // xdp_counter on the real kernel: real UDP datagrams cross a veth pair from a namespace of the test's
 // own and the per-CPU counters (struct proto_count {packets @0, bytes @8}) count them per protocol.
 import { strict as assert } from 'assert';
-import { Methods } from '../../../extension/helper/protocol';
+import { Methods } from '../../../extension/protocol/methods';
 import { eventually, lookupFields, mapId, sampleSuite, samplePath, u32le, udpListener, VethPair } from './sample-env';
 
 const UDP = 17;

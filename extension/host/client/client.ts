@@ -1,0 +1,222 @@
+// Starts the privileged helper (elevating as configured), speaks JSON-RPC to it over its stdio, and
+// reports when it dies. Free of the vscode API, so the CLI and tests use exactly what the extension uses.
+import { ChildProcess, spawn } from 'child_process';
+import {
+  createMessageConnection,
+  MessageConnection,
+  NotificationType,
+  RequestType,
+  RequestType0,
+  ResponseError,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-jsonrpc/node';
+import { Emitter, Event } from 'vscode-jsonrpc';
+import { ElevationSetting, explainRefusal, HelperCommand, helperCommands } from './elevation';
+import {
+  EventsNotification,
+  HelperErrorData,
+  InitializeResult,
+  LogNotification,
+  Methods,
+  Notifications,
+  PROTOCOL_VERSION,
+} from '../../protocol/methods';
+
+export interface HelperClientOptions {
+  /** Absolute path of the bundled helper (dist/helper.js). */
+  helperScript: string;
+  /** The runtime to run it with; the extension host's own executable by default. */
+  runtime?: string;
+  elevation?: ElevationSetting;
+  clientName?: string;
+  /** How long the helper may take to answer `initialize` (a pkexec dialog waits for the user). */
+  startTimeoutMs?: number;
+}
+
+/** An error from the helper, with the typed data it sent (see HelperErrorData). */
+export class HelperError extends Error {
+  constructor(
+    message: string,
+    readonly data: HelperErrorData,
+  ) {
+    super(message);
+    this.name = 'HelperError';
+  }
+}
+
+/** The helper could not be started: elevation refused, runtime missing, or it died at once. */
+export class HelperStartError extends Error {
+  override name = 'HelperStartError';
+}
+
+/**
+ * vscode-jsonrpc 8's sendRequest rethrows a failed write inside an async Promise executor, which
+ * becomes an unhandled rejection (and kills the process) when the helper has already exited, e.g.
+ * right after sudo refused. A failed write here is always a dead helper; the exit handler reports it
+ * and disposing the connection rejects the pending requests.
+ */
+class WriterIgnoringDeadPeer extends StreamMessageWriter {
+  override async write(message: Parameters<StreamMessageWriter['write']>[0]): Promise<void> {
+    try {
+      await super.write(message);
+    } catch {
+      // Reported through the child's exit.
+    }
+  }
+}
+
+export class HelperClient {
+  private readonly exitEmitter = new Emitter<{ code: number | null; signal: string | null; expected: boolean }>();
+  private readonly eventsEmitter = new Emitter<EventsNotification>();
+  private readonly logEmitter = new Emitter<LogNotification>();
+  private closing = false;
+  private exited = false;
+
+  /** Fires once when the helper process ends; `expected` is false for a crash or a kill. */
+  readonly onExit: Event<{ code: number | null; signal: string | null; expected: boolean }> = this.exitEmitter.event;
+  readonly onEvents: Event<EventsNotification> = this.eventsEmitter.event;
+  readonly onLog: Event<LogNotification> = this.logEmitter.event;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly connection: MessageConnection,
+    readonly info: InitializeResult,
+    readonly startedVia: HelperCommand['via'],
+  ) {
+    connection.onNotification(Notifications.events, (e) => this.eventsEmitter.fire(e));
+    connection.onNotification(Notifications.log, (e) => this.logEmitter.fire(e));
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      this.connection.dispose();
+      this.exitEmitter.fire({ code, signal, expected: this.closing });
+    });
+  }
+
+  get pid(): number {
+    return this.info.pid;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Starts the helper, trying each configured way in turn; throws HelperStartError with every reason. */
+  static async start(options: HelperClientOptions): Promise<HelperClient> {
+    const commands = helperCommands(options.elevation ?? 'auto', options.runtime ?? process.execPath, options.helperScript);
+    if (commands.length === 0) {
+      throw new HelperStartError(
+        'eBPF Studio needs root to load BPF programs, and neither sudo nor pkexec is installed. ' +
+          'Install one of them, or run VS Code with CAP_BPF/CAP_SYS_ADMIN.',
+      );
+    }
+    const reasons: string[] = [];
+    for (const command of commands) {
+      try {
+        return await HelperClient.startWith(command, options);
+      } catch (error) {
+        reasons.push((error as Error).message);
+      }
+    }
+    throw new HelperStartError(reasons.join('\n'));
+  }
+
+  private static startWith(command: HelperCommand, options: HelperClientOptions): Promise<HelperClient> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(command.command, command.args, { env: command.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      let settled = false;
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (chunk: string) => {
+        // Keep the tail: it is what explains a refusal.
+        stderr = (stderr + chunk).slice(-8192);
+      });
+      // A refused elevation closes the pipes at once: writes then fail with EPIPE, which the exit
+      // handler below explains; it must not become an unhandled error.
+      child.stdin!.on('error', () => undefined);
+      const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new WriterIgnoringDeadPeer(child.stdin!));
+      connection.onError(() => undefined);
+      connection.listen();
+      const fail = (message: string) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        connection.dispose();
+        child.kill('SIGKILL');
+        reject(new HelperStartError(message));
+      };
+      const timer = setTimeout(
+        () => fail(`The eBPF Studio helper did not answer within ${(options.startTimeoutMs ?? 120_000) / 1000} s (${command.via}).`),
+        options.startTimeoutMs ?? 120_000,
+      );
+      child.once('error', (error) =>
+        fail(`Could not run ${command.command} to start the eBPF Studio helper: ${error.message}`),
+      );
+      child.once('exit', (code) => {
+        // Let stderr drain before explaining.
+        setImmediate(() => fail(explainRefusal(command, code, stderr)));
+      });
+      connection
+        .sendRequest(Methods.initialize, { protocolVersion: PROTOCOL_VERSION, clientName: options.clientName ?? 'ebpf-studio' })
+        .then((info) => {
+          if (settled) return;
+          if (info.protocolVersion !== PROTOCOL_VERSION) {
+            fail(`The helper speaks protocol ${info.protocolVersion}, this extension ${PROTOCOL_VERSION}: reinstall eBPF Studio.`);
+            return;
+          }
+          settled = true;
+          clearTimeout(timer);
+          child.removeAllListeners('exit');
+          child.removeAllListeners('error');
+          child.stderr!.removeAllListeners('data');
+          child.stderr!.resume();
+          resolve(new HelperClient(child, connection, info, command.via));
+        })
+        .catch((error: Error) => {
+          // A refused elevation closes the pipe before it exits: let the exit handler explain it.
+          const explainLater = setTimeout(() => fail(`The eBPF Studio helper failed to initialize: ${error.message}`), 2000);
+          child.once('exit', () => clearTimeout(explainLater));
+        });
+    });
+  }
+
+  /** A typed request; helper errors come back as HelperError with their data. */
+  async request<R>(type: RequestType0<R, void>): Promise<R>;
+  async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  async request<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+    if (this.exited) throw new HelperError('The eBPF Studio helper is not running.', { kind: 'Internal' });
+    try {
+      return params === undefined
+        ? await this.connection.sendRequest(type as RequestType0<R, void>)
+        : await this.connection.sendRequest(type as RequestType<P, R, void>, params);
+    } catch (error) {
+      if (error instanceof ResponseError) {
+        throw new HelperError(error.message, (error.data as HelperErrorData) ?? { kind: 'Internal' });
+      }
+      throw new HelperError(
+        this.exited ? 'The eBPF Studio helper stopped while working on the request.' : (error as Error).message,
+        { kind: 'Internal' },
+      );
+    }
+  }
+
+  notify<P>(type: NotificationType<P>, params: P): void {
+    void this.connection.sendNotification(type, params);
+  }
+
+  /** Asks the helper to release everything it holds and exit; kills it if it does not within 5 s. */
+  async dispose(): Promise<void> {
+    if (this.exited) return;
+    this.closing = true;
+    const exited = new Promise<void>((resolve) => this.onExit(() => resolve()));
+    try {
+      await Promise.race([this.connection.sendRequest(Methods.shutdown), new Promise((r) => setTimeout(r, 5000))]);
+    } catch {
+      // It may already be gone; the kill below settles it.
+    }
+    this.child.stdin?.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,236 @@
+// The one context object handed to every feature: it supervises the helper (start, status bar, context key
+// ebpf.helper.running, restart after a crash), owns the log channel and the build diagnostics, and swaps
+// helper-using commands for a "helper is not running" handler while the helper is down.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { config } from './config';
+import { HelperClient, HelperError } from './client/client';
+import { CrashPolicy, exitReason, HelperState, statusView } from './helper-state';
+
+/** A command handler as registered with VS Code. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Cmd = (...args: any[]) => unknown;
+
+/**
+ * One entry of the command table in main.ts. `helper` commands get the running client and are replaced by
+ * an explanation while the helper is down; `always` commands work without it.
+ */
+export type CommandFactory = { helper: (ctx: Ctx, helper: HelperClient) => Cmd } | { always: (ctx: Ctx) => Cmd };
+
+export class Ctx implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  /** Diagnostics of clang builds (load of a .bpf.c, build on save). */
+  readonly buildDiagnostics: vscode.DiagnosticCollection;
+
+  private readonly kernelStateEmitter = new vscode.EventEmitter<void>();
+  /** Fires after eBPF Studio loaded, unloaded or pinned something (and on an explicit refresh). */
+  readonly onDidChangeKernelState = this.kernelStateEmitter.event;
+  private readonly helperEmitter = new vscode.EventEmitter<HelperState>();
+  /** Fires when the helper starts, stops or is restarted: views refresh from the new helper. */
+  readonly onDidChangeHelper = this.helperEmitter.event;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly crashPolicy = new CrashPolicy();
+  private readonly commands = new Map<string, CommandFactory>();
+  private readonly handlers = new Map<string, Cmd>();
+  private client: HelperClient | undefined;
+  private state: HelperState = { status: 'stopped', reason: 'it has not been started yet' };
+  private starting: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
+    this.buildDiagnostics = vscode.languages.createDiagnosticCollection('ebpf-build');
+    this.statusItem = vscode.window.createStatusBarItem('ebpf.helper', vscode.StatusBarAlignment.Left, 10);
+    this.statusItem.name = 'eBPF Studio helper';
+    this.disposables.push(this.log, this.buildDiagnostics, this.statusItem, this.kernelStateEmitter, this.helperEmitter);
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration(async (e) => {
+        if (!config.affects(e, 'helper.elevation')) return;
+        const pick = await vscode.window.showInformationMessage(
+          'Restart the eBPF Studio helper to use the new elevation setting? Programs that are not pinned are unloaded.',
+          'Restart Helper',
+        );
+        if (pick) await this.restartHelper();
+      }),
+    );
+    this.render();
+  }
+
+  /** Where esbuild puts the helper bundle. */
+  get helperScript(): string {
+    return path.join(this.extension.extensionPath, 'dist', 'helper.js');
+  }
+
+  /** The running helper, for views; commands get it as an argument instead. */
+  get helper(): HelperClient | undefined {
+    return this.client;
+  }
+
+  get helperState(): HelperState {
+    return this.state;
+  }
+
+  /** Adds a disposable that lives as long as the context. */
+  push(...items: vscode.Disposable[]): void {
+    this.disposables.push(...items);
+  }
+
+  kernelStateChanged(): void {
+    this.kernelStateEmitter.fire();
+  }
+
+  /** Registers the command table; handlers are swapped whenever the helper starts or stops. */
+  registerCommands(table: Record<string, CommandFactory>): void {
+    for (const [id, factory] of Object.entries(table)) {
+      this.commands.set(id, factory);
+      this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.handlers.get(id)!(...args)));
+    }
+    this.swapHandlers();
+  }
+
+  /** Starts the helper unless it is running or starting; resolves once it runs or has failed. */
+  startHelper(): Promise<void> {
+    if (this.client || this.disposed) return Promise.resolve();
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  /** Stops the helper if it runs (releasing what is not pinned) and starts a new one. */
+  async restartHelper(): Promise<void> {
+    this.crashPolicy.reset();
+    clearTimeout(this.restartTimer);
+    await this.starting;
+    const old = this.client;
+    if (old) {
+      this.log.info(`Stopping the helper (pid ${old.pid}) for a restart.`);
+      this.client = undefined;
+      this.setState({ status: 'stopped', reason: 'it is restarting' });
+      await old.dispose();
+    }
+    await this.startHelper();
+  }
+
+  private async start(): Promise<void> {
+    this.setState({ status: 'starting' });
+    const elevation = config.helperElevation();
+    this.log.info(`Starting the helper ${this.helperScript} (elevation: ${elevation}).`);
+    let client: HelperClient;
+    try {
+      client = await HelperClient.start({ helperScript: this.helperScript, elevation, clientName: `vscode ${vscode.version}` });
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.log.error(`The helper did not start: ${reason}`);
+      this.setState({ status: 'stopped', reason });
+      void this.offerRestart(`eBPF Studio could not start its helper: ${reason}`, 'Restart Helper');
+      return;
+    }
+    if (this.disposed) {
+      await client.dispose();
+      return;
+    }
+    const i = client.info;
+    this.log.info(
+      `Helper running: pid ${i.pid}, uid ${i.uid} (${client.startedVia}), kernel ${i.kernelRelease}, libbpf ${i.libbpfVersion}.`,
+    );
+    for (const [mount, what] of Object.entries(i.mounts)) this.log.info(`bpffs ${mount}: ${what}`);
+    client.onLog((m) => {
+      const line = `[helper] ${m.message}`;
+      if (m.level === 'error') this.log.error(line);
+      else if (m.level === 'warn') this.log.warn(line);
+      else this.log.info(line);
+    });
+    client.onExit((exit) => this.onHelperExit(client, exit));
+    this.client = client;
+    this.setState({ status: 'running', info: i, via: client.startedVia });
+  }
+
+  private onHelperExit(client: HelperClient, exit: { code: number | null; signal: string | null; expected: boolean }): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    const reason = exitReason(exit);
+    if (exit.expected || this.disposed) {
+      this.setState({ status: 'stopped', reason: `it was stopped (${reason})` });
+      return;
+    }
+    this.log.error(`The helper (pid ${client.pid}) stopped unexpectedly: ${reason}.`);
+    const decision = this.crashPolicy.recordCrash(Date.now());
+    if (decision.action === 'restart') {
+      this.setState({ status: 'stopped', reason: `it stopped (${reason}) and is restarting` });
+      void vscode.window.showWarningMessage(`The eBPF Studio helper stopped (${reason}); restarting…`);
+      this.restartTimer = setTimeout(() => void this.startHelper(), decision.delayMs);
+      return;
+    }
+    const times = `${decision.crashes} times within a minute (last: ${reason})`;
+    this.setState({ status: 'stopped', reason: `it stopped ${times}` });
+    void this.offerRestart(`The eBPF Studio helper stopped ${times}; it is not restarted again automatically.`, 'Restart');
+  }
+
+  private async offerRestart(message: string, button: string): Promise<void> {
+    const pick = await vscode.window.showErrorMessage(message, button, 'Show Log');
+    if (pick === button) await this.restartHelper();
+    else if (pick === 'Show Log') this.log.show();
+  }
+
+  private setState(state: HelperState): void {
+    this.state = state;
+    void vscode.commands.executeCommand('setContext', 'ebpf.helper.running', state.status === 'running');
+    this.render();
+    this.swapHandlers();
+    this.helperEmitter.fire(state);
+  }
+
+  private render(): void {
+    const view = statusView(this.state);
+    this.statusItem.text = view.text;
+    this.statusItem.tooltip = view.tooltip;
+    this.statusItem.command = view.command;
+    this.statusItem.backgroundColor = view.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.statusItem.show();
+  }
+
+  private swapHandlers(): void {
+    const client = this.client;
+    for (const [id, factory] of this.commands) {
+      const handler = 'always' in factory ? factory.always(this) : client ? factory.helper(this, client) : this.helperDown(id);
+      this.handlers.set(id, this.guard(id, handler));
+    }
+  }
+
+  /** Stands in for a helper command while the helper is down; waits for a helper that is starting. */
+  private helperDown(id: string): Cmd {
+    return async (...args: unknown[]) => {
+      if (this.state.status === 'starting') {
+        await this.starting;
+        if (this.client) return this.handlers.get(id)!(...args);
+      }
+      const reason = this.state.status === 'stopped' ? this.state.reason : 'it did not start';
+      const pick = await vscode.window.showErrorMessage(`The eBPF Studio helper is not running: ${reason}`, 'Restart Helper');
+      if (pick) await this.restartHelper();
+    };
+  }
+
+  /** Shows what a handler threw instead of letting VS Code print "command failed". */
+  private guard(id: string, handler: Cmd): Cmd {
+    return async (...args: unknown[]) => {
+      try {
+        return await handler(...args);
+      } catch (error) {
+        const message = (error as Error).message ?? String(error);
+        this.log.error(`${id}: ${error instanceof HelperError ? `${message} ${JSON.stringify(error.data)}` : (error as Error).stack ?? message}`);
+        void vscode.window.showErrorMessage(message);
+      }
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    clearTimeout(this.restartTimer);
+    const client = this.client;
+    this.client = undefined;
+    for (const d of this.disposables.splice(0).reverse()) d.dispose();
+    await client?.dispose();
+  }
+}

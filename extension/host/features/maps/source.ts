@@ -1,0 +1,292 @@
+// The map viewer's data source: reads a kernel map page by page through the helper (map/dump, packed
+// base64), decodes keys and values with the map's BTF (common/btf-decode.ts), and writes typed edits back
+// after checking them against the same types. No vscode import: the kernel tests drive it directly.
+import type { BtfType, MapInfo } from '../../../../native/types';
+import {
+  bytesType,
+  decodeLeaves,
+  decodeTree,
+  Decoded,
+  encodeValue,
+  findHistograms,
+  formatScalar,
+  HistogramShape,
+  Leaf,
+  leafInteger,
+  leavesOf,
+  perCpuSlot,
+  Scalar,
+  sumPerCpu,
+  typeName,
+} from '../../../formats/btf-decode';
+import type { HelperClient } from '../../client/client';
+import { MapDumpResult, Methods } from '../../../protocol/methods';
+
+/** What the data source needs of the helper client (tests and benchmarks pass the real one). */
+export type HelperRequests = Pick<HelperClient, 'request'>;
+
+/** Map types whose entries cannot be listed, and what to do instead. */
+export function undumpableReason(type: string): string | undefined {
+  switch (type) {
+    case 'ringbuf':
+    case 'user_ringbuf':
+      return 'A ring buffer streams events instead of holding entries: open it in the Trace Output panel (eBPF: Show Trace Output).';
+    case 'perf_event_array':
+      return 'A perf event array holds one perf buffer per CPU, not entries: open it in the Trace Output panel (eBPF: Show Trace Output).';
+    case 'queue':
+    case 'stack':
+      return `A ${type} can only be read by popping, which would take the entries away from the program.`;
+    case 'bloom_filter':
+      return 'A bloom filter only answers "maybe present" for a given value; it has no entries to list.';
+    case 'struct_ops':
+      return 'A struct_ops map holds kernel callbacks, not data.';
+    case 'arena':
+      return 'An arena is memory shared with the program, not entries.';
+    default:
+      return undefined;
+  }
+}
+
+/** One page of raw entries: packed keys and values as the kernel returned them. */
+export interface RawPage {
+  count: number;
+  keys: Buffer;
+  values: Buffer;
+}
+
+/** A decoded entry: key cells, then value cells; per-CPU maps add one value row per CPU and a sum. */
+export interface DecodedEntry {
+  keyHex: string;
+  key: Scalar[];
+  value: Scalar[];
+  /** Per-CPU maps only: the value on each CPU (value holds the sum). */
+  perCpu?: Scalar[][];
+}
+
+export interface Column {
+  part: 'key' | 'value';
+  /** The leaf path ("" when the key or value is a single scalar). */
+  path: string;
+  label: string;
+  /** C type, for headers and form hints. */
+  type: string;
+}
+
+/** One input of the Add/Edit entry form. */
+export interface FormField {
+  path: string;
+  label: string;
+  /** C type, shown beside the input. */
+  type: string;
+  value: string;
+}
+
+/**
+ * The form's label for a leaf: a single scalar key or value is just "key" or "value" (its type stands
+ * beside the input); a key field is "key pid", told apart from value fields, which go by their path.
+ */
+export function formFieldLabel(part: 'key' | 'value', path: string): string {
+  if (!path) return part;
+  return part === 'key' ? `key ${path}` : path;
+}
+
+export class MapSource {
+  readonly keyLeaves: Leaf[];
+  readonly valueLeaves: Leaf[];
+  readonly histograms: HistogramShape[];
+  /** Per-CPU maps: how many CPUs each value spans (0 otherwise). */
+  readonly cpus: number;
+  /** Bytes of one value as dumped (per-CPU: slot * cpus). */
+  readonly userValueSize: number;
+
+  private constructor(
+    private readonly helper: HelperRequests,
+    readonly info: MapInfo,
+    readonly keyType: BtfType,
+    readonly valueType: BtfType,
+    /** Whether the types come from BTF (else hex stand-ins, or a struct the user picked). */
+    readonly typed: { key: boolean; value: boolean },
+    /** Why the map cannot be listed, when it cannot. */
+    readonly undumpable: string | undefined,
+    cpus: number,
+  ) {
+    this.keyLeaves = leavesOf(keyType);
+    this.valueLeaves = leavesOf(valueType);
+    this.histograms = findHistograms(valueType, info.name);
+    this.cpus = cpus;
+    this.userValueSize = cpus > 0 ? perCpuSlot(info.valueSize) * cpus : info.valueSize;
+  }
+
+  /** Opens map `mapId`; `valueOverride` is a struct the user picked for a map without value BTF. */
+  static async open(helper: HelperRequests, mapId: number, valueOverride?: BtfType): Promise<MapSource> {
+    const maps = await helper.request(Methods.maps);
+    const info = maps.find((m) => m.id === mapId);
+    if (!info) throw new Error(`There is no map with id ${mapId} in the kernel (it may have been unloaded).`);
+    const undumpable = undumpableReason(info.type);
+    const types = await helper.request(Methods.mapTypes, { mapId }).catch(() => ({ key: null, value: null }));
+    let cpus = 0;
+    if (!undumpable) {
+      // A one-entry page tells how the kernel lays out values (per-CPU maps span every possible CPU).
+      const probe = await helper.request(Methods.mapDump, { mapId, count: 1 });
+      cpus = probe.perCpu;
+    }
+    const usable = (t: BtfType | null, size: number) => (t && t.kind !== 'void' && typeSizeOf(t) === size ? t : null);
+    const key = usable(types.key, info.keySize);
+    const value = usable(valueOverride ?? null, info.valueSize) ?? usable(types.value, info.valueSize);
+    return new MapSource(
+      helper,
+      info,
+      key ?? bytesType(info.keySize),
+      value ?? bytesType(info.valueSize),
+      { key: key !== null, value: value !== null },
+      undumpable,
+      cpus,
+    );
+  }
+
+  get columns(): Column[] {
+    const cols = (part: 'key' | 'value', leaves: Leaf[], type: BtfType): Column[] =>
+      leaves.map((l) => ({ part, path: l.path, label: l.path || part, type: l.path ? l.label : typeName(type) }));
+    return [...cols('key', this.keyLeaves, this.keyType), ...cols('value', this.valueLeaves, this.valueType)];
+  }
+
+  /** The form's inputs for the key or the value, one per leaf, filled with `values`. */
+  formFields(part: 'key' | 'value', values: string[]): FormField[] {
+    const leaves = part === 'key' ? this.keyLeaves : this.valueLeaves;
+    return leaves.map((l, i) => ({ path: l.path, label: formFieldLabel(part, l.path), type: l.label, value: values[i] }));
+  }
+
+  /** Reads up to `count` entries after `cursor` (undefined: from the start). */
+  async readPage(count: number, cursor?: string): Promise<{ page: RawPage; cursor?: string }> {
+    if (this.undumpable) throw new Error(this.undumpable);
+    const r: MapDumpResult = await this.helper.request(Methods.mapDump, { mapId: this.info.id, count, cursor });
+    return { page: { count: r.count, keys: Buffer.from(r.keys, 'base64'), values: Buffer.from(r.values, 'base64') }, cursor: r.cursor };
+  }
+
+  /** Reads the whole map, page after page (each page's cursor comes from the one before). `onPage` sees
+   * each page as it arrives and may return false to stop. */
+  async readAll(pageSize = 65536, onPage?: (page: RawPage, total: number) => void | boolean): Promise<RawPage[]> {
+    const pages: RawPage[] = [];
+    let total = 0;
+    let cursor: string | undefined;
+    for (;;) {
+      const { page, cursor: next } = await this.readPage(pageSize, cursor);
+      pages.push(page);
+      total += page.count;
+      if (onPage?.(page, total) === false || !next) break;
+      cursor = next;
+    }
+    return pages;
+  }
+
+  /** Decodes entry `i` of a page. */
+  decode(page: RawPage, i: number): DecodedEntry {
+    const keySize = this.info.keySize;
+    const keyHex = page.keys.toString('hex', i * keySize, (i + 1) * keySize);
+    const key = decodeLeaves(this.keyLeaves, page.keys, i * keySize);
+    const base = i * this.userValueSize;
+    if (this.cpus === 0) return { keyHex, key, value: decodeLeaves(this.valueLeaves, page.values, base) };
+    const slot = perCpuSlot(this.info.valueSize);
+    const perCpu = Array.from({ length: this.cpus }, (_, c) => decodeLeaves(this.valueLeaves, page.values, base + c * slot));
+    return { keyHex, key, value: sumPerCpu(this.valueLeaves, page.values, base, this.cpus, slot), perCpu };
+  }
+
+  /** Every entry of the given pages, decoded (export, filters, sorting). */
+  *entries(pages: RawPage[]): Generator<DecodedEntry> {
+    for (const page of pages) for (let i = 0; i < page.count; i++) yield this.decode(page, i);
+  }
+
+  /** The value of one key as a tree (export to JSON, the edit form's starting point). */
+  async lookup(keyHex: string): Promise<Buffer | undefined> {
+    const r = await this.helper.request(Methods.mapLookup, { mapId: this.info.id, key: keyHex });
+    return r.value === null ? undefined : Buffer.from(r.value, 'hex');
+  }
+
+  /** Key bytes from typed fields (path -> text); throws EncodeError naming the field. */
+  encodeKey(fields: Record<string, string>): Buffer {
+    return encodeValue(this.keyType, fields, undefined, 'key');
+  }
+
+  /**
+   * Writes an entry from typed fields. Every field is checked against the BTF types before anything is
+   * sent: a bad value throws EncodeError and the map is left as it was. Editing starts from the current
+   * value so fields not given keep theirs; per-CPU maps get the value on `cpu`, or on every CPU.
+   */
+  async write(
+    key: { hex: string } | { fields: Record<string, string> },
+    valueFields: Record<string, string>,
+    options: { flags?: 'any' | 'noexist' | 'exist'; cpu?: number } = {},
+  ): Promise<void> {
+    const keyBytes = 'hex' in key ? Buffer.from(key.hex, 'hex') : this.encodeKey(key.fields);
+    if (keyBytes.length !== this.info.keySize) throw new Error(`A key of ${this.info.name} has ${this.info.keySize} bytes, not ${keyBytes.length}.`);
+    const current = options.flags === 'noexist' ? undefined : await this.lookup(keyBytes.toString('hex'));
+    let full: Buffer;
+    if (this.cpus === 0) {
+      full = encodeValue(this.valueType, valueFields, current, 'value');
+    } else {
+      const slot = perCpuSlot(this.info.valueSize);
+      full = current ?? Buffer.alloc(this.userValueSize);
+      for (let c = 0; c < this.cpus; c++) {
+        if (options.cpu !== undefined && options.cpu !== c) continue;
+        const base = current ? current.subarray(c * slot, c * slot + this.info.valueSize) : undefined;
+        encodeValue(this.valueType, valueFields, base, 'value').copy(full, c * slot);
+      }
+    }
+    await this.helper.request(Methods.mapUpdate, { mapId: this.info.id, key: keyBytes.toString('hex'), value: full.toString('hex'), flags: options.flags ?? 'any' });
+  }
+
+  async delete(keyHex: string): Promise<boolean> {
+    return (await this.helper.request(Methods.mapDelete, { mapId: this.info.id, key: keyHex })).deleted;
+  }
+
+  /** Decoded key and value trees of an entry (JSON export). */
+  entryTree(page: RawPage, i: number): { key: Decoded; value: Decoded | Decoded[] } {
+    const key = decodeTree(this.keyType, page.keys, i * this.info.keySize);
+    const base = i * this.userValueSize;
+    if (this.cpus === 0) return { key, value: decodeTree(this.valueType, page.values, base) };
+    const slot = perCpuSlot(this.info.valueSize);
+    return { key, value: Array.from({ length: this.cpus }, (_, c) => decodeTree(this.valueType, page.values, base + c * slot)) };
+  }
+
+  /** Bucket counts of a log2 histogram, summed over all entries (and CPUs). */
+  histogramCounts(pages: RawPage[], shape: HistogramShape): number[] {
+    const counts = shape.leafIndices.map(() => 0n);
+    const slot = this.cpus ? perCpuSlot(this.info.valueSize) : 0;
+    for (const page of pages) {
+      for (let i = 0; i < page.count; i++) {
+        for (let c = 0; c < Math.max(1, this.cpus); c++) {
+          const base = i * this.userValueSize + c * slot;
+          shape.leafIndices.forEach((li, b) => (counts[b] += leafInteger(this.valueLeaves[li], page.values, base) ?? 0n));
+        }
+      }
+    }
+    return counts.map(Number);
+  }
+}
+
+function typeSizeOf(t: BtfType): number {
+  return t.kind === 'void' ? 0 : t.size;
+}
+
+/** JSON export: an array of {key, value} trees, value per CPU for per-CPU maps. */
+export function exportJson(source: MapSource, pages: RawPage[]): string {
+  const out: unknown[] = [];
+  for (const page of pages) for (let i = 0; i < page.count; i++) out.push(source.entryTree(page, i));
+  return JSON.stringify(out, null, 2);
+}
+
+function csvCell(v: Scalar): string {
+  const s = formatScalar(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** CSV export: one column per key and value leaf; per-CPU maps get a cpu column and a row per CPU. */
+export function exportCsv(source: MapSource, pages: RawPage[]): string {
+  const header = source.columns.map((c) => `${c.part}${c.path ? `.${c.path}` : ''}`);
+  const lines = [(source.cpus ? ['cpu', ...header] : header).map(csvCell).join(',')];
+  for (const e of source.entries(pages)) {
+    if (!e.perCpu) lines.push([...e.key, ...e.value].map(csvCell).join(','));
+    else e.perCpu.forEach((v, cpu) => lines.push([cpu, ...e.key, ...v].map(csvCell).join(',')));
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,229 @@
+// The trace panel's data source: bpf_printk lines from trace_pipe, parsed and attributed to the program
+// whose format string they match, and ring/perf buffer events decoded with a struct from the object's BTF.
+// Counts what the kernel lost apart from what eBPF Studio dropped. No vscode import: kernel tests use it.
+import type { BtfType } from '../../../../native/types';
+import { EventDecoder, guessEventStruct, splitRecords } from '../../../formats/event-decode';
+import { parseTraceLine, TraceLine } from '../../../formats/trace-line';
+import type { HelperClient } from '../../client/client';
+import { EventsNotification, Methods } from '../../../protocol/methods';
+
+export type TraceHelper = Pick<HelperClient, 'request' | 'onEvents'>;
+
+/** A bpf_printk format string of a program eBPF Studio loaded. */
+export interface PrintkFormat {
+  program: string;
+  object: string;
+  format: string;
+  pattern: RegExp;
+}
+
+/** Turns a printf format into a pattern for the lines it prints (bpf_printk supports a printf subset). */
+export function formatToPattern(format: string): RegExp {
+  const body = format.replace(/\n$/, '');
+  let out = '';
+  const spec = /%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?(hh|h|ll|l|z|j|t)?([diouxXcspKk%])/g;
+  let last = 0;
+  for (let m: RegExpExecArray | null; (m = spec.exec(body)); last = spec.lastIndex) {
+    out += escapeRegExp(body.slice(last, m.index));
+    const conv = m[5];
+    out += conv === '%' ? '%' : conv === 'd' || conv === 'i' ? '\\s*-?\\d+' : conv === 'u' ? '\\s*\\d+' : conv === 'x' || conv === 'X' ? '\\s*[0-9a-fA-F]+' : conv === 'o' ? '\\s*[0-7]+' : conv === 'c' ? '[\\s\\S]' : conv === 'p' ? '\\S*' : '[\\s\\S]*?';
+  }
+  out += escapeRegExp(body.slice(last));
+  return new RegExp(`^${out}$`);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Bytes as the helper sends them: a Buffer in process, {type: 'Buffer', data} after JSON. */
+function bytesOf(v: unknown): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  const data = (v as { data?: number[] })?.data;
+  return Buffer.from(Array.isArray(data) ? data : []);
+}
+
+/** bpf_printk keeps its format in a static ".____fmt" (or "___fmt") variable of the calling function. */
+export function printkFormats(object: string, variables: { name: string; initial: unknown }[]): PrintkFormat[] {
+  return variables.flatMap((v) => {
+    const m = /^(\w+)\.(_{3,4}fmt\d*)$/.exec(v.name);
+    if (!m) return [];
+    const bytes = bytesOf(v.initial);
+    const end = bytes.indexOf(0);
+    const format = bytes.toString('utf8', 0, end < 0 ? bytes.length : end);
+    return [{ program: m[1], object, format, pattern: formatToPattern(format) }];
+  });
+}
+
+/** The program whose format a message matches: the most specific (longest literal) format wins. */
+export function attribute(message: string, formats: PrintkFormat[]): PrintkFormat | undefined {
+  let best: PrintkFormat | undefined;
+  for (const f of formats) {
+    if (!f.pattern.test(message)) continue;
+    if (!best || literalLength(f.format) > literalLength(best.format)) best = f;
+  }
+  return best;
+}
+
+function literalLength(format: string): number {
+  return format.replace(/%[^a-zA-Z%]*[a-zA-Z%]/g, '').length;
+}
+
+export interface TraceEntry {
+  raw: string;
+  /** Undefined for lines that are not in trace_pipe's format (they are kept as raw text). */
+  line?: TraceLine;
+  /** The program (and object) whose bpf_printk format matches, when one of eBPF Studio's does. */
+  program?: string;
+  object?: string;
+}
+
+export interface EventBatchDecoded {
+  mapId: number;
+  mapName: string;
+  /** The struct used, or undefined while none fits (events show as hex). */
+  structName?: string;
+  decoder: EventDecoder;
+  data: Buffer;
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+  count: number;
+}
+
+export interface DropCounters {
+  /** Reported by the kernel: perf lost samples. */
+  lostInKernel: number;
+  /** Dropped by eBPF Studio's helper or addon because this side fell behind. */
+  droppedInHelper: number;
+}
+
+interface EventSubscription {
+  mapId: number;
+  mapName: string;
+  structs: Record<string, BtfType>;
+  preferred?: string;
+  structName?: string;
+  decoder?: EventDecoder;
+}
+
+export class TraceSource {
+  private formats: PrintkFormat[] = [];
+  private traceSubscription: number | undefined;
+  private readonly events = new Map<number, EventSubscription>();
+  private readonly listener: { dispose(): void };
+  readonly drops: DropCounters = { lostInKernel: 0, droppedInHelper: 0 };
+  onLines: (entries: TraceEntry[]) => void = () => undefined;
+  onEvents: (batch: EventBatchDecoded) => void = () => undefined;
+  onDrops: (drops: DropCounters) => void = () => undefined;
+
+  constructor(private readonly helper: TraceHelper) {
+    this.listener = helper.onEvents((n) => this.receive(n));
+  }
+
+  /** Re-reads the bpf_printk formats of everything eBPF Studio has loaded (call after a load). */
+  async refreshFormats(): Promise<void> {
+    const loads = await this.helper.request(Methods.listLoaded);
+    const formats: PrintkFormat[] = [];
+    for (const load of loads) {
+      if (!load.path) continue;
+      try {
+        const spec = await this.helper.request(Methods.describe, { path: load.path });
+        formats.push(...printkFormats(load.name, spec.variables));
+      } catch {
+        // The object file moved or was rebuilt away: its lines stay unattributed.
+      }
+    }
+    this.formats = formats;
+  }
+
+  get knownFormats(): readonly PrintkFormat[] {
+    return this.formats;
+  }
+
+  parse(raw: string): TraceEntry {
+    const line = parseTraceLine(raw);
+    const match = line && line.event === 'bpf_trace_printk' ? attribute(line.message, this.formats) : undefined;
+    return { raw, line, program: match?.program, object: match?.object };
+  }
+
+  async startTrace(): Promise<void> {
+    if (this.traceSubscription !== undefined) return;
+    await this.refreshFormats();
+    this.traceSubscription = (await this.helper.request(Methods.subscribe, { source: 'trace_pipe' })).subscription;
+  }
+
+  async stopTrace(): Promise<void> {
+    const id = this.traceSubscription;
+    this.traceSubscription = undefined;
+    if (id !== undefined) await this.helper.request(Methods.unsubscribe, { subscription: id }).catch(() => undefined);
+  }
+
+  /**
+   * Streams a ring buffer or perf event array. `objectPath` is the object it was loaded from: its BTF
+   * structs decode the events (guessed by size, or `preferred` once the user picked one).
+   */
+  async subscribeEvents(mapId: number, objectPath?: string, preferred?: string): Promise<number> {
+    const info = (await this.helper.request(Methods.maps)).find((m) => m.id === mapId);
+    if (!info) throw new Error(`There is no map with id ${mapId}.`);
+    if (info.type !== 'ringbuf' && info.type !== 'perf_event_array') {
+      throw new Error(`${info.name} is a ${info.type} map: only ring buffers and perf event arrays stream events.`);
+    }
+    const structs = objectPath ? await this.helper.request(Methods.structTypes, { path: objectPath }).catch(() => ({})) : {};
+    const { subscription } = await this.helper.request(
+      Methods.subscribe,
+      info.type === 'ringbuf' ? { source: 'ringbuf', mapId } : { source: 'perf', mapId, pages: 64 },
+    );
+    this.events.set(subscription, { mapId, mapName: info.name, structs, preferred });
+    return subscription;
+  }
+
+  /** Struct names of a subscription's object whose size could fit an event (for a picker). */
+  structChoices(subscription: number): string[] {
+    return Object.keys(this.events.get(subscription)?.structs ?? {}).sort();
+  }
+
+  /** Decode a subscription's events with `name` from now on (remembered by the caller per map). */
+  chooseStruct(subscription: number, name: string): void {
+    const sub = this.events.get(subscription);
+    if (!sub?.structs[name]) throw new Error(`No struct ${name} in the object's BTF.`);
+    sub.preferred = name;
+    sub.structName = name;
+    sub.decoder = new EventDecoder(sub.structs[name]);
+  }
+
+  async unsubscribeEvents(subscription: number): Promise<void> {
+    if (!this.events.delete(subscription)) return;
+    await this.helper.request(Methods.unsubscribe, { subscription }).catch(() => undefined);
+  }
+
+  private receive(n: EventsNotification): void {
+    if (n.lostInKernel || n.droppedInHelper) {
+      this.drops.lostInKernel += n.lostInKernel;
+      this.drops.droppedInHelper += n.droppedInHelper;
+      this.onDrops(this.drops);
+    }
+    if (n.subscription === this.traceSubscription && n.lines) {
+      this.onLines(n.lines.map((raw) => this.parse(raw)));
+      return;
+    }
+    const sub = this.events.get(n.subscription);
+    if (!sub || !n.data) return;
+    const data = Buffer.from(n.data, 'base64');
+    const { offsets, lengths, count } = splitRecords(data);
+    if (count === 0) return;
+    if (!sub.decoder || (!sub.structName && count > 0)) {
+      const name = guessEventStruct(sub.structs, lengths[0], sub.preferred);
+      if (name !== sub.structName || !sub.decoder) {
+        sub.structName = name;
+        sub.decoder = new EventDecoder(name ? sub.structs[name] : undefined);
+      }
+    }
+    this.onEvents({ mapId: sub.mapId, mapName: sub.mapName, structName: sub.structName, decoder: sub.decoder!, data, offsets, lengths, count });
+  }
+
+  async dispose(): Promise<void> {
+    this.listener.dispose();
+    await this.stopTrace();
+    for (const id of [...this.events.keys()]) await this.unsubscribeEvents(id);
+  }
+}

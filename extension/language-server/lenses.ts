@@ -1,0 +1,63 @@
+// CodeLens text over each SEC(...) function: the verifier's verdict and statistics from the last check,
+// and, when a load from this source runs, its run count and average run time. Pure.
+import type { ProgramVerdict } from '../toolchain/verify';
+import type { ProgramRunStats } from './lsp-ext';
+
+export interface SecFunction {
+  section: string;
+  /** The C function name, which is the program's name. */
+  name: string;
+  /** 0-based line of the SEC( annotation. */
+  line: number;
+}
+
+/** Finds `SEC("...")` followed by a function definition (same line or the next few). */
+export function findSecFunctions(text: string): SecFunction[] {
+  const found: SecFunction[] = [];
+  const pattern = /\bSEC\(\s*"([^"]+)"\s*\)\s*(?:\/\/[^\n]*\n\s*)*(?:static\s+|__always_inline\s+|inline\s+)*[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(/g;
+  for (const m of text.matchAll(pattern)) {
+    if (m[1].startsWith('.') || m[1] === 'license' || m[1] === 'version') continue;
+    const line = text.slice(0, m.index).split('\n').length - 1;
+    found.push({ section: m[1], name: m[2], line });
+  }
+  return found;
+}
+
+function verdictTitle(verdict: ProgramVerdict): string {
+  switch (verdict.status) {
+    case 'verified': {
+      const s = verdict.stats;
+      const parts = ['$(pass) verified'];
+      if (s.insnsProcessed !== undefined) parts.push(`${s.insnsProcessed} insns processed`);
+      if (s.totalStates !== undefined) parts.push(`${s.totalStates} states (peak ${s.peakStates ?? '?'})`);
+      if (s.stackDepth) parts.push(`stack ${s.stackDepth.join('+')} B`);
+      if (s.verificationTimeUsec !== undefined) parts.push(`${s.verificationTimeUsec} µs`);
+      return parts.join(' · ');
+    }
+    case 'rejected':
+      return `$(error) rejected by the verifier: ${verdict.message.split('\n')[0]}`;
+    case 'refused':
+      return `$(circle-slash) cannot be verified on this kernel: ${verdict.message}`;
+  }
+}
+
+export interface LensText {
+  line: number;
+  title: string;
+  program: string;
+}
+
+/** One lens per SEC function with a verdict, plus one with run statistics when it is loaded. */
+export function lensTexts(functions: SecFunction[], verdicts: ProgramVerdict[], runStats: ProgramRunStats[]): LensText[] {
+  const lenses: LensText[] = [];
+  for (const fn of functions) {
+    const verdict = verdicts.find((v) => v.program === fn.name);
+    if (verdict) lenses.push({ line: fn.line, title: verdictTitle(verdict), program: fn.name });
+    const stats = runStats.find((r) => r.program === fn.name);
+    if (stats) {
+      const average = stats.runCount > 0 ? `avg ${Math.round(stats.runTimeNs / stats.runCount)} ns` : 'no run time (stats off)';
+      lenses.push({ line: fn.line, title: `$(pulse) loaded (id ${stats.id}): ran ${stats.runCount} times · ${average}`, program: fn.name });
+    }
+  }
+  return lenses;
+}
