@@ -3,7 +3,7 @@
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { checkSource, formatDiagnostic } from './toolchain/verify';
+import { checkSource, formatDiagnostic, verifyObject } from './toolchain/verify';
 import { MissingToolError } from './toolchain/toolchain';
 import { HelperClient, HelperError, HelperStartError } from './host/client/client';
 import { AttachRequest, Methods } from './protocol/methods';
@@ -72,7 +72,8 @@ async function check(files: string[], values: Record<string, unknown>): Promise<
   const run = async (client: HelperClient | undefined) => {
     let failed = 0;
     for (const file of files) {
-      const result = await checkSource(client, path.resolve(file), { includeDirs, defines, outDir: path.join(os.tmpdir(), 'ebpf-studio-check') });
+      const verifier = client && ((objectPath: string, source: string, dirs: string[]) => verifyObject(client, objectPath, source, dirs));
+      const result = await checkSource(verifier, path.resolve(file), { includeDirs, defines, outDir: path.join(os.tmpdir(), 'ebpf-studio-check') });
       for (const d of result.diagnostics) console.log(formatDiagnostic(d));
       const bad = result.diagnostics.some((d) => d.severity === 'error');
       if (bad) failed++;

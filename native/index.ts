@@ -25,7 +25,8 @@ export function loadNative(): NativeAddon {
   const failures: string[] = [];
   for (const candidate of addonCandidates()) {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      // The addon's path is known only at run time, so it is required, not imported.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(candidate) as NativeAddon;
       cached = mod;
       return mod;

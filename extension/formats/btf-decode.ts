@@ -2,7 +2,7 @@
 // user typed back into bytes. A type is flattened once into "leaves" (one per scalar: an int, a bitfield, an
 // enum, a char array shown as a string, a pointer shown as hex), which is what the map viewer's columns,
 // forms, filters and plots work on. Pure: no vscode, no helper, no native code.
-import type { BtfMember, BtfType } from '../../native/types';
+import type { BtfMember, BtfType } from '../protocol/types';
 
 /** A decoded scalar: numbers beyond 2^53 stay exact as decimal strings. */
 export type Scalar = number | string | boolean;

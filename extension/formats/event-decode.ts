@@ -1,7 +1,7 @@
 // Ring and perf buffer events as the helper sends them (extension/helper/subscriptions.ts): base64 of
 // records packed as [u32 length][bytes], each padded to 8 bytes. Splits them and decodes each with a
 // struct from the object's BTF, guessed from the record size when exactly one struct fits. Pure.
-import type { BtfType } from '../../native/types';
+import type { BtfType } from '../protocol/types';
 import { decodeLeaves, Leaf, leavesOf, Scalar, typeSize } from './btf-decode';
 
 /** Where each record of a packed batch lies: [offset, length] pairs into the batch. */

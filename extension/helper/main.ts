@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { loadNative } from '../../native';
 import type { MapHandle, NativeAddon } from '../../native/types';
 import { callTargetNames } from '../formats/kallsyms';
-import { currentProcessIsPrivileged } from '../host/client/elevation';
 import { HelperFailure, toResponseError } from './errors';
 import { probeCapabilities } from './probes';
 import {
@@ -39,7 +38,7 @@ import {
 import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
-import { checkObjectFile, ensureFilesystems } from './system';
+import { checkObjectFile, ensureFilesystems, processIsPrivileged } from './system';
 import { scanOwners } from './owners';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
@@ -52,7 +51,7 @@ function startHelper(): void {
     process.exit(2);
   }
 
-  if (!currentProcessIsPrivileged()) {
+  if (!processIsPrivileged()) {
     console.error('eBPF Studio helper: not privileged: loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).');
     process.exit(4);
   }

@@ -4,9 +4,19 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
+import { effectiveCapabilities, hasBpfPrivileges } from '../formats/capabilities';
 import { HelperFailure } from './errors';
 
 const run = promisify(execFile);
+
+/** Whether this process has the capabilities to load and attach BPF programs. */
+export function processIsPrivileged(): boolean {
+  try {
+    return hasBpfPrivileges(effectiveCapabilities(fs.readFileSync('/proc/self/status', 'utf8')));
+  } catch {
+    return process.geteuid?.() === 0;
+  }
+}
 
 export const BPFFS = '/sys/fs/bpf';
 export const TRACEFS_CANDIDATES = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];

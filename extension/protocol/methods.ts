@@ -3,7 +3,7 @@
 // addon unless it parsed here. Documented in docs/helper-protocol.md; bump PROTOCOL_VERSION on any change.
 import { z } from 'zod';
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { BtfType, InsnLineInfo, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from '../../native/types';
+import type { BtfType, InsnLineInfo, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from './types';
 
 export const PROTOCOL_VERSION = 3;
 
@@ -315,3 +315,14 @@ export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
   NotFound: -32013,
   Internal: -32603,
 };
+
+/** A typed error from the helper, as the client raises it: `data.kind` says what kind of failure. */
+export class HelperError extends Error {
+  constructor(
+    message: string,
+    readonly data: HelperErrorData,
+  ) {
+    super(message);
+    this.name = 'HelperError';
+  }
+}

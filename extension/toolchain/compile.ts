@@ -177,7 +177,7 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
     '-c', source,
     '-o', objectPath,
   ];
-  let stderr = '';
+  let stderr: string;
   let ok = true;
   try {
     ({ stderr } = await run(command[0], command.slice(1), { maxBuffer: 16 * 1024 * 1024 }));

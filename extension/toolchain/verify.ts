@@ -4,8 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseVerifierFailure, SourceLocation } from '../formats/verifier-log';
-import { HelperClient, HelperError } from '../host/client/client';
-import { Methods, VerifierStats } from '../protocol/methods';
+import type { RequestType } from 'vscode-jsonrpc';
+import { HelperError, Methods, VerifierStats } from '../protocol/methods';
 import { compileBpf, CompileOptions } from './compile';
 
 export interface Diagnostic {
@@ -59,7 +59,12 @@ function locationDiagnostic(location: SourceLocation, source: string, includeDir
 }
 
 /** Verifies each program of a built object; a rejected or refused program does not hide the others. */
-export async function verifyObject(client: HelperClient, objectPath: string, source: string, includeDirs: string[] = []): Promise<{ programs: ProgramVerdict[]; diagnostics: Diagnostic[] }> {
+/** What verifyObject needs of a helper connection (the CLI's HelperClient is one); no client code is bundled. */
+export interface HelperRequester {
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+}
+
+export async function verifyObject(client: HelperRequester, objectPath: string, source: string, includeDirs: string[] = []): Promise<{ programs: ProgramVerdict[]; diagnostics: Diagnostic[] }> {
   const spec = await client.request(Methods.describe, { path: objectPath });
   const sourceText = fs.existsSync(source) ? fs.readFileSync(source, 'utf8') : '';
   const verdicts: ProgramVerdict[] = [];
@@ -121,10 +126,10 @@ export async function verifyObject(client: HelperClient, objectPath: string, sou
 export type VerifyOutcome = { programs: ProgramVerdict[]; diagnostics: Diagnostic[] } | { unavailable: string };
 
 /**
- * Verifies a built object. The CLI passes its own HelperClient; the language server passes a function
+ * Verifies a built object. The CLI passes a function over its own helper client; the language server one
  * that asks the extension host (which owns the helper) over LSP, so both run verifyObject().
  */
-export type Verifier = HelperClient | ((objectPath: string, source: string, includeDirs: string[]) => Promise<VerifyOutcome>);
+export type Verifier = (objectPath: string, source: string, includeDirs: string[]) => Promise<VerifyOutcome>;
 
 export async function checkSource(verifier: Verifier | undefined, source: string, options: CompileOptions = {}): Promise<CheckResult> {
   if (!fs.existsSync(source)) throw new Error(`No such file: ${source}`);
@@ -140,7 +145,7 @@ export async function checkSource(verifier: Verifier | undefined, source: string
   if (verifier) {
     const started = performance.now();
     const includeDirs = options.includeDirs ?? [];
-    const verified = verifier instanceof HelperClient ? await verifyObject(verifier, build.objectPath, source, includeDirs) : await verifier(build.objectPath, source, includeDirs);
+    const verified = await verifier(build.objectPath, source, includeDirs);
     if ('unavailable' in verified) {
       result.unverified = verified.unavailable;
       result.diagnostics.push({ file: source, line: 1, column: 1, severity: 'note', origin: 'ebpf-studio', message: `not verified: ${verified.unavailable}` });

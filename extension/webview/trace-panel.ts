@@ -105,7 +105,7 @@ window.addEventListener('message', (event: MessageEvent<ToTracePanel>) => {
       rows = [];
       schedule();
       break;
-    case 'stats':
+    case 'stats': {
       maxLines = m.maxLines;
       paused = m.paused;
       $('pause').textContent = paused ? 'Resume' : 'Pause';
@@ -120,6 +120,7 @@ window.addEventListener('message', (event: MessageEvent<ToTracePanel>) => {
       $('status').textContent = m.status;
       setOptions($<HTMLSelectElement>('program'), [...m.programs, ...m.sources.filter((s) => s !== 'trace_pipe')]);
       break;
+    }
   }
 });
 

@@ -61,7 +61,7 @@ export async function waitForNodes<T>(
     );
   } catch (error) {
     const shown = last.map((n) => `${n.label}${n.description ? ` (${n.description})` : ''}`).join('; ');
-    throw new Error(`${(error as Error).message}; the view showed: ${shown}`);
+    throw new Error(`${(error as Error).message}; the view showed: ${shown}`, { cause: error });
   }
 }
 

@@ -206,6 +206,6 @@ describe('packet test comparison', () => {
     assert.equal(verdictName(2, 'TC'), 'TC_ACT_SHOT (2)');
     assert.equal(verdictName(-1, 'TC'), 'TC_ACT_UNSPEC (-1)');
     assert.equal(verdictName(60, undefined), '60');
-    assert.match(hexDump(Buffer.alloc(20)), /^0000  (00 ){15}00\n0010  00 00 00 00$/);
+    assert.match(hexDump(Buffer.alloc(20)), /^0000 {2}(00 ){15}00\n0010 {2}00 00 00 00$/);
   });
 });

@@ -1,5 +1,6 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- fakes of the helper client and of wire rows */
 import { strict as assert } from 'assert';
-import type { BtfType, MapInfo } from '../../native/types';
+import type { BtfType, MapInfo } from '../../extension/protocol/types';
 import { EventDecoder } from '../../extension/formats/event-decode';
 import { Methods } from '../../extension/protocol/methods';
 import { formFieldLabel, MapSource, undumpableReason } from '../../extension/host/features/maps/source';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import type { BtfType } from '../../native/types';
+import type { BtfType } from '../../extension/protocol/types';
 import {
   decodeVariable,
   describeType,

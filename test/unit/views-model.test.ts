@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import type { LoadedSummary } from '../../extension/protocol/methods';
-import type { LinkInfo, MapInfo, ProgramInfo } from '../../native/types';
+import type { LinkInfo, MapInfo, ProgramInfo } from '../../extension/protocol/types';
 import { mapShape, mapsTree } from '../../extension/host/features/maps/model';
 import { ContextValues, helperDownNodes } from '../../extension/host/ui/node';
 import { programsTree } from '../../extension/host/features/programs/model';

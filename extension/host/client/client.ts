@@ -15,6 +15,7 @@ import { Emitter, Event } from 'vscode-jsonrpc';
 import { ElevationSetting, explainRefusal, HelperCommand, helperCommands } from './elevation';
 import {
   EventsNotification,
+  HelperError,
   HelperErrorData,
   InitializeResult,
   LogNotification,
@@ -22,6 +23,9 @@ import {
   Notifications,
   PROTOCOL_VERSION,
 } from '../../protocol/methods';
+
+// The typed error belongs to the protocol; re-exported for the client's callers.
+export { HelperError };
 
 export interface HelperClientOptions {
   /** Absolute path of the bundled helper (dist/helper.js). */
@@ -35,15 +39,6 @@ export interface HelperClientOptions {
 }
 
 /** An error from the helper, with the typed data it sent (see HelperErrorData). */
-export class HelperError extends Error {
-  constructor(
-    message: string,
-    readonly data: HelperErrorData,
-  ) {
-    super(message);
-    this.name = 'HelperError';
-  }
-}
 
 /** The helper could not be started: elevation refused, runtime missing, or it died at once. */
 export class HelperStartError extends Error {

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { Cmd, Ctx } from '../../ctx';
 import { HelperClient, HelperError } from '../../client/client';
 import { AttachRequest, Capability, HelperErrorData, LoadedSummary, LoadParams, Methods } from '../../../protocol/methods';
-import type { ObjectSpec, ProgramSpec } from '../../../../native/types';
+import type { ObjectSpec, ProgramSpec } from '../../../protocol/types';
 import { buildSource } from '../build';
 import { buildFailureSummary } from '../build/options';
 import {

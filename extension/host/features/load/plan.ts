@@ -1,7 +1,7 @@
 // Pure decisions behind "eBPF: Load Program…": which programs need a target the user must choose, how
 // typed targets become attach requests, and how load results and helper errors read. No vscode import.
 import type { AttachRequest, Capability, HelperErrorData, LoadedSummary, ProgramReport } from '../../../protocol/methods';
-import type { ProgramSpec } from '../../../../native/types';
+import type { ProgramSpec } from '../../../protocol/types';
 
 /** What the user must supply before a program can be attached. */
 export type TargetNeed =

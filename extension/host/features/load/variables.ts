@@ -1,6 +1,6 @@
 // Pure conversions between what a user types for a `const volatile` variable and the hex bytes the
 // helper's load method takes (little-endian, exactly the variable's size). No vscode import: unit-tested.
-import type { BtfType, VariableSpec } from '../../../../native/types';
+import type { BtfType, VariableSpec } from '../../../protocol/types';
 
 /** Thrown for text that does not fit the variable; the message is shown to the user as is. */
 export class VariableInputError extends Error {

@@ -4,7 +4,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Ctx } from '../../ctx';
-import type { BtfType } from '../../../../native/types';
+import type { BtfType } from '../../../protocol/types';
 import { EncodeError } from '../../../formats/btf-decode';
 import { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';

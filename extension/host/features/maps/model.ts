@@ -1,7 +1,7 @@
 // Converts listLoaded and kernel/maps into the Maps view's nodes: maps of eBPF Studio's own loads first,
 // then every other map on the system. Pure.
 import type { LoadedSummary } from '../../../protocol/methods';
-import type { MapInfo, ProgramInfo } from '../../../../native/types';
+import type { MapInfo, ProgramInfo } from '../../../protocol/types';
 import { ContextValues, ViewNode } from '../../ui/node';
 
 export interface MapsSnapshot {

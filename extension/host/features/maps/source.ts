@@ -1,7 +1,7 @@
 // The map viewer's data source: reads a kernel map page by page through the helper (map/dump, packed
 // base64), decodes keys and values with the map's BTF (common/btf-decode.ts), and writes typed edits back
 // after checking them against the same types. No vscode import: the kernel tests drive it directly.
-import type { BtfType, MapInfo } from '../../../../native/types';
+import type { BtfType, MapInfo } from '../../../protocol/types';
 import {
   bytesType,
   decodeLeaves,

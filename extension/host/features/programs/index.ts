@@ -9,7 +9,7 @@ import { Ctx } from '../../ctx';
 import { config } from '../../config';
 import { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';
-import type { ProgramInfo } from '../../../../native/types';
+import type { ProgramInfo } from '../../../protocol/types';
 import { ViewNode } from '../../ui/node';
 import { programsTree, runStats } from './model';
 import { fetchNodes, NodeTree, refreshOnChanges } from '../../ui/tree';

@@ -1,7 +1,7 @@
 // Converts what the helper reports (listLoaded, kernel/programs, kernel/links) into the Programs view's
 // nodes: "Loaded here" (eBPF Studio's own loads) above "Other programs on this system". Pure.
 import type { LoadedSummary, ProgramReport } from '../../../protocol/methods';
-import type { LinkInfo, ProgramInfo } from '../../../../native/types';
+import type { LinkInfo, ProgramInfo } from '../../../protocol/types';
 import { ContextValues, ViewNode } from '../../ui/node';
 
 /** Wire data of one refresh. */

@@ -265,7 +265,7 @@ export function activate(ctx: Ctx): void {
 }
 
 /** ebpf.showTrace */
-export function showTrace(ctx: Ctx) {
+export function showTrace(_ctx: Ctx) {
   return async () => {
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
     await panel?.start();

@@ -1,7 +1,7 @@
 // The trace panel's data source: bpf_printk lines from trace_pipe, parsed and attributed to the program
 // whose format string they match, and ring/perf buffer events decoded with a struct from the object's BTF.
 // Counts what the kernel lost apart from what eBPF Studio dropped. No vscode import: kernel tests use it.
-import type { BtfType } from '../../../../native/types';
+import type { BtfType } from '../../../protocol/types';
 import { EventDecoder, guessEventStruct, splitRecords } from '../../../formats/event-decode';
 import { parseTraceLine, TraceLine } from '../../../formats/trace-line';
 import type { HelperClient } from '../../client/client';
