@@ -10,7 +10,7 @@ const Mocha = require('mocha');
 const fs = require('fs');
 const path = require('path');
 const { ensureTools, packageExtension } = require('./support/code-server');
-const { runIntegration } = require('../integration/host');
+const { runIntegrationTier } = require('../integration/host');
 
 function testFiles(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -37,7 +37,7 @@ async function main() {
   ensureTools({ chromium: true });
   process.env.EBPF_STUDIO_VSIX = packageExtension();
   console.log(`\ntest:e2e: integration tier, in code-server's extension host (${seconds()})`);
-  const integration = await runIntegration().catch((error) => {
+  const integration = await runIntegrationTier().catch((error) => {
     console.error(`integration tier did not run: ${error.stack}`);
     return { passed: 0, failed: 1, skipped: 0 };
   });
