@@ -32,14 +32,23 @@ export async function withBenchEnv<T>(
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `ebpf-studio-bench-${name}-`));
   try {
     const baseline = path.join(work, setup.baseline);
-    execFileSync('cc', ['-O2', '-o', baseline, path.join(__dirname, 'c', `${setup.baseline}.c`), '-lbpf', ...(setup.libs ?? [])], { stdio: 'inherit' });
+    execFileSync(
+      'cc',
+      ['-O2', '-o', baseline, path.join(__dirname, 'c', `${setup.baseline}.c`), '-lbpf', ...(setup.libs ?? [])],
+      { stdio: 'inherit' },
+    );
     const built = await compileBpf(setup.bpfSource, { outDir: work });
     if (!built.ok) throw new Error(built.stderr);
-    const client = await HelperClient.start({ helperScript: path.join(__dirname, '..', 'dist', 'helper.js'), elevation: 'auto', clientName: 'bench' });
+    const client = await HelperClient.start({
+      helperScript: path.join(__dirname, '..', 'dist', 'helper.js'),
+      elevation: 'auto',
+      clientName: 'bench',
+    });
     try {
       return await body({ baseline, objectPath: built.objectPath, client });
     } finally {
-      for (const l of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: l.loadId });
+      for (const l of await client.request(Methods.listLoaded))
+        await client.request(Methods.unload, { loadId: l.loadId });
       await client.dispose();
     }
   } finally {

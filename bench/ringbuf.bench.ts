@@ -22,8 +22,14 @@ export function run(): Promise<BenchResult> {
     const bssId = load.maps.find((m) => m.name.endsWith('.bss'))!.id;
     const offset = (name: string) => spec.variables.find((v) => v.name === name)!.offset;
     const counters = async () => {
-      const bss = Buffer.from((await client.request(Methods.mapLookup, { mapId: bssId, key: '00000000' })).value!, 'hex');
-      return { produced: Number(bss.readBigUInt64LE(offset('produced'))), failed: Number(bss.readBigUInt64LE(offset('reserve_failed'))) };
+      const bss = Buffer.from(
+        (await client.request(Methods.mapLookup, { mapId: bssId, key: '00000000' })).value!,
+        'hex',
+      );
+      return {
+        produced: Number(bss.readBigUInt64LE(offset('produced'))),
+        failed: Number(bss.readBigUInt64LE(offset('reserve_failed'))),
+      };
     };
 
     // eBPF Studio.
@@ -34,7 +40,8 @@ export function run(): Promise<BenchResult> {
     let structName: string | undefined;
     trace.onEvents = (batch) => {
       structName = batch.structName;
-      for (let i = 0; i < batch.count; i++) checksum += Number(batch.decoder.decode(batch.data, batch.offsets[i], batch.lengths[i])[0]);
+      for (let i = 0; i < batch.count; i++)
+        checksum += Number(batch.decoder.decode(batch.data, batch.offsets[i], batch.lengths[i])[0]);
       received += batch.count;
       lastAt = process.hrtime.bigint();
     };
@@ -43,7 +50,9 @@ export function run(): Promise<BenchResult> {
     const start = process.hrtime.bigint();
     // The producer runs in a process of its own, as the kernel produces events while the helper streams them.
     await new Promise<void>((resolve, reject) =>
-      execFile(consumer, ['produce', String(progId), String(REPEAT), String(RUNS)], (error) => (error ? reject(error) : resolve())),
+      execFile(consumer, ['produce', String(progId), String(REPEAT), String(RUNS)], (error) =>
+        error ? reject(error) : resolve(),
+      ),
     );
     const after = await counters();
     const expected = after.produced - before.produced;
@@ -59,7 +68,11 @@ export function run(): Promise<BenchResult> {
 
     // libbpf in C on the same program and map.
     const cBefore = await counters();
-    const c = JSON.parse(execFileSync(consumer, ['consume', String(mapId), String(progId), String(REPEAT), String(RUNS)], { encoding: 'utf8' })) as { received: number; ms: number };
+    const c = JSON.parse(
+      execFileSync(consumer, ['consume', String(mapId), String(progId), String(REPEAT), String(RUNS)], {
+        encoding: 'utf8',
+      }),
+    ) as { received: number; ms: number };
     const cAfter = await counters();
     const cKernelLost = cAfter.failed - cBefore.failed;
 
@@ -69,7 +82,14 @@ export function run(): Promise<BenchResult> {
       title: `ring buffer: ${RUNS} x BPF_PROG_TEST_RUN repeat ${REPEAT} (${total} program runs, 24-byte events, 16 MiB ring)`,
       columns: ['consumer', 'received', 'ms', 'events/s', 'lost in kernel', 'lost in eBPF Studio'],
       rows: [
-        [`eBPF Studio (decoded as struct ${structName ?? '?'})`, received, studioMs, rate(received, studioMs), studioKernelLost, trace.drops.droppedInHelper + (expected - received)],
+        [
+          `eBPF Studio (decoded as struct ${structName ?? '?'})`,
+          received,
+          studioMs,
+          rate(received, studioMs),
+          studioKernelLost,
+          trace.drops.droppedInHelper + (expected - received),
+        ],
         ['libbpf ring_buffer consumer in C', c.received, c.ms, rate(c.received, c.ms), cKernelLost, '-'],
       ],
       notes: [

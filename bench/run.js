@@ -8,10 +8,21 @@ const fs = require('fs');
 const path = require('path');
 
 function table({ title, columns, rows, notes = [] }) {
-  const cells = [columns, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : String(c))))];
+  const cells = [
+    columns,
+    ...rows.map((r) =>
+      r.map((c) => (typeof c === 'number' ? (Number.isInteger(c) ? String(c) : c.toFixed(2)) : String(c))),
+    ),
+  ];
   const widths = columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [`\n${title}`, line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), ...notes.map((n) => `  ${n}`)].join('\n');
+  return [
+    `\n${title}`,
+    line(cells[0]),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(line),
+    ...notes.map((n) => `  ${n}`),
+  ].join('\n');
 }
 
 async function main() {

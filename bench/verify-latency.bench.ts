@@ -15,7 +15,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 
 function stats(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)], mean: samples.reduce((a, b) => a + b, 0) / samples.length, min: sorted[0], max: sorted[sorted.length - 1] };
+  return {
+    median: sorted[Math.floor(sorted.length / 2)],
+    mean: samples.reduce((a, b) => a + b, 0) / samples.length,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+  };
 }
 
 export async function run() {
@@ -38,7 +43,8 @@ export async function run() {
       const started = performance.now();
       lsp.save(source, `${original}\n// save ${i}\n`);
       const diagnostics = await lsp.nextDiagnostics(source, before);
-      if (diagnostics.some((d) => d.severity === 1)) throw new Error(`fork_trace did not verify: ${JSON.stringify(diagnostics)}`);
+      if (diagnostics.some((d) => d.severity === 1))
+        throw new Error(`fork_trace did not verify: ${JSON.stringify(diagnostics)}`);
       if (i > 0) editor.push(performance.now() - started);
     }
   } finally {
@@ -51,7 +57,20 @@ export async function run() {
   const bpftool = findBpftool();
   const object = path.join(work, 'hand.bpf.o');
   const pinDir = `/sys/fs/bpf/ebpf-studio-bench-${process.pid}`;
-  const clangArgs = ['-target', 'bpf', '-g', '-O2', `-D__TARGET_ARCH_${targetArch()}`, ...multiarchIncludeDirs().flatMap((d) => ['-idirafter', d]), '-I', path.dirname(await vmlinuxHeader()), '-c', source, '-o', object];
+  const clangArgs = [
+    '-target',
+    'bpf',
+    '-g',
+    '-O2',
+    `-D__TARGET_ARCH_${targetArch()}`,
+    ...multiarchIncludeDirs().flatMap((d) => ['-idirafter', d]),
+    '-I',
+    path.dirname(await vmlinuxHeader()),
+    '-c',
+    source,
+    '-o',
+    object,
+  ];
   const byHand: number[] = [];
   const clangOnly: number[] = [];
   try {

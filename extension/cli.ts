@@ -72,15 +72,28 @@ async function check(files: string[], values: Record<string, unknown>): Promise<
   const run = async (client: HelperClient | undefined) => {
     let failed = 0;
     for (const file of files) {
-      const verifier = client && ((objectPath: string, source: string, dirs: string[]) => verifyObject(client, objectPath, source, dirs));
-      const result = await checkSource(verifier, path.resolve(file), { includeDirs, defines, outDir: path.join(os.tmpdir(), 'ebpf-studio-check') });
+      const verifier =
+        client &&
+        ((objectPath: string, source: string, dirs: string[]) => verifyObject(client, objectPath, source, dirs));
+      const result = await checkSource(verifier, path.resolve(file), {
+        includeDirs,
+        defines,
+        outDir: path.join(os.tmpdir(), 'ebpf-studio-check'),
+      });
       for (const d of result.diagnostics) console.log(formatDiagnostic(d));
       const bad = result.diagnostics.some((d) => d.severity === 'error');
       if (bad) failed++;
-      if (values.json) console.log(JSON.stringify({ ...result, programs: result.programs.map((p) => ({ ...p, log: undefined })) }));
+      if (values.json)
+        console.log(JSON.stringify({ ...result, programs: result.programs.map((p) => ({ ...p, log: undefined })) }));
       else if (!bad) {
-        const verified = result.programs.map((p) => (p.status === 'verified' ? `${p.program} (${p.stats.insnsProcessed ?? '?'} insns)` : p.program));
-        const outcome = !client ? ' (built; not verified)' : verified.length > 0 ? `, verified: ${verified.join(', ')}` : ' (no programs to verify)';
+        const verified = result.programs.map((p) =>
+          p.status === 'verified' ? `${p.program} (${p.stats.insnsProcessed ?? '?'} insns)` : p.program,
+        );
+        const outcome = !client
+          ? ' (built; not verified)'
+          : verified.length > 0
+            ? `, verified: ${verified.join(', ')}`
+            : ' (no programs to verify)';
         console.error(`${file}: ok${outcome}`);
       }
     }
@@ -116,7 +129,10 @@ async function main(argv: string[]): Promise<number> {
     case 'check':
       return check(args, values);
     case 'describe':
-      return withHelper(elevation, async (c) => (print(await c.request(Methods.describe, { path: path.resolve(args[0] ?? '') })), 0));
+      return withHelper(
+        elevation,
+        async (c) => (print(await c.request(Methods.describe, { path: path.resolve(args[0] ?? '') })), 0),
+      );
     case 'load': {
       let object = path.resolve(args[0] ?? '');
       if (object.endsWith('.c')) {
@@ -126,14 +142,24 @@ async function main(argv: string[]): Promise<number> {
         object = result.objectPath!;
       }
       const attach = Object.fromEntries(((values.attach as string[] | undefined) ?? []).map(parseAttachSpec));
-      const variables = Object.fromEntries(((values.set as string[] | undefined) ?? []).map((s) => s.split('=', 2) as [string, string]));
+      const variables = Object.fromEntries(
+        ((values.set as string[] | undefined) ?? []).map((s) => s.split('=', 2) as [string, string]),
+      );
       return withHelper(elevation, async (c) => {
-        const loaded = await c.request(Methods.load, { path: object, programs: values.program as string[] | undefined, attach, variables });
+        const loaded = await c.request(Methods.load, {
+          path: object,
+          programs: values.program as string[] | undefined,
+          attach,
+          variables,
+        });
         const pinned = await c.request(Methods.pin, { loadId: loaded.loadId });
         if (values.json) print(pinned);
         else {
           console.log(`loaded ${pinned.loadId} (pinned under ${c.info.bpffsPrefix}/${pinned.loadId})`);
-          for (const p of pinned.programs) console.log(`  ${p.name} [${p.type}] id ${p.id}: ${p.attachment?.description ?? p.attachNote ?? 'not attached'}`);
+          for (const p of pinned.programs)
+            console.log(
+              `  ${p.name} [${p.type}] id ${p.id}: ${p.attachment?.description ?? p.attachNote ?? 'not attached'}`,
+            );
         }
         return 0;
       });
@@ -161,11 +187,11 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error) => {
       // Every failure a user can cause has a message of its own; no stack traces.
-      const known = error instanceof HelperError || error instanceof HelperStartError || error instanceof MissingToolError;
-      console.error(`ebpf-studio: ${known ? error.message : (error as Error).message ?? String(error)}`);
+      const known =
+        error instanceof HelperError || error instanceof HelperStartError || error instanceof MissingToolError;
+      console.error(`ebpf-studio: ${known ? error.message : ((error as Error).message ?? String(error))}`);
       if (!known && process.env.EBPF_STUDIO_DEBUG) console.error(error);
       process.exit(1);
     },
   );
 }
-

@@ -1,9 +1,33 @@
 // The JavaScript face of the native addon (native/src/js/). Only the helper process loads the addon.
 // The data it returns has the wire's shapes (extension/protocol/types.ts); the handles, options and
 // results declared here stay inside the helper.
-import type { BtfMember, BtfType, InsnLineInfo, LinkInfo, MapInfo, MapSpec, ObjectSpec, ProgramInfo, ProgramInstructions, ProgramSpec, VariableSpec } from '../extension/protocol/types';
+import type {
+  BtfMember,
+  BtfType,
+  InsnLineInfo,
+  LinkInfo,
+  MapInfo,
+  MapSpec,
+  ObjectSpec,
+  ProgramInfo,
+  ProgramInstructions,
+  ProgramSpec,
+  VariableSpec,
+} from '../extension/protocol/types';
 
-export type { BtfMember, BtfType, InsnLineInfo, LinkInfo, MapInfo, MapSpec, ObjectSpec, ProgramInfo, ProgramInstructions, ProgramSpec, VariableSpec };
+export type {
+  BtfMember,
+  BtfType,
+  InsnLineInfo,
+  LinkInfo,
+  MapInfo,
+  MapSpec,
+  ObjectSpec,
+  ProgramInfo,
+  ProgramInstructions,
+  ProgramSpec,
+  VariableSpec,
+};
 
 export interface LoadOptions {
   path: string;

@@ -49,7 +49,9 @@ function compileProbes() {
   if (fs.existsSync(out) && fs.statSync(out).mtimeMs > fs.statSync(source).mtimeMs) return;
   const multiarch = `/usr/include/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
   try {
-    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-idirafter', multiarch, '-c', source, '-o', out], { stdio: 'inherit' });
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-idirafter', multiarch, '-c', source, '-o', out], {
+      stdio: 'inherit',
+    });
   } catch (error) {
     console.error(`Could not compile ${source} with clang (install clang, llvm and libbpf-dev): ${error.message}`);
     process.exit(1);

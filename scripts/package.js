@@ -14,7 +14,9 @@ const root = path.join(__dirname, '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
-const out = path.resolve(outIndex >= 0 ? args[outIndex + 1] : path.join(root, `${manifest.name}-${manifest.version}.vsix`));
+const out = path.resolve(
+  outIndex >= 0 ? args[outIndex + 1] : path.join(root, `${manifest.name}-${manifest.version}.vsix`),
+);
 
 /** Inside the .vsix (under extension/): what the extension host, the helper and the CLI need. */
 const required = [
@@ -31,7 +33,16 @@ const required = [
   'media/ebpf.svg',
 ];
 /** Nothing under these may be packed. */
-const forbidden = [/^node_modules\//, /^extension\//, /^native\//, /^test\//, /^scripts\//, /^bench\//, /\.ts$/, /\.map$/];
+const forbidden = [
+  /^node_modules\//,
+  /^extension\//,
+  /^native\//,
+  /^test\//,
+  /^scripts\//,
+  /^bench\//,
+  /\.ts$/,
+  /\.map$/,
+];
 
 function run(command, commandArgs) {
   console.log(`package: ${command} ${commandArgs.join(' ')}`);
@@ -80,27 +91,46 @@ function main() {
       try {
         run('npm', ['run', '--silent', 'build:native']);
       } catch {
-        console.error('package: the native addon did not build (npm run build:native); packing what exists, the check below says what is missing');
+        console.error(
+          'package: the native addon did not build (npm run build:native); packing what exists, the check below says what is missing',
+        );
       }
     }
     run('npm', ['run', '--silent', 'build']);
   }
   const vsce = require.resolve('@vscode/vsce/vsce');
   // No repository field: vsce would otherwise stop and ask, and refuse README's relative links.
-  run(process.execPath, [vsce, 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', out]);
+  run(process.execPath, [
+    vsce,
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--no-rewrite-relative-links',
+    '--out',
+    out,
+  ]);
 
   const entries = zipEntries(out)
     .filter((e) => e.startsWith('extension/'))
     .map((e) => e.slice('extension/'.length));
   // Every bundle the build made must be packed too (the language server's dist/server.js, webviews...).
-  const bundles = fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.js')).map((f) => `dist/${f}`);
-  const missing = [...new Set([...required, ...bundles, ...manifestFiles(manifest.contributes)])].filter((f) => !entries.includes(f));
+  const bundles = fs
+    .readdirSync(path.join(root, 'dist'))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => `dist/${f}`);
+  const missing = [...new Set([...required, ...bundles, ...manifestFiles(manifest.contributes)])].filter(
+    (f) => !entries.includes(f),
+  );
   const stray = entries.filter((e) => forbidden.some((re) => re.test(e)));
   const size = fs.statSync(out).size;
   console.log(`package: ${out} (${(size / 1024 / 1024).toFixed(2)} MiB, ${entries.length} files)`);
   if (missing.length > 0 || stray.length > 0) {
-    if (missing.length > 0) console.error(`package: missing from the .vsix: ${missing.join(', ')} (dist/ comes from npm run build:native && npm run build)`);
-    if (stray.length > 0) console.error(`package: should not be in the .vsix: ${stray.join(', ')} (exclude them in .vscodeignore)`);
+    if (missing.length > 0)
+      console.error(
+        `package: missing from the .vsix: ${missing.join(', ')} (dist/ comes from npm run build:native && npm run build)`,
+      );
+    if (stray.length > 0)
+      console.error(`package: should not be in the .vsix: ${stray.join(', ')} (exclude them in .vscodeignore)`);
     process.exit(1);
   }
 }

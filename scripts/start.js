@@ -8,7 +8,15 @@
 'use strict';
 require('tsx/cjs');
 const path = require('path');
-const { CodeServer, ensureTools, freePort, freshState, installExtension, packageExtension, repoRoot } = require('../test/e2e/support/code-server');
+const {
+  CodeServer,
+  ensureTools,
+  freePort,
+  freshState,
+  installExtension,
+  packageExtension,
+  repoRoot,
+} = require('../test/e2e/support/code-server');
 
 const check = process.argv.includes('--check') || process.env.EBPF_STUDIO_START_CHECK === '1';
 
@@ -34,7 +42,9 @@ async function main() {
     log: check ? path.join(state.root, 'code-server.log') : 'inherit',
   });
   const url = server.pageUrl(workspace);
-  console.log(`start: code-server ${tools.codeServerVersion} with eBPF Studio (${path.basename(vsix)}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `start: code-server ${tools.codeServerVersion} with eBPF Studio (${path.basename(vsix)}) ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   console.log(`start: state (HOME, TMPDIR, user data) in ${state.root}`);
 
   if (check) {

@@ -13,10 +13,31 @@ export interface DecodedInsn {
 const SIZE: Record<number, string> = { 0x00: 'u32', 0x08: 'u16', 0x10: 'u8', 0x18: 'u64' };
 const SIGNED_SIZE: Record<number, string> = { 0x00: 's32', 0x08: 's16', 0x10: 's8', 0x18: 's64' };
 const ALU_OP: Record<number, string> = {
-  0x00: '+=', 0x10: '-=', 0x20: '*=', 0x30: '/=', 0x40: '|=', 0x50: '&=', 0x60: '<<=', 0x70: '>>=', 0x90: '%=', 0xa0: '^=', 0xb0: '=', 0xc0: 's>>=',
+  0x00: '+=',
+  0x10: '-=',
+  0x20: '*=',
+  0x30: '/=',
+  0x40: '|=',
+  0x50: '&=',
+  0x60: '<<=',
+  0x70: '>>=',
+  0x90: '%=',
+  0xa0: '^=',
+  0xb0: '=',
+  0xc0: 's>>=',
 };
 const JMP_OP: Record<number, string> = {
-  0x10: '==', 0x20: '>', 0x30: '>=', 0x40: '&', 0x50: '!=', 0x60: 's>', 0x70: 's>=', 0xa0: '<', 0xb0: '<=', 0xc0: 's<', 0xd0: 's<=',
+  0x10: '==',
+  0x20: '>',
+  0x30: '>=',
+  0x40: '&',
+  0x50: '!=',
+  0x60: 's>',
+  0x70: 's>=',
+  0xa0: '<',
+  0xb0: '<=',
+  0xc0: 's<',
+  0xd0: 's<=',
 };
 const ATOMIC_OP: Record<number, string> = { 0x00: 'add', 0x40: 'or', 0x50: 'and', 0xa0: 'xor' };
 
@@ -68,11 +89,14 @@ function decodeAtomic(size: string, dst: number, src: number, off: number, imm: 
   const target = mem(size, dst, off);
   const op = imm & 0xf0;
   const fetch = (imm & 0x01) !== 0;
-  if (imm === 0xe1) return `r${src} = atomic${size === 'u64' ? '64' : ''}_xchg((${size} *)(r${dst} ${signedOff(off)}), r${src})`;
-  if (imm === 0xf1) return `r0 = atomic${size === 'u64' ? '64' : ''}_cmpxchg((${size} *)(r${dst} ${signedOff(off)}), r0, r${src})`;
+  if (imm === 0xe1)
+    return `r${src} = atomic${size === 'u64' ? '64' : ''}_xchg((${size} *)(r${dst} ${signedOff(off)}), r${src})`;
+  if (imm === 0xf1)
+    return `r0 = atomic${size === 'u64' ? '64' : ''}_cmpxchg((${size} *)(r${dst} ${signedOff(off)}), r0, r${src})`;
   const name = ATOMIC_OP[op];
   if (!name) return `invalid atomic op ${hex(imm)}`;
-  if (fetch) return `r${src} = atomic${size === 'u64' ? '64' : ''}_fetch_${name}((${size} *)(r${dst} ${signedOff(off)}), r${src})`;
+  if (fetch)
+    return `r${src} = atomic${size === 'u64' ? '64' : ''}_fetch_${name}((${size} *)(r${dst} ${signedOff(off)}), r${src})`;
   const symbol = { add: '+=', or: '|=', and: '&=', xor: '^=' }[name];
   return `lock ${target} ${symbol} r${src}`;
 }
@@ -80,7 +104,7 @@ function decodeAtomic(size: string, dst: number, src: number, off: number, imm: 
 /** Decodes struct bpf_insn[] (little-endian) into kernel-style text, one entry per instruction. */
 export function decodeInstructions(image: Buffer, callName: CallNamer = () => undefined): DecodedInsn[] {
   const out: DecodedInsn[] = [];
-  for (let at = 0; at + 8 <= image.length; ) {
+  for (let at = 0; at + 8 <= image.length;) {
     const index = at / 8;
     const code = image[at];
     const dst = image[at + 1] & 0x0f;
@@ -108,7 +132,12 @@ export function decodeInstructions(image: Buffer, callName: CallNamer = () => un
         } else {
           const mode = code & 0xe0;
           const size = SIZE[code & 0x18];
-          text = mode === 0x20 ? `r0 = *(${size} *)skb[${imm}]` : mode === 0x40 ? `r0 = *(${size} *)skb[r${src} + ${imm}]` : `invalid ld ${hex(code)}`;
+          text =
+            mode === 0x20
+              ? `r0 = *(${size} *)skb[${imm}]`
+              : mode === 0x40
+                ? `r0 = *(${size} *)skb[r${src} + ${imm}]`
+                : `invalid ld ${hex(code)}`;
         }
         break;
       }
@@ -124,7 +153,12 @@ export function decodeInstructions(image: Buffer, callName: CallNamer = () => un
       case 0x03: {
         const mode = code & 0xe0;
         const size = SIZE[code & 0x18];
-        text = mode === 0xc0 ? decodeAtomic(size, dst, src, off, imm) : mode === 0x60 ? `${mem(size, dst, off)} = r${src}` : `invalid stx ${hex(code)}`;
+        text =
+          mode === 0xc0
+            ? decodeAtomic(size, dst, src, off, imm)
+            : mode === 0x60
+              ? `${mem(size, dst, off)} = r${src}`
+              : `invalid stx ${hex(code)}`;
         break;
       }
       case 0x04:

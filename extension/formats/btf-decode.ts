@@ -72,7 +72,11 @@ export function typeName(type: BtfType): string {
 
 function isCharType(t: BtfType): boolean {
   const r = resolve(t);
-  return r.kind === 'int' && r.size === 1 && (r.char || r.name === 'char' || r.name === 'signed char' || r.name === 'unsigned char');
+  return (
+    r.kind === 'int' &&
+    r.size === 1 &&
+    (r.char || r.name === 'char' || r.name === 'signed char' || r.name === 'unsigned char')
+  );
 }
 
 /** Stand-in when a map has no BTF for its key or value: one hex leaf of the right size. */
@@ -99,7 +103,15 @@ export function leavesOf(type: BtfType): Leaf[] {
         });
         return;
       case 'enum':
-        leaves.push({ path, kind: 'enum', bitOffset, bits: bitfield || r.size * 8, signed: r.signed, label, enumValues: r.values });
+        leaves.push({
+          path,
+          kind: 'enum',
+          bitOffset,
+          bits: bitfield || r.size * 8,
+          signed: r.signed,
+          label,
+          enumValues: r.values,
+        });
         return;
       case 'float':
         leaves.push({ path, kind: 'float', bitOffset, bits: r.size * 8, signed: true, label });
@@ -124,7 +136,8 @@ export function leavesOf(type: BtfType): Leaf[] {
     leaves.push({ path, kind: 'bytes', bitOffset, bits: typeSize(r) * 8, signed: false, label: typeName(r) });
   };
   add(type, '', 0, 0);
-  if (leaves.length > MAX_LEAVES) return [{ path: '', kind: 'bytes', bitOffset: 0, bits: typeSize(type) * 8, signed: false, label: typeName(type) }];
+  if (leaves.length > MAX_LEAVES)
+    return [{ path: '', kind: 'bytes', bitOffset: 0, bits: typeSize(type) * 8, signed: false, label: typeName(type) }];
   return leaves;
 }
 
@@ -180,7 +193,12 @@ function cString(buf: Uint8Array, from: number, length: number): string {
   for (let i = from; i < from + length; i++) {
     const c = buf[i];
     if (c === 0) break;
-    s += c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : c === 0x5c ? '\\\\' : `\\x${c.toString(16).padStart(2, '0')}`;
+    s +=
+      c >= 0x20 && c < 0x7f && c !== 0x5c
+        ? String.fromCharCode(c)
+        : c === 0x5c
+          ? '\\\\'
+          : `\\x${c.toString(16).padStart(2, '0')}`;
   }
   return s;
 }
@@ -237,7 +255,11 @@ export function decodeLeaf(leaf: Leaf, buf: Uint8Array, base = 0): Scalar {
     }
     case 'float': {
       const view = new DataView(buf.buffer, buf.byteOffset + start, leaf.bits / 8);
-      return leaf.bits === 32 ? view.getFloat32(0, true) : leaf.bits === 64 ? view.getFloat64(0, true) : hex(buf, start, start + leaf.bits / 8);
+      return leaf.bits === 32
+        ? view.getFloat32(0, true)
+        : leaf.bits === 64
+          ? view.getFloat64(0, true)
+          : hex(buf, start, start + leaf.bits / 8);
     }
     case 'ptr':
       return `0x${readBits(buf, base, leaf.bitOffset, leaf.bits).toString(16)}`;
@@ -318,7 +340,8 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
   const name = fieldName(leaf, what);
   const start = leaf.bitOffset >> 3;
   const t = text.trim();
-  const writeInt = (v: bigint) => writeBits(buf, 0, leaf.bitOffset, leaf.bits, v < 0n ? v + (1n << BigInt(leaf.bits)) : v);
+  const writeInt = (v: bigint) =>
+    writeBits(buf, 0, leaf.bitOffset, leaf.bits, v < 0n ? v + (1n << BigInt(leaf.bits)) : v);
   switch (leaf.kind) {
     case 'bool': {
       const v = /^(true|1)$/i.test(t) ? 1n : /^(false|0)$/i.test(t) ? 0n : undefined;
@@ -331,8 +354,10 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
       let v = parseInteger(t);
       if (v === undefined && leaf.kind === 'char' && /^'.'$|^.$/.test(t)) v = BigInt(t.replace(/'/g, '').charCodeAt(0));
       const [min, max] = integerRange(leaf);
-      if (v === undefined) throw new EncodeError(leaf.path, `${name}: "${text}" is not an integer (allowed: ${min} … ${max}).`);
-      if (v < min || v > max) throw new EncodeError(leaf.path, `${name}: ${t} is out of range (allowed: ${min} … ${max}).`);
+      if (v === undefined)
+        throw new EncodeError(leaf.path, `${name}: "${text}" is not an integer (allowed: ${min} … ${max}).`);
+      if (v < min || v > max)
+        throw new EncodeError(leaf.path, `${name}: ${t} is out of range (allowed: ${min} … ${max}).`);
       writeInt(v);
       return;
     }
@@ -341,7 +366,11 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
       const v = named ? BigInt(named.value) : parseInteger(t);
       const [min, max] = integerRange(leaf);
       const names = leaf.enumValues?.map((e) => e.name).join(', ') ?? '';
-      if (v === undefined || v < min || v > max) throw new EncodeError(leaf.path, `${name}: "${text}" is not one of ${names || 'its values'} or a number that fits.`);
+      if (v === undefined || v < min || v > max)
+        throw new EncodeError(
+          leaf.path,
+          `${name}: "${text}" is not one of ${names || 'its values'} or a number that fits.`,
+        );
       writeInt(v);
       return;
     }
@@ -356,7 +385,8 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
     case 'ptr': {
       const v = parseInteger(t);
       const [, max] = integerRange(leaf);
-      if (v === undefined || v < 0n || v > max) throw new EncodeError(leaf.path, `${name}: "${text}" is not an address (0x… up to ${leaf.bits} bits).`);
+      if (v === undefined || v < 0n || v > max)
+        throw new EncodeError(leaf.path, `${name}: "${text}" is not an address (0x… up to ${leaf.bits} bits).`);
       writeInt(v);
       return;
     }
@@ -364,7 +394,8 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
       const length = leaf.bits / 8;
       // Strings are taken as typed: leading or trailing spaces may matter.
       const bytes = Buffer.from(text, 'utf8');
-      if (bytes.length > length) throw new EncodeError(leaf.path, `${name}: "${text}" is ${bytes.length} bytes long; at most ${length} fit.`);
+      if (bytes.length > length)
+        throw new EncodeError(leaf.path, `${name}: "${text}" is ${bytes.length} bytes long; at most ${length} fit.`);
       buf.fill(0, start, start + length);
       buf.set(bytes, start);
       return;
@@ -373,7 +404,10 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
       const size = leaf.bits / 8;
       const digits = t.replace(/^0x/i, '').replace(/[\s:]/g, '');
       if (!/^([0-9a-f]{2})*$/i.test(digits) || digits.length !== size * 2) {
-        throw new EncodeError(leaf.path, `${name}: needs exactly ${size} bytes as hex (${size * 2} hex digits), got "${text}".`);
+        throw new EncodeError(
+          leaf.path,
+          `${name}: needs exactly ${size} bytes as hex (${size * 2} hex digits), got "${text}".`,
+        );
       }
       buf.set(Buffer.from(digits, 'hex'), start);
       return;
@@ -390,7 +424,11 @@ export function encodeValue(type: BtfType, fields: Record<string, string>, base?
   const size = typeSize(type);
   const out = Buffer.alloc(size);
   if (base) {
-    if (base.length !== size) throw new EncodeError('', `The current ${what} has ${base.length} bytes; its type ${typeName(type)} has ${size}.`);
+    if (base.length !== size)
+      throw new EncodeError(
+        '',
+        `The current ${what} has ${base.length} bytes; its type ${typeName(type)} has ${size}.`,
+      );
     out.set(base);
   }
   const leaves = leavesOf(type);

@@ -16,7 +16,9 @@ function annotation(li: InstructionsResult['lineInfo'][number]): string {
 }
 
 /** Byte offset in the JIT image of each line info entry (functions lie back to back in the image). */
-export function jitedLineOffsets(result: Pick<InstructionsResult, 'jitedLineAddresses' | 'jitedFunctionAddresses' | 'jitedFunctionLengths'>): (number | undefined)[] {
+export function jitedLineOffsets(
+  result: Pick<InstructionsResult, 'jitedLineAddresses' | 'jitedFunctionAddresses' | 'jitedFunctionLengths'>,
+): (number | undefined)[] {
   const starts = result.jitedFunctionAddresses.map((a) => BigInt(`0x${a}`));
   const imageStart: number[] = [];
   let total = 0;
@@ -26,7 +28,9 @@ export function jitedLineOffsets(result: Pick<InstructionsResult, 'jitedLineAddr
   }
   return result.jitedLineAddresses.map((a) => {
     const address = BigInt(`0x${a}`);
-    const fn = starts.findIndex((start, i) => address >= start && address < start + BigInt(result.jitedFunctionLengths[i] ?? 0));
+    const fn = starts.findIndex(
+      (start, i) => address >= start && address < start + BigInt(result.jitedFunctionLengths[i] ?? 0),
+    );
     return fn < 0 ? undefined : imageStart[fn] + Number(address - starts[fn]);
   });
 }
@@ -37,7 +41,12 @@ function distinctStarts(starts: LineStart[]): LineStart[] {
   return sorted.filter((s, i) => i === 0 || s.annotation !== sorted[i - 1].annotation);
 }
 
-function withAnnotations<T>(items: T[], position: (item: T) => number, starts: LineStart[], render: (item: T) => string): string[] {
+function withAnnotations<T>(
+  items: T[],
+  position: (item: T) => number,
+  starts: LineStart[],
+  render: (item: T) => string,
+): string[] {
   const sorted = distinctStarts(starts);
   const out: string[] = [];
   let next = 0;
@@ -59,7 +68,10 @@ function hexRows(bytes: Buffer, from: number, to: number): { at: number; text: s
   const rows: { at: number; text: string }[] = [];
   for (let at = from; at < to; at += 16) {
     const chunk = bytes.subarray(at, Math.min(at + 16, to));
-    rows.push({ at, text: `${at.toString(16).padStart(5, ' ')}:  ${[...chunk].map((b) => b.toString(16).padStart(2, '0')).join(' ')}` });
+    rows.push({
+      at,
+      text: `${at.toString(16).padStart(5, ' ')}:  ${[...chunk].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`,
+    });
   }
   return rows;
 }
@@ -74,7 +86,8 @@ export function renderInstructions(result: InstructionsResult, progId: number): 
     '',
     '# ---- translated (xlated) instructions, after the verifier ----',
   ];
-  if (xlated.length === 0) header.push('# (the kernel withheld the image: dumping needs root and kernel.kptr_restrict permits it)');
+  if (xlated.length === 0)
+    header.push('# (the kernel withheld the image: dumping needs root and kernel.kptr_restrict permits it)');
   const xlatedLines = withAnnotations(
     insns,
     (i) => i.index,
@@ -84,13 +97,26 @@ export function renderInstructions(result: InstructionsResult, progId: number): 
   const jitHeader = ['', `# ---- JITed ${result.arch} code, hex bytes per source line ----`];
   if (jited.length === 0) jitHeader.push('# (no JIT image: net.core.bpf_jit_enable is off, or the kernel withheld it)');
   const offsets = jitedLineOffsets(result);
-  const starts = distinctStarts(result.lineInfo.flatMap((li, i) => (offsets[i] === undefined ? [] : [{ at: offsets[i]!, annotation: annotation(li) }])));
-  const jitLines = withAnnotations(hexRows(jited, 0, jited.length).flatMap((row) => splitRow(row, starts, jited)), (r) => r.at, starts, (r) => r.text);
+  const starts = distinctStarts(
+    result.lineInfo.flatMap((li, i) =>
+      offsets[i] === undefined ? [] : [{ at: offsets[i]!, annotation: annotation(li) }],
+    ),
+  );
+  const jitLines = withAnnotations(
+    hexRows(jited, 0, jited.length).flatMap((row) => splitRow(row, starts, jited)),
+    (r) => r.at,
+    starts,
+    (r) => r.text,
+  );
   return [...header, ...xlatedLines, ...jitHeader, ...jitLines, ''].join('\n');
 }
 
 /** Splits a 16-byte row where a source line starts inside it, so each line's bytes stand under it. */
-function splitRow(row: { at: number; text: string }, starts: LineStart[], bytes: Buffer): { at: number; text: string }[] {
+function splitRow(
+  row: { at: number; text: string },
+  starts: LineStart[],
+  bytes: Buffer,
+): { at: number; text: string }[] {
   const end = Math.min(row.at + 16, bytes.length);
   const cuts = [...new Set(starts.map((s) => s.at).filter((at) => at > row.at && at < end))].sort((a, b) => a - b);
   if (cuts.length === 0) return [row];

@@ -12,9 +12,10 @@ export function splitRecords(data: Uint8Array): { offsets: Uint32Array; lengths:
   const lengths = new Uint32Array(max);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let count = 0;
-  for (let at = 0; at + 4 <= data.length; ) {
+  for (let at = 0; at + 4 <= data.length;) {
     const length = view.getUint32(at, true);
-    if (at + 4 + length > data.length) throw new Error(`event batch is cut short: a record of ${length} bytes at ${at} runs past ${data.length}`);
+    if (at + 4 + length > data.length)
+      throw new Error(`event batch is cut short: a record of ${length} bytes at ${at} runs past ${data.length}`);
     offsets[count] = at + 4;
     lengths[count] = length;
     count++;
@@ -28,8 +29,14 @@ export function splitRecords(data: Uint8Array): { offsets: Uint32Array; lengths:
  * perf samples are padded so that size + 4 is a multiple of 8, hence the small window below `size`.
  * A `preferred` name (picked by the user once and remembered) wins when it still fits.
  */
-export function guessEventStruct(structs: Record<string, BtfType>, size: number, preferred?: string): string | undefined {
-  const fits = (t: BtfType) => typeSize(t) === size || (typeSize(t) < size && typeSize(t) > size - 8 && (typeSize(t) + 4 + 7) >> 3 === (size + 4) >> 3);
+export function guessEventStruct(
+  structs: Record<string, BtfType>,
+  size: number,
+  preferred?: string,
+): string | undefined {
+  const fits = (t: BtfType) =>
+    typeSize(t) === size ||
+    (typeSize(t) < size && typeSize(t) > size - 8 && (typeSize(t) + 4 + 7) >> 3 === (size + 4) >> 3);
   if (preferred && structs[preferred] && fits(structs[preferred])) return preferred;
   // Program context and kernel types (xdp_md is 24 bytes, like many events) are never what a program emits.
   const candidates = Object.keys(structs).filter((name) => !KERNEL_STRUCT.test(name));
@@ -40,7 +47,8 @@ export function guessEventStruct(structs: Record<string, BtfType>, size: number,
   return padded.length === 1 ? padded[0] : undefined;
 }
 
-const KERNEL_STRUCT = /^(xdp_md|__sk_buff|pt_regs|user_pt_regs|sk_msg_md|sk_reuseport_md|bpf_\w+|trace_event_raw_\w+|trace_entry|task_struct|sock|sk_buff|file|inode|bpf_sock\w*)$/;
+const KERNEL_STRUCT =
+  /^(xdp_md|__sk_buff|pt_regs|user_pt_regs|sk_msg_md|sk_reuseport_md|bpf_\w+|trace_event_raw_\w+|trace_entry|task_struct|sock|sk_buff|file|inode|bpf_sock\w*)$/;
 
 /** Decodes records of one struct type into rows of scalars (one per leaf), or hex when no type is known. */
 export class EventDecoder {
@@ -58,7 +66,8 @@ export class EventDecoder {
   }
 
   decode(data: Uint8Array, offset: number, length: number): Scalar[] {
-    if (!this.type || length < this.size) return [Buffer.from(data.buffer, data.byteOffset + offset, length).toString('hex')];
+    if (!this.type || length < this.size)
+      return [Buffer.from(data.buffer, data.byteOffset + offset, length).toString('hex')];
     return decodeLeaves(this.leaves, data, offset);
   }
 }

@@ -5,4 +5,3 @@
 export function isPerCpuMapType(type: string): boolean {
   return type.startsWith('percpu_') || type.includes('_percpu_');
 }
-

@@ -33,7 +33,9 @@ export function verdictFamily(programType: string): 'XDP' | 'TC' | undefined {
 
 /** "XDP_PASS (2)", or the bare number for socket filters (bytes kept) and unknown codes. */
 export function verdictName(retval: number, family: 'XDP' | 'TC' | undefined): string {
-  const name = family ? Object.entries(VERDICTS).find(([n, v]) => n.startsWith(`${family}_`) && v === retval)?.[0] : undefined;
+  const name = family
+    ? Object.entries(VERDICTS).find(([n, v]) => n.startsWith(`${family}_`) && v === retval)?.[0]
+    : undefined;
   return name ? `${name} (${retval})` : String(retval);
 }
 
@@ -42,11 +44,15 @@ export function verdictName(retval: number, family: 'XDP' | 'TC' | undefined): s
 const hex = z
   .string()
   .transform((s) => s.replace(/[\s:]/g, '').toLowerCase())
-  .refine((s) => /^([0-9a-f]{2})*$/.test(s), { message: 'must be hex bytes (spaces and colons allowed), e.g. "0a 00 00 01"' });
+  .refine((s) => /^([0-9a-f]{2})*$/.test(s), {
+    message: 'must be hex bytes (spaces and colons allowed), e.g. "0a 00 00 01"',
+  });
 const port = z.number().int().min(0).max(65535);
 const mac = z.string().regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'must be a MAC address like 02:00:00:00:00:01');
 const ipv4Address = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an IPv4 address like 10.0.0.1');
-const ipv6Address = z.string().refine((s) => parseIpv6(s) !== undefined, { message: 'must be an IPv6 address like fd00::1' });
+const ipv6Address = z
+  .string()
+  .refine((s) => parseIpv6(s) !== undefined, { message: 'must be an IPv6 address like fd00::1' });
 
 /** A number of a given width: {"u32": 17}; little endian, "be" suffix for network order. */
 const typedNumber = z.union([
@@ -60,20 +66,38 @@ const typedNumber = z.union([
 /** Map keys and values: hex bytes, or one typed number. */
 const bytesSpec = z.union([hex, typedNumber]);
 
-const payload = z.union([hex, z.object({ text: z.string() }).strict(), z.object({ zeros: z.number().int().min(0).max(65535) }).strict()]);
+const payload = z.union([
+  hex,
+  z.object({ text: z.string() }).strict(),
+  z.object({ zeros: z.number().int().min(0).max(65535) }).strict(),
+]);
 
 const packetFields = z
   .object({
     eth: z
-      .object({ src: mac.default('02:00:00:00:00:01'), dst: mac.default('02:00:00:00:00:02'), type: z.number().int().min(0).max(0xffff).optional() })
+      .object({
+        src: mac.default('02:00:00:00:00:01'),
+        dst: mac.default('02:00:00:00:00:02'),
+        type: z.number().int().min(0).max(0xffff).optional(),
+      })
       .strict()
       .default({}),
     ipv4: z
-      .object({ src: ipv4Address, dst: ipv4Address, ttl: z.number().int().min(0).max(255).default(64), protocol: z.number().int().min(0).max(255).optional() })
+      .object({
+        src: ipv4Address,
+        dst: ipv4Address,
+        ttl: z.number().int().min(0).max(255).default(64),
+        protocol: z.number().int().min(0).max(255).optional(),
+      })
       .strict()
       .optional(),
     ipv6: z
-      .object({ src: ipv6Address, dst: ipv6Address, hopLimit: z.number().int().min(0).max(255).default(64), nextHeader: z.number().int().min(0).max(255).optional() })
+      .object({
+        src: ipv6Address,
+        dst: ipv6Address,
+        hopLimit: z.number().int().min(0).max(255).default(64),
+        nextHeader: z.number().int().min(0).max(255).optional(),
+      })
       .strict()
       .optional(),
     tcp: z
@@ -87,7 +111,10 @@ const packetFields = z
       .strict()
       .optional(),
     udp: z.object({ sport: port, dport: port }).strict().optional(),
-    icmp: z.object({ type: z.number().int().min(0).max(255).default(8), code: z.number().int().min(0).max(255).default(0) }).strict().optional(),
+    icmp: z
+      .object({ type: z.number().int().min(0).max(255).default(8), code: z.number().int().min(0).max(255).default(0) })
+      .strict()
+      .optional(),
     payload: payload.optional(),
     /** Cut the built frame to this many bytes (malformed packets). */
     truncate: z.number().int().min(1).optional(),
@@ -97,13 +124,16 @@ const packetFields = z
     if (p.ipv4 && p.ipv6) ctx.addIssue({ code: 'custom', message: 'a packet has ipv4 or ipv6, not both' });
     const l4 = [p.tcp, p.udp, p.icmp].filter(Boolean).length;
     if (l4 > 1) ctx.addIssue({ code: 'custom', message: 'a packet has at most one of tcp, udp, icmp' });
-    if (l4 > 0 && !p.ipv4 && !p.ipv6) ctx.addIssue({ code: 'custom', message: 'tcp, udp and icmp need an ipv4 or ipv6 header' });
+    if (l4 > 0 && !p.ipv4 && !p.ipv6)
+      ctx.addIssue({ code: 'custom', message: 'tcp, udp and icmp need an ipv4 or ipv6 header' });
   });
 export type PacketFields = z.infer<typeof packetFields>;
 
 const packet = z.union([z.object({ hex }).strict(), packetFields]);
 
-const mapEntry = z.object({ map: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a map name'), key: bytesSpec, value: bytesSpec }).strict();
+const mapEntry = z
+  .object({ map: z.string().regex(/^[A-Za-z_]\w*$/, 'must be a map name'), key: bytesSpec, value: bytesSpec })
+  .strict();
 
 const mapExpectation = z
   .object({
@@ -115,7 +145,9 @@ const mapExpectation = z
     increase: z.array(z.number().int()).min(1).optional(),
   })
   .strict()
-  .refine((m) => (m.value === undefined) !== (m.increase === undefined), { message: 'give either "value" or "increase"' });
+  .refine((m) => (m.value === undefined) !== (m.increase === undefined), {
+    message: 'give either "value" or "increase"',
+  });
 
 const testCase = z
   .object({
@@ -152,7 +184,12 @@ export const PacketTestFileSchema = z
         // Names identify tests in the Test Explorer: two alike could not be told apart.
         const seen = new Set<string>();
         tests.forEach((t, i) => {
-          if (seen.has(t.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `a second test is named "${t.name}": names must be unique` });
+          if (seen.has(t.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `a second test is named "${t.name}": names must be unique`,
+            });
           seen.add(t.name);
         });
       }),
@@ -183,17 +220,33 @@ export function parsePacketTestFile(text: string, fileName = 'the packet test fi
     const message = (error as Error).message;
     const at = /position (\d+)/.exec(message);
     const line = at ? text.slice(0, Number(at[1])).split('\n').length - 1 : undefined;
-    throw new PacketTestFormatError(`${fileName}${line === undefined ? '' : `:${line + 1}`}: not valid JSON: ${message}`, line);
+    throw new PacketTestFormatError(
+      `${fileName}${line === undefined ? '' : `:${line + 1}`}: not valid JSON: ${message}`,
+      line,
+    );
   }
   const parsed = PacketTestFileSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(top level)';
+  const where =
+    issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+      .join('')
+      .replace(/^\./, '') || '(top level)';
   const line = lineOfPath(text, issue.path);
-  const testName = issue.path[0] === 'tests' && typeof issue.path[1] === 'number' ? (raw as { tests: { name?: unknown }[] }).tests[issue.path[1]]?.name : undefined;
+  const testName =
+    issue.path[0] === 'tests' && typeof issue.path[1] === 'number'
+      ? (raw as { tests: { name?: unknown }[] }).tests[issue.path[1]]?.name
+      : undefined;
   const inTest = typeof testName === 'string' ? ` (test "${testName}")` : '';
-  const detail = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
-  throw new PacketTestFormatError(`${fileName}${line === undefined ? '' : `:${line + 1}`}: ${where}${inTest}: ${detail}`, line);
+  const detail =
+    issue.code === 'unrecognized_keys'
+      ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      : issue.message;
+  throw new PacketTestFormatError(
+    `${fileName}${line === undefined ? '' : `:${line + 1}`}: ${where}${inTest}: ${detail}`,
+    line,
+  );
 }
 
 /** The line where a JSON path's last key appears (a good-enough search, used for error positions). */
@@ -391,7 +444,8 @@ function u64Sums(value: Buffer | null, fields: number, slot?: number): bigint[] 
   if (!value) return sums;
   const step = slot ?? value.length;
   for (let at = 0; at < value.length; at += step) {
-    for (let f = 0; f < fields && at + f * 8 + 8 <= value.length && f * 8 + 8 <= step; f++) sums[f] += value.readBigUInt64LE(at + f * 8);
+    for (let f = 0; f < fields && at + f * 8 + 8 <= value.length && f * 8 + 8 <= step; f++)
+      sums[f] += value.readBigUInt64LE(at + f * 8);
   }
   return sums;
 }
@@ -411,7 +465,11 @@ export function hexDump(bytes: Buffer, other?: Buffer): string {
 }
 
 /** Compares a run with its test's expectations; every difference is named with expected and actual. */
-export function comparePacketRun(test: PacketTestCase, outcome: PacketRunOutcome, programType: string): PacketTestVerdict {
+export function comparePacketRun(
+  test: PacketTestCase,
+  outcome: PacketRunOutcome,
+  programType: string,
+): PacketTestVerdict {
   const mismatches: Mismatch[] = [];
   const family = verdictFamily(programType);
   const expect = test.expect;
@@ -426,13 +484,21 @@ export function comparePacketRun(test: PacketTestCase, outcome: PacketRunOutcome
   if (expect.packet) {
     const want = packetBytes(expect.packet);
     if (!want.equals(outcome.packetOut)) {
-      mismatches.push({ what: `packet (${want.length} bytes expected, ${outcome.packetOut.length} came out)`, expected: hexDump(want), actual: hexDump(outcome.packetOut, want) });
+      mismatches.push({
+        what: `packet (${want.length} bytes expected, ${outcome.packetOut.length} came out)`,
+        expected: hexDump(want),
+        actual: hexDump(outcome.packetOut, want),
+      });
     }
   }
   for (const { offset, hex: wantHex } of expect.bytes ?? []) {
     const got = outcome.packetOut.subarray(offset, offset + wantHex.length / 2).toString('hex');
     if (got !== wantHex) {
-      mismatches.push({ what: `bytes at offset ${offset}`, expected: spaced(wantHex), actual: got ? spaced(got) : '(packet too short)' });
+      mismatches.push({
+        what: `bytes at offset ${offset}`,
+        expected: spaced(wantHex),
+        actual: got ? spaced(got) : '(packet too short)',
+      });
     }
   }
   for (const { expectation, before, after, perCpuSlot } of outcome.maps) {
@@ -440,7 +506,12 @@ export function comparePacketRun(test: PacketTestCase, outcome: PacketRunOutcome
     if (expectation.value !== undefined) {
       const want = specBytes(expectation.value).toString('hex');
       const got = after ? after.toString('hex') : null;
-      if (got !== want) mismatches.push({ what: `map ${name}`, expected: spaced(want), actual: got === null ? '(no entry)' : spaced(got) });
+      if (got !== want)
+        mismatches.push({
+          what: `map ${name}`,
+          expected: spaced(want),
+          actual: got === null ? '(no entry)' : spaced(got),
+        });
       continue;
     }
     const fields = expectation.increase!.length;
@@ -456,7 +527,13 @@ export function comparePacketRun(test: PacketTestCase, outcome: PacketRunOutcome
       });
     }
   }
-  const diff = mismatches.map((m) => (m.expected.includes('\n') || m.actual.includes('\n') ? `${m.what}:\n  expected:\n${indent(m.expected)}\n  actual:\n${indent(m.actual)}` : `${m.what}: expected ${m.expected}, got ${m.actual}`)).join('\n\n');
+  const diff = mismatches
+    .map((m) =>
+      m.expected.includes('\n') || m.actual.includes('\n')
+        ? `${m.what}:\n  expected:\n${indent(m.expected)}\n  actual:\n${indent(m.actual)}`
+        : `${m.what}: expected ${m.expected}, got ${m.actual}`,
+    )
+    .join('\n\n');
   return { passed: mismatches.length === 0, mismatches, diff };
 }
 

@@ -5,10 +5,19 @@ import type { VerifierStats } from '../protocol/methods';
 
 export function parseVerifierStats(log: string): VerifierStats {
   const stats: VerifierStats = {};
-  const processed = /processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/.exec(log);
+  const processed =
+    /processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/.exec(
+      log,
+    );
   if (processed) {
-    [stats.insnsProcessed, stats.insnsLimit, stats.maxStatesPerInsn, stats.totalStates, stats.peakStates, stats.markRead] =
-      processed.slice(1).map(Number);
+    [
+      stats.insnsProcessed,
+      stats.insnsLimit,
+      stats.maxStatesPerInsn,
+      stats.totalStates,
+      stats.peakStates,
+      stats.markRead,
+    ] = processed.slice(1).map(Number);
   }
   const time = /verification time (\d+) usec/.exec(log);
   if (time) stats.verificationTimeUsec = Number(time[1]);
@@ -37,7 +46,8 @@ export interface VerifierFailure {
 
 const sourceAnnotation = /^; (.*?) @ (\S+):(\d+)$/;
 const instructionLine = /^(\d+): \([0-9a-f]{2}\) /;
-const stateLine = /^(\d+: )?(R\d+(_[rwD]+)?=|frame\d+:|from \d+ to \d+|last_idx|regs=|parent |propagating|mark_precise|\s)/;
+const stateLine =
+  /^(\d+: )?(R\d+(_[rwD]+)?=|frame\d+:|from \d+ to \d+|last_idx|regs=|parent |propagating|mark_precise|\s)/;
 const trailer = /^(processed \d+ insns|verification time|stack depth|ERROR: |-- END PROG LOAD LOG --)/;
 
 /** Finds what a failed verification log says went wrong. Returns undefined for an empty log. */
@@ -49,7 +59,12 @@ export function parseVerifierFailure(log: string): VerifierFailure | undefined {
 
   // The message is the run of plain lines at the end, before the statistics trailer.
   let start = end;
-  while (start > 0 && !instructionLine.test(lines[start - 1]) && !sourceAnnotation.test(lines[start - 1]) && !stateLine.test(lines[start - 1])) {
+  while (
+    start > 0 &&
+    !instructionLine.test(lines[start - 1]) &&
+    !sourceAnnotation.test(lines[start - 1]) &&
+    !stateLine.test(lines[start - 1])
+  ) {
     start--;
   }
   const messageLines = lines.slice(start, end).filter(Boolean);
@@ -66,11 +81,16 @@ export function parseVerifierFailure(log: string): VerifierFailure | undefined {
   const path: SourceLocation[] = [];
   for (const line of lines.slice(0, start)) {
     const m = sourceAnnotation.exec(line);
-    if (!m || m[3] === "0") continue;
+    if (!m || m[3] === '0') continue;
     const location = { code: m[1], file: m[2], line: Number(m[3]) };
     const last = path[path.length - 1];
     if (!last || last.file !== location.file || last.line !== location.line) path.push(location);
   }
   const location = path.pop();
-  return { message, instruction, location, path: path.filter((p) => p.file !== location?.file || p.line !== location?.line) };
+  return {
+    message,
+    instruction,
+    location,
+    path: path.filter((p) => p.file !== location?.file || p.line !== location?.line),
+  };
 }

@@ -13,8 +13,20 @@ export class HelperFailure extends Error {
 }
 
 const errnoNames: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 7: 'E2BIG', 9: 'EBADF', 12: 'ENOMEM', 13: 'EACCES', 16: 'EBUSY',
-  17: 'EEXIST', 19: 'ENODEV', 22: 'EINVAL', 28: 'ENOSPC', 95: 'EOPNOTSUPP', 524: 'ENOTSUPP',
+  1: 'EPERM',
+  2: 'ENOENT',
+  3: 'ESRCH',
+  7: 'E2BIG',
+  9: 'EBADF',
+  12: 'ENOMEM',
+  13: 'EACCES',
+  16: 'EBUSY',
+  17: 'EEXIST',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  95: 'EOPNOTSUPP',
+  524: 'ENOTSUPP',
 };
 
 export function errnoName(errno: number): string {
@@ -27,12 +39,21 @@ export function toResponseError(error: unknown): ResponseError<HelperErrorData> 
   if (error instanceof ZodError) {
     const issue = error.issues[0];
     const field = issue.path.join('.') || 'params';
-    return new ResponseError(ErrorCodes.BadInput, `Invalid ${field}: ${issue.message}`, { kind: 'BadInput', field, reason: issue.message });
+    return new ResponseError(ErrorCodes.BadInput, `Invalid ${field}: ${issue.message}`, {
+      kind: 'BadInput',
+      field,
+      reason: issue.message,
+    });
   }
   const errno = (error as { errno?: number }).errno;
   const message = (error as Error)?.message ?? String(error);
-  if (errno === 1 || errno === 13) return new ResponseError(ErrorCodes.Permission, message, { kind: 'Permission', need: 'root (CAP_BPF, CAP_SYS_ADMIN)' });
+  if (errno === 1 || errno === 13)
+    return new ResponseError(ErrorCodes.Permission, message, {
+      kind: 'Permission',
+      need: 'root (CAP_BPF, CAP_SYS_ADMIN)',
+    });
   if (errno === 2) return new ResponseError(ErrorCodes.NotFound, message, { kind: 'NotFound', what: message });
-  if (error instanceof TypeError) return new ResponseError(ErrorCodes.BadInput, message, { kind: 'BadInput', field: 'params', reason: message });
+  if (error instanceof TypeError)
+    return new ResponseError(ErrorCodes.BadInput, message, { kind: 'BadInput', field: 'params', reason: message });
   return new ResponseError(ErrorCodes.Internal, message, { kind: 'Internal', errno });
 }

@@ -47,12 +47,16 @@ function startHelper(): void {
   // stdout carries the protocol: anything else printed there would corrupt it.
   console.log = console.info = console.warn = console.error;
   if (process.stdin.isTTY) {
-    console.error('eBPF Studio helper: speaks JSON-RPC on stdin/stdout to the extension; it is not for interactive use.');
+    console.error(
+      'eBPF Studio helper: speaks JSON-RPC on stdin/stdout to the extension; it is not for interactive use.',
+    );
     process.exit(2);
   }
 
   if (!processIsPrivileged()) {
-    console.error('eBPF Studio helper: not privileged: loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).');
+    console.error(
+      'eBPF Studio helper: not privileged: loading BPF programs needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).',
+    );
     process.exit(4);
   }
 
@@ -64,9 +68,15 @@ function startHelper(): void {
     process.exit(3);
   }
 
-  const connection = createMessageConnection(new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout));
+  const connection = createMessageConnection(
+    new StreamMessageReader(process.stdin),
+    new StreamMessageWriter(process.stdout),
+  );
   const registry = new Registry(native);
-  const subscriptions = new Subscriptions(native, (batch) => void connection.sendNotification(Notifications.events, batch));
+  const subscriptions = new Subscriptions(
+    native,
+    (batch) => void connection.sendNotification(Notifications.events, batch),
+  );
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
@@ -85,10 +95,18 @@ function startHelper(): void {
   };
 
   /** Registers a method whose params must parse with `schema` before the handler sees them. */
-  function handle<S extends z.ZodTypeAny, R>(type: RequestType<z.input<S>, R, void>, schema: S, handler: (params: z.infer<S>) => R | Promise<R>): void {
+  function handle<S extends z.ZodTypeAny, R>(
+    type: RequestType<z.input<S>, R, void>,
+    schema: S,
+    handler: (params: z.infer<S>) => R | Promise<R>,
+  ): void {
     connection.onRequest(type, async (raw: unknown) => {
       try {
-        if (!initialized) throw new HelperFailure({ kind: 'BadInput', field: 'method', reason: 'initialize first' }, 'The helper was not initialized.');
+        if (!initialized)
+          throw new HelperFailure(
+            { kind: 'BadInput', field: 'method', reason: 'initialize first' },
+            'The helper was not initialized.',
+          );
         return await handler(schema.parse(raw));
       } catch (error) {
         return toResponseError(error);
@@ -99,7 +117,11 @@ function startHelper(): void {
   function handle0<R>(type: RequestType0<R, void>, handler: () => R | Promise<R>): void {
     connection.onRequest(type, async () => {
       try {
-        if (!initialized) throw new HelperFailure({ kind: 'BadInput', field: 'method', reason: 'initialize first' }, 'The helper was not initialized.');
+        if (!initialized)
+          throw new HelperFailure(
+            { kind: 'BadInput', field: 'method', reason: 'initialize first' },
+            'The helper was not initialized.',
+          );
         return await handler();
       } catch (error) {
         return toResponseError(error);
@@ -108,7 +130,6 @@ function startHelper(): void {
   }
 
   const withMap = <R>(mapId: number, use: (map: MapHandle) => R): R => withOpenMap(native, mapId, use);
-
 
   connection.onRequest(Methods.initialize, async (raw: unknown) => {
     try {
@@ -137,7 +158,10 @@ function startHelper(): void {
     }
   });
 
-  handle0(Methods.capabilities, () => (capabilities ??= probeCapabilities(native, path.join(__dirname, 'probes.bpf.o'))));
+  handle0(
+    Methods.capabilities,
+    () => (capabilities ??= probeCapabilities(native, path.join(__dirname, 'probes.bpf.o'))),
+  );
   handle(Methods.describe, DescribeParams, (p) => registry.describe(p.path));
   handle(Methods.load, LoadParams, (p) => registry.load(p));
   handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId));
@@ -159,11 +183,17 @@ function startHelper(): void {
     withMap(p.mapId, (map) => ({ value: map.lookup(Buffer.from(p.key, 'hex'))?.toString('hex') ?? null })),
   );
   handle(Methods.mapUpdate, MapUpdateParams, (p) =>
-    withMap(p.mapId, (map) => map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags])),
+    withMap(p.mapId, (map) =>
+      map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags]),
+    ),
   );
-  handle(Methods.mapDelete, MapKeyParams, (p) => withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) })));
+  handle(Methods.mapDelete, MapKeyParams, (p) =>
+    withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) })),
+  );
   handle(Methods.mapNextKey, MapNextKeyParams, (p) =>
-    withMap(p.mapId, (map) => ({ key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null })),
+    withMap(p.mapId, (map) => ({
+      key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null,
+    })),
   );
   const mapPages = new MapPages(native);
   handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
@@ -179,7 +209,10 @@ function startHelper(): void {
     try {
       return native.objectStructTypes(p.path);
     } catch (error) {
-      throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: (error as Error).message }, `${p.path} has no readable BTF: ${(error as Error).message}`);
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'path', reason: (error as Error).message },
+        `${p.path} has no readable BTF: ${(error as Error).message}`,
+      );
     }
   });
   handle0(Methods.owners, () => scanOwners());
@@ -197,7 +230,13 @@ function startHelper(): void {
       // Without kallsyms the disassembly shows call addresses instead of names.
     }
     const { xlated, jited, ...rest } = insns;
-    return { ...rest, xlated: xlated.toString('base64'), jited: jited.toString('base64'), callTargets, arch: process.arch };
+    return {
+      ...rest,
+      xlated: xlated.toString('base64'),
+      jited: jited.toString('base64'),
+      callTargets,
+      arch: process.arch,
+    };
   });
   connection.onRequest(Methods.shutdown, () => {
     // Answer first, then release everything and exit.

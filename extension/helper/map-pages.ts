@@ -46,7 +46,8 @@ export class MapPages {
       perCpu: isPerCpuMapType(map.info.type) ? map.userValueSize / perCpuSlot(map.info.valueSize) : 0,
     }));
     const prefetched = this.prefetched;
-    const hit = p.cursor !== undefined && prefetched?.key === pageKey(p.mapId, p.count, p.cursor) ? prefetched.page : undefined;
+    const hit =
+      p.cursor !== undefined && prefetched?.key === pageKey(p.mapId, p.count, p.cursor) ? prefetched.page : undefined;
     clearTimeout(prefetched?.timer);
     this.prefetched = undefined;
 

@@ -116,13 +116,21 @@ export function refusalReason(errno: number, lockdown = lockdownMode()): string 
   return errnoName(errno);
 }
 
-async function probePrograms(native: NativeAddon, probeObject: string, capabilities: Record<string, Capability>): Promise<void> {
+async function probePrograms(
+  native: NativeAddon,
+  probeObject: string,
+  capabilities: Record<string, Capability>,
+): Promise<void> {
   for (const [program, capability] of Object.entries(PROGRAM_PROBES)) {
     const outcome = await native.loadObject({ path: probeObject, programs: [program], logLevel: 0 });
     if (!outcome.object) {
       capabilities[capability] = { supported: false, reason: refusalReason(outcome.error?.errno ?? 0) };
       const attach = ATTACH_PROBES[program];
-      if (attach) capabilities[attach] = { supported: false, reason: `cannot load the program to attach: ${capabilities[capability].reason}` };
+      if (attach)
+        capabilities[attach] = {
+          supported: false,
+          reason: `cannot load the program to attach: ${capabilities[capability].reason}`,
+        };
       continue;
     }
     capabilities[capability] = { supported: true };
@@ -139,7 +147,11 @@ function probeAttach(object: LoadedObject, program: string, capability: string):
   } catch (error) {
     const errno = (error as { errno?: number }).errno ?? 0;
     if (capability === 'attach:kprobe' && !fs.existsSync('/sys/bus/event_source/devices/kprobe')) {
-      return { supported: false, reason: 'this kernel has no kprobe events (CONFIG_KPROBE_EVENTS is off): kprobe programs load but cannot attach' };
+      return {
+        supported: false,
+        reason:
+          'this kernel has no kprobe events (CONFIG_KPROBE_EVENTS is off): kprobe programs load but cannot attach',
+      };
     }
     return { supported: false, reason: `${refusalReason(errno)} (${(error as Error).message})` };
   }
@@ -151,13 +163,19 @@ function probeMaps(native: NativeAddon, capabilities: Record<string, Capability>
     try {
       result = native.probeMapType(type);
     } catch (error) {
-      capabilities[`map:${type}`] = { supported: false, reason: `libbpf ${native.libbpfVersion()} does not know this map type` };
+      capabilities[`map:${type}`] = {
+        supported: false,
+        reason: `libbpf ${native.libbpfVersion()} does not know this map type`,
+      };
       continue;
     }
     capabilities[`map:${type}`] =
       result === 1
         ? { supported: true }
-        : { supported: false, reason: result === 0 ? 'this kernel does not know this map type' : refusalReason(-result) };
+        : {
+            supported: false,
+            reason: result === 0 ? 'this kernel does not know this map type' : refusalReason(-result),
+          };
   }
 }
 

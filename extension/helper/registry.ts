@@ -3,7 +3,15 @@
 // and are found again when a new helper starts.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Attachment, AttachTarget, LinkInfo, LoadedObject, NativeAddon, ObjectSpec, ProgramLoadReport } from '../../native/types';
+import type {
+  Attachment,
+  AttachTarget,
+  LinkInfo,
+  LoadedObject,
+  NativeAddon,
+  ObjectSpec,
+  ProgramLoadReport,
+} from '../../native/types';
 import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
@@ -43,7 +51,10 @@ export function attachNeed(section: string, type: string): string | undefined {
 }
 
 /** Converts CLOCK_BOOTTIME nanoseconds (what the kernel reports) into a wall-clock time. */
-export function bootTimeToEpochMs(bootNs: number, uptimeSeconds = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0])): number {
+export function bootTimeToEpochMs(
+  bootNs: number,
+  uptimeSeconds = Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]),
+): number {
   return Math.round(Date.now() - (uptimeSeconds * 1e3 - bootNs / 1e6));
 }
 
@@ -58,7 +69,11 @@ function pinName(kind: 'prog' | 'map', name: string): string {
 }
 
 function loadIdFor(name: string, taken: (id: string) => boolean): string {
-  const base = name.toLowerCase().replace(/[^a-z0-9_-]/g, '_').slice(0, 48) || 'object';
+  const base =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]/g, '_')
+      .slice(0, 48) || 'object';
   for (let n = 1; ; n++) {
     const id = `${base}-${n}`;
     if (!taken(id)) return id;
@@ -79,7 +94,10 @@ export class Registry {
     try {
       return this.native.describeObject(file);
     } catch (error) {
-      throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: (error as Error).message }, (error as Error).message);
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'path', reason: (error as Error).message },
+        (error as Error).message,
+      );
     }
   }
 
@@ -96,7 +114,10 @@ export class Registry {
     }
     if (wanted.length === 0) {
       const why = spec.programs.length === 0 ? 'it has no programs (no SEC("...") functions)' : 'no program was chosen';
-      throw new HelperFailure({ kind: 'BadInput', field: 'programs', reason: why }, `Nothing to load from ${path.basename(params.path)}: ${why}.`);
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'programs', reason: why },
+        `Nothing to load from ${path.basename(params.path)}: ${why}.`,
+      );
     }
     this.checkAttachRequests(params, wanted);
     const variables = this.encodeVariables(spec, params.variables ?? {});
@@ -149,10 +170,20 @@ export class Registry {
     for (const [name, hex] of Object.entries(values)) {
       const variable = spec.variables.find((v) => v.name === name);
       if (!variable) {
-        throw new HelperFailure({ kind: 'BadInput', field: `variables.${name}`, reason: 'no such global variable' }, `The object has no global variable "${name}".`);
+        throw new HelperFailure(
+          { kind: 'BadInput', field: `variables.${name}`, reason: 'no such global variable' },
+          `The object has no global variable "${name}".`,
+        );
       }
-      if (!variable.section.startsWith('.rodata') && !variable.section.startsWith('.data') && variable.section !== '.bss') {
-        throw new HelperFailure({ kind: 'BadInput', field: `variables.${name}`, reason: `in section ${variable.section}` }, `"${name}" cannot be set before load.`);
+      if (
+        !variable.section.startsWith('.rodata') &&
+        !variable.section.startsWith('.data') &&
+        variable.section !== '.bss'
+      ) {
+        throw new HelperFailure(
+          { kind: 'BadInput', field: `variables.${name}`, reason: `in section ${variable.section}` },
+          `"${name}" cannot be set before load.`,
+        );
       }
       const bytes = Buffer.from(hex, 'hex');
       if (bytes.length !== variable.size) {
@@ -167,7 +198,12 @@ export class Registry {
   }
 
   /** Names the cause of a failed load: a refused program type, a verifier rejection, or libbpf's error. */
-  private explainLoadFailure(spec: ObjectSpec, error: { errno: number; message: string; program?: string }, reports: ProgramLoadReport[], libbpfLog: string): HelperFailure {
+  private explainLoadFailure(
+    spec: ObjectSpec,
+    error: { errno: number; message: string; program?: string },
+    reports: ProgramLoadReport[],
+    libbpfLog: string,
+  ): HelperFailure {
     const program = spec.programs.find((p) => p.name === error.program);
     const report = reports.find((r) => r.name === error.program);
     if (program && (error.errno === EPERM || error.errno === EOPNOTSUPP || error.errno === ENOTSUPP)) {
@@ -178,7 +214,12 @@ export class Registry {
           : "the kernel's security policy (a BPF LSM or seccomp policy, or restrictions of this VM) forbids them; ordinary hosts allow root to load them";
       const kind = program.expectedAttachType ? `${program.type} (${program.expectedAttachType})` : program.type;
       return new HelperFailure(
-        { kind: 'NotSupported', feature: `${kind} programs`, reason: `${errnoName(error.errno)}: likely cause: ${cause}`, program: program.name },
+        {
+          kind: 'NotSupported',
+          feature: `${kind} programs`,
+          reason: `${errnoName(error.errno)}: likely cause: ${cause}`,
+          program: program.name,
+        },
         `Cannot load ${program.name} (SEC("${program.section}")): this kernel refuses ${kind} programs with ` +
           `${errnoName(error.errno)}. Likely cause: ${cause}.`,
       );
@@ -192,7 +233,11 @@ export class Registry {
         `The verifier rejected ${program.name}${where}: ${message}`,
       );
     }
-    const libbpfLines = libbpfLog.split('\n').filter((l) => /error|fail|invalid|missing|unknown/i.test(l)).slice(-3).join(' ');
+    const libbpfLines = libbpfLog
+      .split('\n')
+      .filter((l) => /error|fail|invalid|missing|unknown/i.test(l))
+      .slice(-3)
+      .join(' ');
     return new HelperFailure(
       { kind: 'Internal', errno: error.errno },
       `Loading ${spec.name} failed (${errnoName(error.errno)}): ${error.message}${libbpfLines ? ` — libbpf: ${libbpfLines}` : ''}`,
@@ -219,11 +264,23 @@ export class Registry {
     }
   }
 
-  private attachFailure(program: string, request: AttachRequest, error: { errno?: number; message: string }): HelperFailure {
+  private attachFailure(
+    program: string,
+    request: AttachRequest,
+    error: { errno?: number; message: string },
+  ): HelperFailure {
     if (request.kind === 'auto' || request.kind === 'tracepoint') {
-      if (error.errno === ENOENT && !fs.existsSync('/sys/bus/event_source/devices/kprobe') && /kprobe|kretprobe/.test(error.message)) {
+      if (
+        error.errno === ENOENT &&
+        !fs.existsSync('/sys/bus/event_source/devices/kprobe') &&
+        /kprobe|kretprobe/.test(error.message)
+      ) {
         return new HelperFailure(
-          { kind: 'NotSupported', feature: 'kprobes', reason: 'this kernel is built without kprobe events (CONFIG_KPROBE_EVENTS)' },
+          {
+            kind: 'NotSupported',
+            feature: 'kprobes',
+            reason: 'this kernel is built without kprobe events (CONFIG_KPROBE_EVENTS)',
+          },
           `Cannot attach ${program}: this kernel has no kprobe support (CONFIG_KPROBE_EVENTS is off).`,
         );
       }
@@ -237,14 +294,24 @@ export class Registry {
     }
     if (error.errno === EPERM || error.errno === EOPNOTSUPP || error.errno === ENOTSUPP) {
       return new HelperFailure(
-        { kind: 'NotSupported', feature: `attaching ${request.kind}`, reason: `${errnoName(error.errno!)}: ${error.message}` },
+        {
+          kind: 'NotSupported',
+          feature: `attaching ${request.kind}`,
+          reason: `${errnoName(error.errno!)}: ${error.message}`,
+        },
         `Cannot attach ${program}: the kernel refused (${errnoName(error.errno!)}): ${error.message}`,
       );
     }
     return new HelperFailure({ kind: 'Internal', errno: error.errno }, `Cannot attach ${program}: ${error.message}`);
   }
 
-  private attachAll(params: LoadParams, spec: ObjectSpec, object: LoadedObject, reports: ProgramLoadReport[], refused: Map<string, string>): LoadedSummary {
+  private attachAll(
+    params: LoadParams,
+    spec: ObjectSpec,
+    object: LoadedObject,
+    reports: ProgramLoadReport[],
+    refused: Map<string, string>,
+  ): LoadedSummary {
     const attachments: Attachment[] = [];
     const programs: ProgramReport[] = [];
     try {
@@ -258,7 +325,8 @@ export class Registry {
           id: loaded.id,
           stats: parseVerifierStats(report?.log ?? ''),
         };
-        const request = params.attach?.[loaded.name] ?? (autoAttachable(loaded.section) ? { kind: 'auto' as const } : undefined);
+        const request =
+          params.attach?.[loaded.name] ?? (autoAttachable(loaded.section) ? { kind: 'auto' as const } : undefined);
         if (request && request.kind !== 'none' && !params.verifyOnly) {
           const target = this.resolveTarget(request);
           let attachment: Attachment;
@@ -268,7 +336,11 @@ export class Registry {
             throw this.attachFailure(loaded.name, request, error as Error & { errno?: number });
           }
           attachments.push(attachment);
-          programReport.attachment = { kind: attachment.kind, linkId: attachment.linkId, description: attachment.description };
+          programReport.attachment = {
+            kind: attachment.kind,
+            linkId: attachment.linkId,
+            description: attachment.description,
+          };
         } else if (!request) {
           programReport.attachNote = `loaded, not attached: needs ${attachNeed(loaded.section, loaded.type)}`;
         }
@@ -276,7 +348,15 @@ export class Registry {
       }
       for (const [name, reason] of refused) {
         const program = spec.programs.find((p) => p.name === name)!;
-        programs.push({ name, section: program.section, type: program.type, loaded: false, id: 0, stats: {}, attachNote: reason });
+        programs.push({
+          name,
+          section: program.section,
+          type: program.type,
+          loaded: false,
+          id: 0,
+          stats: {},
+          attachNote: reason,
+        });
       }
     } catch (error) {
       // Nothing half-done stays in the kernel: detach what was attached and close the object.
@@ -285,7 +365,9 @@ export class Registry {
       throw error;
     }
     const summary: LoadedSummary = {
-      loadId: params.verifyOnly ? '' : loadIdFor(object.name, (id) => this.loads.has(id) || fs.existsSync(path.join(BPFFS_PREFIX, id))),
+      loadId: params.verifyOnly
+        ? ''
+        : loadIdFor(object.name, (id) => this.loads.has(id) || fs.existsSync(path.join(BPFFS_PREFIX, id))),
       name: object.name,
       path: params.path,
       source: params.source,
@@ -305,13 +387,18 @@ export class Registry {
 
   private owned(loadId: string): OwnedLoad {
     const load = this.loads.get(loadId);
-    if (!load) throw new HelperFailure({ kind: 'NotFound', what: loadId }, `eBPF Studio has not loaded anything called "${loadId}".`);
+    if (!load)
+      throw new HelperFailure(
+        { kind: 'NotFound', what: loadId },
+        `eBPF Studio has not loaded anything called "${loadId}".`,
+      );
     return load;
   }
 
   verifierLog(loadId: string, program: string): string {
     const log = this.owned(loadId).logs.get(program);
-    if (log === undefined) throw new HelperFailure({ kind: 'NotFound', what: program }, `No verifier log for ${program} in ${loadId}.`);
+    if (log === undefined)
+      throw new HelperFailure({ kind: 'NotFound', what: program }, `No verifier log for ${program} in ${loadId}.`);
     return log;
   }
 
@@ -322,7 +409,8 @@ export class Registry {
     const dir = path.join(BPFFS_PREFIX, loadId);
     fs.mkdirSync(dir, { recursive: true });
     try {
-      for (const program of load.object!.programs()) load.object!.pinProgram(program.name, path.join(dir, pinName('prog', program.name)));
+      for (const program of load.object!.programs())
+        load.object!.pinProgram(program.name, path.join(dir, pinName('prog', program.name)));
       for (const map of load.object!.maps()) load.object!.pinMap(map.name, path.join(dir, pinName('map', map.name)));
       load.attachments.forEach((attachment, i) => {
         if (attachment.linkId) attachment.pin(path.join(dir, `link_${i}`));
@@ -330,7 +418,10 @@ export class Registry {
     } catch (error) {
       for (const entry of fs.readdirSync(dir)) this.native.unpin(path.join(dir, entry));
       fs.rmdirSync(dir);
-      throw new HelperFailure({ kind: 'Internal', errno: (error as { errno?: number }).errno }, `Pinning ${loadId} failed: ${(error as Error).message}`);
+      throw new HelperFailure(
+        { kind: 'Internal', errno: (error as { errno?: number }).errno },
+        `Pinning ${loadId} failed: ${(error as Error).message}`,
+      );
     }
     load.summary.pinned = true;
     return load.summary;
@@ -362,7 +453,15 @@ export class Registry {
     for (const loadId of fs.readdirSync(BPFFS_PREFIX)) {
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
       const dir = path.join(BPFFS_PREFIX, loadId);
-      const summary: LoadedSummary = { loadId, name: loadId.replace(/-\d+$/, ''), path: '', loadedAt: 0, pinned: true, programs: [], maps: [] };
+      const summary: LoadedSummary = {
+        loadId,
+        name: loadId.replace(/-\d+$/, ''),
+        path: '',
+        loadedAt: 0,
+        pinned: true,
+        programs: [],
+        maps: [],
+      };
       const linked = new Map<number, { linkId: number; description: string }>();
       for (const entry of fs.readdirSync(dir)) {
         let pinned: { kind: string; id: number };
@@ -377,12 +476,20 @@ export class Registry {
         } else if (pinned.kind === 'prog') {
           const info = programs.get(pinned.id);
           if (info) {
-            summary.programs.push({ name: info.name, section: '', type: info.type, loaded: true, id: info.id, stats: { insnsProcessed: info.verifiedInsns } });
+            summary.programs.push({
+              name: info.name,
+              section: '',
+              type: info.type,
+              loaded: true,
+              id: info.id,
+              stats: { insnsProcessed: info.verifiedInsns },
+            });
             summary.loadedAt = Math.max(summary.loadedAt, bootTimeToEpochMs(info.loadTimeNs));
           }
         } else if (pinned.kind === 'map') {
           const info = maps.get(pinned.id);
-          if (info) summary.maps.push({ name: info.name, id: info.id, type: info.type, internal: info.name.includes('.') });
+          if (info)
+            summary.maps.push({ name: info.name, id: info.id, type: info.type, internal: info.name.includes('.') });
         }
       }
       for (const program of summary.programs) {

@@ -94,10 +94,16 @@ export class Subscriptions {
         this.active.set(id, this.traceLines(id));
         break;
       case 'ringbuf':
-        this.active.set(id, this.events(id, (onBatch) => this.native.consumeRingBuffer(params.mapId, onBatch)));
+        this.active.set(
+          id,
+          this.events(id, (onBatch) => this.native.consumeRingBuffer(params.mapId, onBatch)),
+        );
         break;
       case 'perf':
-        this.active.set(id, this.events(id, (onBatch) => this.native.consumePerfBuffer(params.mapId, params.pages, onBatch)));
+        this.active.set(
+          id,
+          this.events(id, (onBatch) => this.native.consumePerfBuffer(params.mapId, params.pages, onBatch)),
+        );
         break;
     }
     return id;
@@ -105,7 +111,8 @@ export class Subscriptions {
 
   unsubscribe(id: number): void {
     const subscription = this.active.get(id);
-    if (!subscription) throw new HelperFailure({ kind: 'NotFound', what: `subscription ${id}` }, `No subscription ${id}.`);
+    if (!subscription)
+      throw new HelperFailure({ kind: 'NotFound', what: `subscription ${id}` }, `No subscription ${id}.`);
     subscription.close();
     this.active.delete(id);
   }

@@ -33,7 +33,9 @@ export function readMounts(text = fs.readFileSync('/proc/self/mounts', 'utf8')):
     .filter(Boolean)
     .map((line) => {
       // /proc/mounts escapes spaces and the like as octal (\040).
-      const [source, target, type] = line.split(' ').map((f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
+      const [source, target, type] = line
+        .split(' ')
+        .map((f) => f.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
       return { source, target, type };
     });
 }
@@ -55,14 +57,19 @@ export async function ensureFilesystems(): Promise<Record<string, string>> {
   const tracefs = readMounts().find((m) => m.type === 'tracefs');
   return {
     [BPFFS]: await ensureMounted('bpf', BPFFS),
-    [tracefs?.target ?? TRACEFS_CANDIDATES[0]]: tracefs ? 'present' : await ensureMounted('tracefs', TRACEFS_CANDIDATES[0]),
+    [tracefs?.target ?? TRACEFS_CANDIDATES[0]]: tracefs
+      ? 'present'
+      : await ensureMounted('tracefs', TRACEFS_CANDIDATES[0]),
   };
 }
 
 export function tracefsRoot(): string {
   const mounted = readMounts().find((m) => m.type === 'tracefs');
   if (mounted) return mounted.target;
-  throw new HelperFailure({ kind: 'NotSupported', feature: 'trace output', reason: 'tracefs is not mounted and could not be mounted' }, 'tracefs is not mounted');
+  throw new HelperFailure(
+    { kind: 'NotSupported', feature: 'trace output', reason: 'tracefs is not mounted and could not be mounted' },
+    'tracefs is not mounted',
+  );
 }
 
 /** The interface's index, or a BadInput error that lists the interfaces that do exist. */
@@ -81,9 +88,13 @@ export function interfaceIndex(name: string): number {
 /** A cgroup path must be a directory inside a mounted cgroup v2 hierarchy. */
 export function checkCgroupPath(cgroupPath: string): string {
   const real = fs.existsSync(cgroupPath) ? fs.realpathSync(cgroupPath) : cgroupPath;
-  const inside = readMounts().some((m) => m.type === 'cgroup2' && (real === m.target || real.startsWith(m.target + '/')));
+  const inside = readMounts().some(
+    (m) => m.type === 'cgroup2' && (real === m.target || real.startsWith(m.target + '/')),
+  );
   if (!inside || !fs.existsSync(real) || !fs.statSync(real).isDirectory()) {
-    const roots = readMounts().filter((m) => m.type === 'cgroup2').map((m) => m.target);
+    const roots = readMounts()
+      .filter((m) => m.type === 'cgroup2')
+      .map((m) => m.target);
     throw new HelperFailure(
       { kind: 'BadInput', field: 'path', reason: `not a cgroup v2 directory: ${cgroupPath}` },
       `${cgroupPath} is not a cgroup v2 directory (cgroup v2 is mounted at: ${roots.join(', ') || 'nowhere'}).`,
@@ -100,9 +111,16 @@ export function checkObjectFile(file: string): void {
   } catch {
     throw new HelperFailure({ kind: 'NotFound', what: file }, `No such file: ${file}`);
   }
-  if (!stat.isFile()) throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: 'not a regular file' }, `${file} is not a regular file.`);
+  if (!stat.isFile())
+    throw new HelperFailure(
+      { kind: 'BadInput', field: 'path', reason: 'not a regular file' },
+      `${file} is not a regular file.`,
+    );
   if (stat.size > 256 * 1024 * 1024) {
-    throw new HelperFailure({ kind: 'BadInput', field: 'path', reason: 'larger than 256 MiB' }, `${file} is larger than 256 MiB: not a BPF object.`);
+    throw new HelperFailure(
+      { kind: 'BadInput', field: 'path', reason: 'larger than 256 MiB' },
+      `${file} is larger than 256 MiB: not a BPF object.`,
+    );
   }
 }
 

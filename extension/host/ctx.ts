@@ -45,7 +45,13 @@ export class Ctx implements vscode.Disposable {
     this.buildDiagnostics = vscode.languages.createDiagnosticCollection('ebpf-build');
     this.statusItem = vscode.window.createStatusBarItem('ebpf.helper', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'eBPF Studio helper';
-    this.disposables.push(this.log, this.buildDiagnostics, this.statusItem, this.kernelStateEmitter, this.helperEmitter);
+    this.disposables.push(
+      this.log,
+      this.buildDiagnostics,
+      this.statusItem,
+      this.kernelStateEmitter,
+      this.helperEmitter,
+    );
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration(async (e) => {
         if (!config.affects(e, 'helper.elevation')) return;
@@ -86,7 +92,9 @@ export class Ctx implements vscode.Disposable {
   registerCommands(table: Record<string, CommandFactory>): void {
     for (const [id, factory] of Object.entries(table)) {
       this.commands.set(id, factory);
-      this.disposables.push(vscode.commands.registerCommand(id, (...args: unknown[]) => this.handlers.get(id)!(...args)));
+      this.disposables.push(
+        vscode.commands.registerCommand(id, (...args: unknown[]) => this.handlers.get(id)!(...args)),
+      );
     }
     this.swapHandlers();
   }
@@ -119,7 +127,11 @@ export class Ctx implements vscode.Disposable {
     this.log.info(`Starting the helper ${this.helperScript} (elevation: ${elevation}).`);
     let client: HelperClient;
     try {
-      client = await HelperClient.start({ helperScript: this.helperScript, elevation, clientName: `vscode ${vscode.version}` });
+      client = await HelperClient.start({
+        helperScript: this.helperScript,
+        elevation,
+        clientName: `vscode ${vscode.version}`,
+      });
     } catch (error) {
       const reason = (error as Error).message;
       this.log.error(`The helper did not start: ${reason}`);
@@ -147,7 +159,10 @@ export class Ctx implements vscode.Disposable {
     this.setState({ status: 'running', info: i, via: client.startedVia });
   }
 
-  private onHelperExit(client: HelperClient, exit: { code: number | null; signal: string | null; expected: boolean }): void {
+  private onHelperExit(
+    client: HelperClient,
+    exit: { code: number | null; signal: string | null; expected: boolean },
+  ): void {
     if (client !== this.client) return;
     this.client = undefined;
     const reason = exitReason(exit);
@@ -165,7 +180,10 @@ export class Ctx implements vscode.Disposable {
     }
     const times = `${decision.crashes} times within a minute (last: ${reason})`;
     this.setState({ status: 'stopped', reason: `it stopped ${times}` });
-    void this.offerRestart(`The eBPF Studio helper stopped ${times}; it is not restarted again automatically.`, 'Restart');
+    void this.offerRestart(
+      `The eBPF Studio helper stopped ${times}; it is not restarted again automatically.`,
+      'Restart',
+    );
   }
 
   private async offerRestart(message: string, button: string): Promise<void> {
@@ -194,7 +212,8 @@ export class Ctx implements vscode.Disposable {
   private swapHandlers(): void {
     const client = this.client;
     for (const [id, factory] of this.commands) {
-      const handler = 'always' in factory ? factory.always(this) : client ? factory.helper(this, client) : this.helperDown(id);
+      const handler =
+        'always' in factory ? factory.always(this) : client ? factory.helper(this, client) : this.helperDown(id);
       this.handlers.set(id, this.guard(id, handler));
     }
   }
@@ -207,7 +226,10 @@ export class Ctx implements vscode.Disposable {
         if (this.client) return this.handlers.get(id)!(...args);
       }
       const reason = this.state.status === 'stopped' ? this.state.reason : 'it did not start';
-      const pick = await vscode.window.showErrorMessage(`The eBPF Studio helper is not running: ${reason}`, 'Restart Helper');
+      const pick = await vscode.window.showErrorMessage(
+        `The eBPF Studio helper is not running: ${reason}`,
+        'Restart Helper',
+      );
       if (pick) await this.restartHelper();
     };
   }
@@ -219,7 +241,9 @@ export class Ctx implements vscode.Disposable {
         return await handler(...args);
       } catch (error) {
         const message = (error as Error).message ?? String(error);
-        this.log.error(`${id}: ${error instanceof HelperError ? `${message} ${JSON.stringify(error.data)}` : (error as Error).stack ?? message}`);
+        this.log.error(
+          `${id}: ${error instanceof HelperError ? `${message} ${JSON.stringify(error.data)}` : ((error as Error).stack ?? message)}`,
+        );
         void vscode.window.showErrorMessage(message);
       }
     };

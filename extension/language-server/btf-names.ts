@@ -46,7 +46,7 @@ export function parseBtfNames(data: Buffer): BtfNames {
   };
   const functions: string[] = [];
   const rawTracepoints: string[] = [];
-  for (let at = typeOff; at + 12 <= typeEnd; ) {
+  for (let at = typeOff; at + 12 <= typeEnd;) {
     const nameOff = data.readUInt32LE(at);
     const info = data.readUInt32LE(at + 4);
     const kind = (info >>> 24) & 0x1f;

@@ -23,7 +23,10 @@ const prototype = /^(.*?)\b(bpf_[a-z0-9_]+)\((.*)\)\s*$/;
 
 /** The header's **bold**, *italic* and `\ ` joiners, as Markdown. */
 function rstToMarkdown(text: string): string {
-  return text.replace(/\\ /g, '').replace(/\*\*(.+?)\*\*/g, '**$1**').replace(/(^|[^*])\*([^*\s][^*]*?)\*(?!\*)/g, '$1_$2_');
+  return text
+    .replace(/\\ /g, '')
+    .replace(/\*\*(.+?)\*\*/g, '**$1**')
+    .replace(/(^|[^*])\*([^*\s][^*]*?)\*(?!\*)/g, '$1_$2_');
 }
 
 /** Removes the common indentation of a block of lines (tabs count as one level each). */
@@ -83,7 +86,9 @@ export function parseHelperDocs(header: string): Map<string, HelperDoc> {
     .map((l) => l.replace(/^ \*( |$)/, ''));
   const ids = parseHelperIds(header);
 
-  let current: { doc: HelperDoc; section: 'none' | 'description' | 'return'; description: string[]; returns: string[] } | undefined;
+  let current:
+    | { doc: HelperDoc; section: 'none' | 'description' | 'return'; description: string[]; returns: string[] }
+    | undefined;
   const finish = () => {
     if (!current) return;
     current.doc.description = rstToMarkdown(dedent(current.description));
@@ -98,7 +103,15 @@ export function parseHelperDocs(header: string): Map<string, HelperDoc> {
       finish();
       const name = proto[2];
       current = {
-        doc: { name, signature: line.trim(), returnType: proto[1].trim(), params: splitParams(proto[3]), description: '', returns: '', id: ids.get(name) },
+        doc: {
+          name,
+          signature: line.trim(),
+          returnType: proto[1].trim(),
+          params: splitParams(proto[3]),
+          description: '',
+          returns: '',
+          id: ids.get(name),
+        },
         section: 'none',
         description: [],
         returns: [],
@@ -133,5 +146,16 @@ export function installedHelperDocs(headerPath = UAPI_BPF_H): Map<string, Helper
 /** Hover text: the prototype as C, then the kernel's description and return value. */
 export function helperHoverMarkdown(doc: HelperDoc): string {
   const id = doc.id !== undefined ? ` (BPF_FUNC_${doc.name.slice(4)} = ${doc.id})` : '';
-  return ['```c', doc.signature, '```', `_Kernel documentation from linux/bpf.h${id}_`, '', doc.description, '', '**Return**', '', doc.returns].join('\n');
+  return [
+    '```c',
+    doc.signature,
+    '```',
+    `_Kernel documentation from linux/bpf.h${id}_`,
+    '',
+    doc.description,
+    '',
+    '**Return**',
+    '',
+    doc.returns,
+  ].join('\n');
 }

@@ -14,7 +14,8 @@ export interface SecFunction {
 /** Finds `SEC("...")` followed by a function definition (same line or the next few). */
 export function findSecFunctions(text: string): SecFunction[] {
   const found: SecFunction[] = [];
-  const pattern = /\bSEC\(\s*"([^"]+)"\s*\)\s*(?:\/\/[^\n]*\n\s*)*(?:static\s+|__always_inline\s+|inline\s+)*[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(/g;
+  const pattern =
+    /\bSEC\(\s*"([^"]+)"\s*\)\s*(?:\/\/[^\n]*\n\s*)*(?:static\s+|__always_inline\s+|inline\s+)*[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(/g;
   for (const m of text.matchAll(pattern)) {
     if (m[1].startsWith('.') || m[1] === 'license' || m[1] === 'version') continue;
     const line = text.slice(0, m.index).split('\n').length - 1;
@@ -48,15 +49,24 @@ export interface LensText {
 }
 
 /** One lens per SEC function with a verdict, plus one with run statistics when it is loaded. */
-export function lensTexts(functions: SecFunction[], verdicts: ProgramVerdict[], runStats: ProgramRunStats[]): LensText[] {
+export function lensTexts(
+  functions: SecFunction[],
+  verdicts: ProgramVerdict[],
+  runStats: ProgramRunStats[],
+): LensText[] {
   const lenses: LensText[] = [];
   for (const fn of functions) {
     const verdict = verdicts.find((v) => v.program === fn.name);
     if (verdict) lenses.push({ line: fn.line, title: verdictTitle(verdict), program: fn.name });
     const stats = runStats.find((r) => r.program === fn.name);
     if (stats) {
-      const average = stats.runCount > 0 ? `avg ${Math.round(stats.runTimeNs / stats.runCount)} ns` : 'no run time (stats off)';
-      lenses.push({ line: fn.line, title: `$(pulse) loaded (id ${stats.id}): ran ${stats.runCount} times · ${average}`, program: fn.name });
+      const average =
+        stats.runCount > 0 ? `avg ${Math.round(stats.runTimeNs / stats.runCount)} ns` : 'no run time (stats off)';
+      lenses.push({
+        line: fn.line,
+        title: `$(pulse) loaded (id ${stats.id}): ran ${stats.runCount} times · ${average}`,
+        program: fn.name,
+      });
     }
   }
   return lenses;

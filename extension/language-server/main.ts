@@ -22,7 +22,14 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CheckResult, checkSource, Diagnostic, ProgramVerdict, VerifyOutcome } from '../toolchain/verify';
 import { MissingToolError } from '../toolchain/toolchain';
 import { kernelBtfNames } from './btf-names';
-import { completionContext, KernelTargets, MAP_FIELDS, MAP_TYPES, sectionCompletions, tracefsTracepoints } from './completion';
+import {
+  completionContext,
+  KernelTargets,
+  MAP_FIELDS,
+  MAP_TYPES,
+  sectionCompletions,
+  tracefsTracepoints,
+} from './completion';
 import { helperHoverMarkdown, installedHelperDocs, UAPI_BPF_H } from './helper-docs';
 import { findSecFunctions, lensTexts } from './lenses';
 import {
@@ -54,7 +61,11 @@ const running = new Map<string, { again: boolean; done: Promise<CheckResult | un
 
 const isBpfSource = (file: string) => file.endsWith('.bpf.c');
 
-const severities = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, note: DiagnosticSeverity.Information };
+const severities = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  note: DiagnosticSeverity.Information,
+};
 
 function lineText(file: string, line: number): string {
   const open = documents.get(pathToFileURL(file).toString());
@@ -78,7 +89,13 @@ function toLsp(d: Diagnostic): LspDiagnostic {
     source: d.origin === 'clang' ? 'clang' : d.origin === 'verifier' ? 'bpf verifier' : 'eBPF Studio',
     message: d.message,
     relatedInformation: d.related?.map((r) => ({
-      location: { uri: pathToFileURL(r.file).toString(), range: { start: { line: r.line - 1, character: 0 }, end: { line: r.line - 1, character: lineText(r.file, r.line - 1).length } } },
+      location: {
+        uri: pathToFileURL(r.file).toString(),
+        range: {
+          start: { line: r.line - 1, character: 0 },
+          end: { line: r.line - 1, character: lineText(r.file, r.line - 1).length },
+        },
+      },
       message: r.message,
     })),
   };
@@ -89,12 +106,17 @@ function publish(source: string, diagnostics: Diagnostic[]): void {
   for (const d of diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), toLsp(d)]);
   for (const stale of publishedFiles.get(source) ?? []) if (!byFile.has(stale)) byFile.set(stale, []);
   publishedFiles.set(source, new Set([...byFile].filter(([, list]) => list.length > 0).map(([file]) => file)));
-  for (const [file, list] of byFile) void connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: list });
+  for (const [file, list] of byFile)
+    void connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: list });
 }
 
 async function askClientToVerify(objectPath: string, source: string, includeDirs: string[]): Promise<VerifyOutcome> {
   try {
-    return await connection.sendRequest<VerifyOutcome>(VerifyRequest, { objectPath, source, includeDirs } satisfies VerifyParams);
+    return await connection.sendRequest<VerifyOutcome>(VerifyRequest, {
+      objectPath,
+      source,
+      includeDirs,
+    } satisfies VerifyParams);
   } catch (error) {
     return { unavailable: `the editor did not answer the verify request (${(error as Error).message})` };
   }
@@ -110,7 +132,9 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
     });
     connection.console.log(
       `${path.basename(source)}: ${result.built ? 'built' : 'build failed'} in ${Math.round(result.buildMs)} ms` +
-        (result.built ? `, ${result.unverified ? `not verified (${result.unverified})` : `verified in ${Math.round(result.verifyMs)} ms`}` : ''),
+        (result.built
+          ? `, ${result.unverified ? `not verified (${result.unverified})` : `verified in ${Math.round(result.verifyMs)} ms`}`
+          : ''),
     );
     lastChecks.set(source, result);
     publish(source, result.diagnostics);
@@ -150,7 +174,9 @@ connection.onInitialize((params): InitializeResult => {
   if (options) settings = { ...settings, ...options };
   codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
   if (installedHelperDocs().size === 0) {
-    connection.console.warn(`${UAPI_BPF_H} was not found or has no helper descriptions: install linux-libc-dev for helper hovers.`);
+    connection.console.warn(
+      `${UAPI_BPF_H} was not found or has no helper descriptions: install linux-libc-dev for helper hovers.`,
+    );
   }
   return {
     capabilities: {
@@ -186,7 +212,10 @@ connection.onRequest(CheckRequest, async ({ uri }: CheckParams): Promise<CheckRe
 connection.onHover(({ textDocument, position }) => {
   const doc = documents.get(textDocument.uri);
   if (!doc) return null;
-  const word = wordAt(doc.getText({ start: { line: position.line, character: 0 }, end: { line: position.line + 1, character: 0 } }), position.character);
+  const word = wordAt(
+    doc.getText({ start: { line: position.line, character: 0 }, end: { line: position.line + 1, character: 0 } }),
+    position.character,
+  );
   const helper = word ? installedHelperDocs().get(word) : undefined;
   return helper ? { contents: { kind: MarkupKind.Markdown, value: helperHoverMarkdown(helper) } } : null;
 });
@@ -217,7 +246,10 @@ let kernelTargets: { at: number; targets: KernelTargets } | undefined;
 function currentKernelTargets(): KernelTargets {
   if (!kernelTargets || Date.now() - kernelTargets.at > 60_000) {
     const btf = kernelBtfNames();
-    kernelTargets = { at: Date.now(), targets: { tracepoints: tracefsTracepoints(), rawTracepoints: btf.rawTracepoints, functions: btf.functions } };
+    kernelTargets = {
+      at: Date.now(),
+      targets: { tracepoints: tracefsTracepoints(), rawTracepoints: btf.rawTracepoints, functions: btf.functions },
+    };
   }
   return kernelTargets.targets;
 }
@@ -227,7 +259,10 @@ connection.onCompletion(({ textDocument, position }): CompletionItem[] => {
   if (!doc) return [];
   const prefix = doc.getText({ start: { line: position.line, character: 0 }, end: position });
   const context = completionContext(prefix);
-  const replace = (typed: string) => ({ start: { line: position.line, character: position.character - typed.length }, end: position });
+  const replace = (typed: string) => ({
+    start: { line: position.line, character: position.character - typed.length },
+    end: position,
+  });
   switch (context.kind) {
     case 'section':
       return sectionCompletions(context.typed, currentKernelTargets()).map((s) => ({
@@ -237,7 +272,11 @@ connection.onCompletion(({ textDocument, position }): CompletionItem[] => {
         textEdit: { range: replace(context.typed), newText: s.label },
       }));
     case 'mapType':
-      return MAP_TYPES.filter((t) => t.startsWith(context.typed)).map((t) => ({ label: t, kind: CompletionItemKind.EnumMember, textEdit: { range: replace(context.typed), newText: t } }));
+      return MAP_TYPES.filter((t) => t.startsWith(context.typed)).map((t) => ({
+        label: t,
+        kind: CompletionItemKind.EnumMember,
+        textEdit: { range: replace(context.typed), newText: t },
+      }));
     case 'mapField':
       return MAP_FIELDS.filter((f) => f.macro === context.macro && f.field.startsWith(context.typed)).map((f) => ({
         label: f.field,
@@ -257,7 +296,9 @@ connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
   const verdicts: ProgramVerdict[] = lastChecks.get(file)?.programs ?? [];
   let runStats: ProgramRunStats[] = [];
   try {
-    runStats = await connection.sendRequest<ProgramRunStats[]>(RunStatsRequest, { source: file } satisfies RunStatsParams);
+    runStats = await connection.sendRequest<ProgramRunStats[]>(RunStatsRequest, {
+      source: file,
+    } satisfies RunStatsParams);
   } catch {
     // No helper: verdicts only.
   }

@@ -85,7 +85,16 @@ export const LoadParams = z.object({
   programs: z.array(cIdentifier).max(256).optional(),
   /** `const volatile` globals: name -> hex bytes of exactly the variable's size. */
   variables: z.record(cIdentifier, hexBytes).optional(),
-  maxEntries: z.record(cIdentifier, z.number().int().min(1).max(1 << 28)).optional(),
+  maxEntries: z
+    .record(
+      cIdentifier,
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(1 << 28),
+    )
+    .optional(),
   /** Per program: how to attach it. Programs without an entry are attached with "auto" when their
    * section says where, else left loaded but unattached. */
   attach: z.record(cIdentifier, AttachRequest).optional(),
@@ -299,7 +308,12 @@ export const Notifications = {
 
 /** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */
 export type HelperErrorData =
-  | { kind: 'NotSupported'; feature: string; reason: string; /** The refused program, for load failures. */ program?: string }
+  | {
+      kind: 'NotSupported';
+      feature: string;
+      reason: string;
+      /** The refused program, for load failures. */ program?: string;
+    }
   | { kind: 'Permission'; need: string }
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }

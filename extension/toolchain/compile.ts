@@ -39,7 +39,9 @@ export interface CompileResult {
 }
 
 export function cacheDir(): string {
-  const base = process.env.EBPF_STUDIO_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ebpf-studio');
+  const base =
+    process.env.EBPF_STUDIO_CACHE ??
+    path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'ebpf-studio');
   return base;
 }
 
@@ -51,7 +53,13 @@ export function parseClangDiagnostics(stderr: string): CompileDiagnostic[] {
     const backend = /^Error at line (\d+): (.*?),? (\S+?):(\d+):(\d+)(.*)$/.exec(line);
     if (backend) {
       const advice = backend[6].trim();
-      diagnostics.push({ file: backend[3], line: Number(backend[4]), column: Number(backend[5]), severity: 'error', message: `${backend[2].replace(/ for DAG: .*/, '')}${advice ? `: ${advice}` : ''}` });
+      diagnostics.push({
+        file: backend[3],
+        line: Number(backend[4]),
+        column: Number(backend[5]),
+        severity: 'error',
+        message: `${backend[2].replace(/ for DAG: .*/, '')}${advice ? `: ${advice}` : ''}`,
+      });
       continue;
     }
     const m = /^(.+?):(\d+):(\d+): (fatal error|error|warning|note): (.*)$/.exec(line);
@@ -130,11 +138,18 @@ function clangVersion(clang: string): Promise<string> {
 /** A precompiled vmlinux.h for these exact flags (a PCH must match the compile's options). */
 async function vmlinuxPch(clang: string, baseFlags: string[]): Promise<string> {
   const header = await vmlinuxHeader();
-  const key = crypto.createHash('sha256').update(await clangVersion(clang)).update(baseFlags.join('\0')).digest('hex').slice(0, 16);
+  const key = crypto
+    .createHash('sha256')
+    .update(await clangVersion(clang))
+    .update(baseFlags.join('\0'))
+    .digest('hex')
+    .slice(0, 16);
   const pch = path.join(path.dirname(header), `vmlinux.${key}.pch`);
-  await once(pch, () => writeAtomically(pch, async (tmp) => {
-    await run(clang, [...baseFlags, '-x', 'c-header', header, '-o', tmp], { maxBuffer: 64 * 1024 * 1024 });
-  }));
+  await once(pch, () =>
+    writeAtomically(pch, async (tmp) => {
+      await run(clang, [...baseFlags, '-x', 'c-header', header, '-o', tmp], { maxBuffer: 64 * 1024 * 1024 });
+    }),
+  );
   return pch;
 }
 
@@ -151,7 +166,10 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
   const clang = findClang(options.clangPath);
   const userIncludes = (options.includeDirs ?? []).map((dir) => path.resolve(dir));
   const baseFlags = [
-    '-target', 'bpf', '-g', '-O2',
+    '-target',
+    'bpf',
+    '-g',
+    '-O2',
     `-D__TARGET_ARCH_${targetArch()}`,
     ...multiarchIncludeDirs().flatMap((dir) => ['-idirafter', dir]),
   ];
@@ -174,8 +192,10 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
     ...userIncludes.flatMap((dir) => ['-I', dir]),
     ...(options.defines ?? []).map((d) => `-D${d}`),
     '-fno-color-diagnostics',
-    '-c', source,
-    '-o', objectPath,
+    '-c',
+    source,
+    '-o',
+    objectPath,
   ];
   let stderr: string;
   let ok = true;
@@ -185,7 +205,14 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
     ok = false;
     stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;
   }
-  return { ok, objectPath, diagnostics: parseClangDiagnostics(stderr), command, stderr, durationMs: performance.now() - started };
+  return {
+    ok,
+    objectPath,
+    diagnostics: parseClangDiagnostics(stderr),
+    command,
+    stderr,
+    durationMs: performance.now() - started,
+  };
 }
 
 /**
@@ -198,15 +225,26 @@ export async function compileCommandFor(sourcePath: string, options: CompileOpti
   const userIncludes = (options.includeDirs ?? []).map((dir) => path.resolve(dir));
   const text = await fs.promises.readFile(source, 'utf8');
   const vmlinuxDir: string[] = [];
-  if (includesVmlinux.test(text) && ![path.dirname(source), ...userIncludes].some((dir) => fs.existsSync(path.join(dir, 'vmlinux.h')))) {
+  if (
+    includesVmlinux.test(text) &&
+    ![path.dirname(source), ...userIncludes].some((dir) => fs.existsSync(path.join(dir, 'vmlinux.h')))
+  ) {
     vmlinuxDir.push('-I', path.dirname(await vmlinuxHeader()));
   }
   return [
-    clang, '-target', 'bpf', '-g', '-O2', `-D__TARGET_ARCH_${targetArch()}`,
+    clang,
+    '-target',
+    'bpf',
+    '-g',
+    '-O2',
+    `-D__TARGET_ARCH_${targetArch()}`,
     ...multiarchIncludeDirs().flatMap((dir) => ['-idirafter', dir]),
     ...vmlinuxDir,
     ...userIncludes.flatMap((dir) => ['-I', dir]),
     ...(options.defines ?? []).map((d) => `-D${d}`),
-    '-c', source, '-o', objectPathFor(source, options.outDir),
+    '-c',
+    source,
+    '-o',
+    objectPathFor(source, options.outDir),
   ];
 }

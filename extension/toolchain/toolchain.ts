@@ -39,7 +39,10 @@ function isExecutable(file: string): boolean {
 export function findClang(configured?: string, searchPath = process.env.PATH ?? '/usr/bin:/bin'): string {
   if (configured) {
     if (isExecutable(configured)) return configured;
-    throw new MissingToolError('clang', `The configured clang "${configured}" (ebpfStudio.clangPath) is not an executable file.`);
+    throw new MissingToolError(
+      'clang',
+      `The configured clang "${configured}" (ebpfStudio.clangPath) is not an executable file.`,
+    );
   }
   const onPath = executablesOnPath(searchPath);
   const versioned = onPath
@@ -59,12 +62,14 @@ export function findClang(configured?: string, searchPath = process.env.PATH ?? 
 /** bpftool generates vmlinux.h from the kernel's BTF. */
 export function findBpftool(searchPath = process.env.PATH ?? '/usr/bin:/bin'): string {
   // Debian installs bpftool in /usr/sbin, which an ordinary user's PATH often lacks.
-  const candidates = executablesOnPath(`${searchPath}:/usr/sbin:/sbin`).filter((file) => path.basename(file) === 'bpftool');
+  const candidates = executablesOnPath(`${searchPath}:/usr/sbin:/sbin`).filter(
+    (file) => path.basename(file) === 'bpftool',
+  );
   const found = candidates.find(isExecutable);
   if (found) return found;
   throw new MissingToolError(
     'bpftool',
-    'bpftool was not found: it generates vmlinux.h from the kernel\'s BTF. Install it (Debian 12: sudo apt-get ' +
+    "bpftool was not found: it generates vmlinux.h from the kernel's BTF. Install it (Debian 12: sudo apt-get " +
       'install bpftool; Ubuntu: linux-tools-common) or put a vmlinux.h next to your sources.',
   );
 }
@@ -81,7 +86,15 @@ export function requireKernelBtf(btfPath = KERNEL_BTF): string {
 
 /** The target architecture name libbpf's bpf_tracing.h expects in -D__TARGET_ARCH_<arch>. */
 export function targetArch(machine = process.arch): string {
-  const map: Record<string, string> = { x64: 'x86', arm64: 'arm64', arm: 'arm', s390x: 's390', ppc64: 'powerpc', riscv64: 'riscv', loong64: 'loongarch' };
+  const map: Record<string, string> = {
+    x64: 'x86',
+    arm64: 'arm64',
+    arm: 'arm',
+    s390x: 's390',
+    ppc64: 'powerpc',
+    riscv64: 'riscv',
+    loong64: 'loongarch',
+  };
   return map[machine] ?? machine;
 }
 
@@ -90,7 +103,13 @@ export function targetArch(machine = process.arch): string {
  * not add it, so <asm/types.h> would not resolve the way it does for the host compiler.
  */
 export function multiarchIncludeDirs(): string[] {
-  const triples: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', s390x: 's390x-linux-gnu', ppc64: 'powerpc64le-linux-gnu', riscv64: 'riscv64-linux-gnu' };
+  const triples: Record<string, string> = {
+    x64: 'x86_64-linux-gnu',
+    arm64: 'aarch64-linux-gnu',
+    s390x: 's390x-linux-gnu',
+    ppc64: 'powerpc64le-linux-gnu',
+    riscv64: 'riscv64-linux-gnu',
+  };
   const dir = `/usr/include/${triples[process.arch] ?? ''}`;
   return fs.existsSync(dir) ? [dir] : [];
 }

@@ -64,27 +64,50 @@ export interface HelperRequester {
   request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
 }
 
-export async function verifyObject(client: HelperRequester, objectPath: string, source: string, includeDirs: string[] = []): Promise<{ programs: ProgramVerdict[]; diagnostics: Diagnostic[] }> {
+export async function verifyObject(
+  client: HelperRequester,
+  objectPath: string,
+  source: string,
+  includeDirs: string[] = [],
+): Promise<{ programs: ProgramVerdict[]; diagnostics: Diagnostic[] }> {
   const spec = await client.request(Methods.describe, { path: objectPath });
   const sourceText = fs.existsSync(source) ? fs.readFileSync(source, 'utf8') : '';
   const verdicts: ProgramVerdict[] = [];
   const diagnostics: Diagnostic[] = [];
   let remaining = spec.programs.filter((p) => p.autoload).map((p) => p.name);
   if (spec.programs.length === 0) {
-    diagnostics.push({ file: source, line: 1, column: 1, severity: 'warning', origin: 'ebpf-studio', message: 'no programs (no SEC("...") functions): nothing to verify or load' });
+    diagnostics.push({
+      file: source,
+      line: 1,
+      column: 1,
+      severity: 'warning',
+      origin: 'ebpf-studio',
+      message: 'no programs (no SEC("...") functions): nothing to verify or load',
+    });
   }
   const sectionOf = (name: string) => spec.programs.find((p) => p.name === name)?.section ?? '';
 
   while (remaining.length > 0) {
     try {
-      const result = await client.request(Methods.load, { path: objectPath, programs: remaining, verifyOnly: true, skipRefused: true });
+      const result = await client.request(Methods.load, {
+        path: objectPath,
+        programs: remaining,
+        verifyOnly: true,
+        skipRefused: true,
+      });
       for (const program of result.programs) {
         if (program.loaded) {
           verdicts.push({ program: program.name, section: program.section, status: 'verified', stats: program.stats });
         } else {
           const message = program.attachNote ?? 'refused by this kernel';
           verdicts.push({ program: program.name, section: program.section, status: 'refused', message });
-          diagnostics.push({ file: source, line: sectionLine(sourceText, program.section), column: 1, severity: 'error', message: `${program.name}: cannot be verified on this kernel: ${message}` });
+          diagnostics.push({
+            file: source,
+            line: sectionLine(sourceText, program.section),
+            column: 1,
+            severity: 'error',
+            message: `${program.name}: cannot be verified on this kernel: ${message}`,
+          });
         }
       }
       break;
@@ -93,7 +116,14 @@ export async function verifyObject(client: HelperRequester, objectPath: string, 
       const data = error.data;
       if (data.kind === 'VerifierRejected') {
         const failure = parseVerifierFailure(data.log);
-        verdicts.push({ program: data.program, section: sectionOf(data.program), status: 'rejected', message: data.message, log: data.log, instruction: failure?.instruction });
+        verdicts.push({
+          program: data.program,
+          section: sectionOf(data.program),
+          status: 'rejected',
+          message: data.message,
+          log: data.log,
+          instruction: failure?.instruction,
+        });
         const at = failure?.location
           ? locationDiagnostic(failure.location, source, includeDirs)
           : { file: source, line: sectionLine(sourceText, sectionOf(data.program)) };
@@ -103,7 +133,9 @@ export async function verifyObject(client: HelperRequester, objectPath: string, 
           severity: 'error',
           // One line, so terminals, problem matchers and CI logs keep it together.
           message: `verifier rejected ${data.program}: ${data.message.split('\n').filter(Boolean).join('; ')}${failure?.instruction ? ` (at insn ${failure.instruction})` : ''}`,
-          related: failure?.path.slice(-5).map((p) => ({ ...locationDiagnostic(p, source, includeDirs), message: `on the path: ${p.code}` })),
+          related: failure?.path
+            .slice(-5)
+            .map((p) => ({ ...locationDiagnostic(p, source, includeDirs), message: `on the path: ${p.code}` })),
         });
         remaining = remaining.filter((p) => p !== data.program);
       } else if (data.kind === 'NotSupported' && data.program) {
@@ -111,7 +143,13 @@ export async function verifyObject(client: HelperRequester, objectPath: string, 
         // on its SEC line and go on with the rest.
         const refused = data.program;
         verdicts.push({ program: refused, section: sectionOf(refused), status: 'refused', message: error.message });
-        diagnostics.push({ file: source, line: sectionLine(sourceText, sectionOf(refused)), column: 1, severity: 'error', message: `${refused}: cannot be verified on this kernel: ${error.message}` });
+        diagnostics.push({
+          file: source,
+          line: sectionLine(sourceText, sectionOf(refused)),
+          column: 1,
+          severity: 'error',
+          message: `${refused}: cannot be verified on this kernel: ${error.message}`,
+        });
         remaining = remaining.filter((p) => p !== refused);
       } else {
         diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: error.message });
@@ -131,14 +169,38 @@ export type VerifyOutcome = { programs: ProgramVerdict[]; diagnostics: Diagnosti
  */
 export type Verifier = (objectPath: string, source: string, includeDirs: string[]) => Promise<VerifyOutcome>;
 
-export async function checkSource(verifier: Verifier | undefined, source: string, options: CompileOptions = {}): Promise<CheckResult> {
+export async function checkSource(
+  verifier: Verifier | undefined,
+  source: string,
+  options: CompileOptions = {},
+): Promise<CheckResult> {
   if (!fs.existsSync(source)) throw new Error(`No such file: ${source}`);
   // An object is verified as it is: handing it to clang would "link" it and build nothing.
-  const build = source.endsWith('.o') ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 } : await compileBpf(source, options);
-  const diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({ ...d, origin: 'clang' as const, file: path.resolve(path.dirname(source), d.file) }));
-  const result: CheckResult = { source, built: build.ok, programs: [], diagnostics, buildMs: build.durationMs, verifyMs: 0 };
+  const build = source.endsWith('.o')
+    ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 }
+    : await compileBpf(source, options);
+  const diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({
+    ...d,
+    origin: 'clang' as const,
+    file: path.resolve(path.dirname(source), d.file),
+  }));
+  const result: CheckResult = {
+    source,
+    built: build.ok,
+    programs: [],
+    diagnostics,
+    buildMs: build.durationMs,
+    verifyMs: 0,
+  };
   if (!build.ok) {
-    if (diagnostics.length === 0) diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: build.stderr.trim() || 'clang failed' });
+    if (diagnostics.length === 0)
+      diagnostics.push({
+        file: source,
+        line: 1,
+        column: 1,
+        severity: 'error',
+        message: build.stderr.trim() || 'clang failed',
+      });
     return result;
   }
   result.objectPath = build.objectPath;
@@ -148,7 +210,14 @@ export async function checkSource(verifier: Verifier | undefined, source: string
     const verified = await verifier(build.objectPath, source, includeDirs);
     if ('unavailable' in verified) {
       result.unverified = verified.unavailable;
-      result.diagnostics.push({ file: source, line: 1, column: 1, severity: 'note', origin: 'ebpf-studio', message: `not verified: ${verified.unavailable}` });
+      result.diagnostics.push({
+        file: source,
+        line: 1,
+        column: 1,
+        severity: 'note',
+        origin: 'ebpf-studio',
+        message: `not verified: ${verified.unavailable}`,
+      });
     } else {
       result.programs = verified.programs;
       result.diagnostics.push(...verified.diagnostics.map((d) => ({ origin: 'verifier' as const, ...d })));
@@ -161,6 +230,8 @@ export async function checkSource(verifier: Verifier | undefined, source: string
 /** `file:line:col: severity: message`, as compilers print, so terminals and CI link to the line. */
 export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   const file = path.relative(cwd, d.file) || d.file;
-  const related = (d.related ?? []).map((r) => `\n${path.relative(cwd, r.file) || r.file}:${r.line}:1: note: ${r.message}`).join('');
+  const related = (d.related ?? [])
+    .map((r) => `\n${path.relative(cwd, r.file) || r.file}:${r.line}:1: note: ${r.message}`)
+    .join('');
   return `${file}:${d.line}:${d.column}: ${d.severity}: ${d.message}${related}`;
 }

@@ -44,7 +44,12 @@ function renderHeader(): void {
     th.append(type);
     if (sort?.column === i) th.append(document.createTextNode(sort.descending ? ' ▼' : ' ▲'));
     th.onclick = () => {
-      sort = sort?.column === i ? (sort.descending ? undefined : { column: i, descending: true }) : { column: i, descending: false };
+      sort =
+        sort?.column === i
+          ? sort.descending
+            ? undefined
+            : { column: i, descending: true }
+          : { column: i, descending: false };
       post(sort ? { type: 'sort', ...sort } : { type: 'sort', column: -1, descending: false });
       renderHeader();
     };
@@ -104,7 +109,8 @@ function rowElement(row: ViewerRow): HTMLDivElement {
   row.cells.forEach((text, i) => {
     const td = cell(text, `td ${columns[i]?.part ?? ''}${row.changed.includes(i) ? ' changed' : ''}`);
     td.title = text;
-    if (selected && selected.keyHex === row.keyHex && selected.column === i && selected.cpu === row.cpu) td.classList.add('selected');
+    if (selected && selected.keyHex === row.keyHex && selected.column === i && selected.cpu === row.cpu)
+      td.classList.add('selected');
     td.onclick = () => {
       selected = { keyHex: row.keyHex, column: i, cpu: row.cpu };
       $('plotCell').toggleAttribute('disabled', !columns[i]?.numeric);
@@ -127,9 +133,11 @@ $<HTMLInputElement>('filter').addEventListener('input', (e) => {
   filterTimer = window.setTimeout(() => post({ type: 'filter', text: (e.target as HTMLInputElement).value }), 250);
 });
 $('refresh').onclick = () => post({ type: 'refresh' });
-$<HTMLSelectElement>('auto').onchange = (e) => post({ type: 'autoRefresh', intervalMs: Number((e.target as HTMLSelectElement).value) });
+$<HTMLSelectElement>('auto').onchange = (e) =>
+  post({ type: 'autoRefresh', intervalMs: Number((e.target as HTMLSelectElement).value) });
 $('add').onclick = () => post({ type: 'openForm', mode: 'add' });
-$('editRow').onclick = () => selected && post({ type: 'openForm', mode: 'edit', keyHex: selected.keyHex, cpu: selected.cpu });
+$('editRow').onclick = () =>
+  selected && post({ type: 'openForm', mode: 'edit', keyHex: selected.keyHex, cpu: selected.cpu });
 $('deleteRow').onclick = () => selected && post({ type: 'delete', keyHex: selected.keyHex });
 $('pickStruct').onclick = () => post({ type: 'pickStruct' });
 $('exportJson').onclick = () => post({ type: 'export', format: 'json' });
@@ -149,10 +157,17 @@ let formState: Extract<ToMapViewer, { type: 'form' }> | undefined;
 
 function showForm(m: Extract<ToMapViewer, { type: 'form' }>): void {
   formState = m;
-  $('formTitle').textContent = m.mode === 'add' ? 'Add entry' : `Edit entry${m.cpu !== undefined ? ` (CPU ${m.cpu})` : perCpu ? ' (every CPU)' : ''}`;
+  $('formTitle').textContent =
+    m.mode === 'add'
+      ? 'Add entry'
+      : `Edit entry${m.cpu !== undefined ? ` (CPU ${m.cpu})` : perCpu ? ' (every CPU)' : ''}`;
   const fields = $('formFields');
   fields.replaceChildren();
-  const addField = (part: 'key' | 'value', f: { path: string; label: string; type: string; value: string }, readOnly: boolean) => {
+  const addField = (
+    part: 'key' | 'value',
+    f: { path: string; label: string; type: string; value: string },
+    readOnly: boolean,
+  ) => {
     const label = document.createElement('label');
     label.textContent = f.label;
     const type = document.createElement('span');
@@ -216,10 +231,25 @@ function drawHistograms(histograms: { title: string; labels: string[]; counts: n
           legend: { show: false },
           scales: { x: { time: false, range: [-0.5, n - 0.5] } },
           axes: [
-            { stroke: fg, values: (_u, ticks) => ticks.map((t) => h.labels[t] ?? ''), rotate: -30, size: 70, grid: { show: false } } as uPlot.Axis,
+            {
+              stroke: fg,
+              values: (_u, ticks) => ticks.map((t) => h.labels[t] ?? ''),
+              rotate: -30,
+              size: 70,
+              grid: { show: false },
+            } as uPlot.Axis,
             { stroke: fg, label: 'count' },
           ],
-          series: [{}, { label: 'count', fill: color, stroke: color, paths: uPlot.paths.bars!({ size: [0.8, 64] }), points: { show: false } }],
+          series: [
+            {},
+            {
+              label: 'count',
+              fill: color,
+              stroke: color,
+              paths: uPlot.paths.bars!({ size: [0.8, 64] }),
+              points: { show: false },
+            },
+          ],
         },
         [xs, h.counts.slice(0, n)],
         div,
@@ -245,7 +275,13 @@ function drawSeries(series: { id: string; label: string; points: [number, number
       return times.map((t) => byTime.get(t) ?? null);
     }),
   ];
-  const palette = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red'];
+  const palette = [
+    '--vscode-charts-blue',
+    '--vscode-charts-orange',
+    '--vscode-charts-green',
+    '--vscode-charts-purple',
+    '--vscode-charts-red',
+  ];
   const fg = getComputedStyle(document.body).getPropertyValue('--vscode-foreground') || '#ccc';
   const key = series.map((s) => s.id).join('|');
   if (linePlot && (linePlot as uPlot & { key?: string }).key === key) {
@@ -307,7 +343,8 @@ window.addEventListener('message', (event: MessageEvent<ToMapViewer>) => {
       rowCount = m.rows;
       cache.clear();
       $('count').textContent = `${m.entries.toLocaleString()} entries${m.loading ? ' (reading…)' : ''}`;
-      $('refreshed').textContent = `read ${new Date(m.refreshedAt).toLocaleTimeString()}${m.readMs !== undefined ? ` in ${m.readMs} ms` : ''}`;
+      $('refreshed').textContent =
+        `read ${new Date(m.refreshedAt).toLocaleTimeString()}${m.readMs !== undefined ? ` in ${m.readMs} ms` : ''}`;
       $('empty').hidden = m.rows > 0 || m.loading;
       render();
       break;
@@ -328,7 +365,10 @@ window.addEventListener('message', (event: MessageEvent<ToMapViewer>) => {
       break;
     case 'formError':
       $('formError').textContent = m.message;
-      if (m.path !== undefined) (form.querySelector(`input[data-path="${CSS.escape(m.path)}"]:not([readonly])`) as HTMLInputElement | null)?.focus();
+      if (m.path !== undefined)
+        (
+          form.querySelector(`input[data-path="${CSS.escape(m.path)}"]:not([readonly])`) as HTMLInputElement | null
+        )?.focus();
       break;
     case 'formDone':
       form.hidden = true;

@@ -38,7 +38,14 @@ export type ToMapViewer =
   | { type: 'rows'; request: number; rows: ViewerRow[] }
   | { type: 'histograms'; histograms: { title: string; labels: string[]; counts: number[] }[] }
   | { type: 'series'; series: { id: string; label: string; points: [number, number][] }[] }
-  | { type: 'form'; mode: 'add' | 'edit'; keyHex?: string; cpu?: number; key: { path: string; label: string; type: string; value: string }[]; value: { path: string; label: string; type: string; value: string }[] }
+  | {
+      type: 'form';
+      mode: 'add' | 'edit';
+      keyHex?: string;
+      cpu?: number;
+      key: { path: string; label: string; type: string; value: string }[];
+      value: { path: string; label: string; type: string; value: string }[];
+    }
   | { type: 'formError'; message: string; path?: string }
   | { type: 'formDone' }
   | { type: 'error'; message: string }
@@ -49,11 +56,19 @@ export type FromMapViewer =
   | { type: 'ready' }
   | { type: 'range'; request: number; start: number; count: number }
   | { type: 'filter'; text: string }
-  | { type: 'sort'; column: number; descending: boolean } | { type: 'sort'; column: -1; descending: boolean }
+  | { type: 'sort'; column: number; descending: boolean }
+  | { type: 'sort'; column: -1; descending: boolean }
   | { type: 'refresh' }
   | { type: 'autoRefresh'; intervalMs: number }
   | { type: 'openForm'; mode: 'add' | 'edit'; keyHex?: string; cpu?: string }
-  | { type: 'save'; mode: 'add' | 'edit'; keyHex?: string; cpu?: number; key: Record<string, string>; value: Record<string, string> }
+  | {
+      type: 'save';
+      mode: 'add' | 'edit';
+      keyHex?: string;
+      cpu?: number;
+      key: Record<string, string>;
+      value: Record<string, string>;
+    }
   | { type: 'delete'; keyHex: string }
   | { type: 'export'; format: 'json' | 'csv' }
   | { type: 'plot'; keyHex: string; column: number }

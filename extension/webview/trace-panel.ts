@@ -67,12 +67,19 @@ scroller.addEventListener('scroll', () => {
 });
 window.addEventListener('resize', schedule);
 
-const sendFilter = () => post({ type: 'filter', program: $<HTMLSelectElement>('program').value, pid: $<HTMLInputElement>('pid').value, text: $<HTMLInputElement>('text').value });
+const sendFilter = () =>
+  post({
+    type: 'filter',
+    program: $<HTMLSelectElement>('program').value,
+    pid: $<HTMLInputElement>('pid').value,
+    text: $<HTMLInputElement>('text').value,
+  });
 let filterTimer: number | undefined;
-for (const id of ['pid', 'text']) $(id).addEventListener('input', () => {
-  clearTimeout(filterTimer);
-  filterTimer = window.setTimeout(sendFilter, 250);
-});
+for (const id of ['pid', 'text'])
+  $(id).addEventListener('input', () => {
+    clearTimeout(filterTimer);
+    filterTimer = window.setTimeout(sendFilter, 250);
+  });
 $('program').addEventListener('change', sendFilter);
 $('pause').onclick = () => post({ type: 'pause', paused: !paused });
 $('clear').onclick = () => post({ type: 'clear' });
@@ -84,12 +91,14 @@ function setOptions(select: HTMLSelectElement, values: string[]): void {
   const current = select.value;
   const want = ['', ...values];
   if (select.options.length === want.length && want.every((v, i) => select.options[i].value === v)) return;
-  select.replaceChildren(...want.map((v) => {
-    const o = document.createElement('option');
-    o.value = v;
-    o.textContent = v || 'all programs';
-    return o;
-  }));
+  select.replaceChildren(
+    ...want.map((v) => {
+      const o = document.createElement('option');
+      o.value = v;
+      o.textContent = v || 'all programs';
+      return o;
+    }),
+  );
   select.value = want.includes(current) ? current : '';
 }
 
@@ -113,7 +122,8 @@ window.addEventListener('message', (event: MessageEvent<ToTracePanel>) => {
       $('rate').textContent = `${m.eventsPerSecond.toLocaleString()} events/s`;
       $('kept').textContent = `${m.kept.toLocaleString()} of ${m.maxLines.toLocaleString()} kept`;
       const kernelLost = m.lostInKernel + (m.reserveFailures ?? 0);
-      $('lost').textContent = `lost in kernel: ${kernelLost.toLocaleString()}${m.reserveFailures !== undefined ? ` (${m.reserveFailures.toLocaleString()} counted by the program)` : ''}`;
+      $('lost').textContent =
+        `lost in kernel: ${kernelLost.toLocaleString()}${m.reserveFailures !== undefined ? ` (${m.reserveFailures.toLocaleString()} counted by the program)` : ''}`;
       $('lost').className = kernelLost ? 'lost' : '';
       $('dropped').textContent = `dropped by eBPF Studio: ${(m.droppedInHelper + m.droppedInPanel).toLocaleString()}`;
       $('dropped').className = m.droppedInHelper + m.droppedInPanel ? 'dropped' : '';

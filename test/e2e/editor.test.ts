@@ -19,7 +19,9 @@ interface Capability {
 
 /** The helper's capability probe, through the CLI (its own helper, the same probe the page shows). */
 function capabilities(): Record<string, Capability> {
-  const out = execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'capabilities', '--json'], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'capabilities', '--json'], {
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as Record<string, Capability>;
 }
 
@@ -59,7 +61,10 @@ describe('e2e: editing, Check System and packet tests in code-server', function 
     // The README names the faulty statement and the verifier's words for it.
     const statement = '*count += 1;';
     const message = "R0 invalid mem access 'map_value_or_null'";
-    assert.ok(readme.includes(`\`${statement}\``) && readme.includes(`\`${message}\``), 'the README names the statement and the message');
+    assert.ok(
+      readme.includes(`\`${statement}\``) && readme.includes(`\`${message}\``),
+      'the README names the statement and the message',
+    );
     const sourceBefore = fs.readFileSync(source);
     const statusBefore = gitStatus(dir);
     const objectExisted = fs.existsSync(object);
@@ -73,16 +78,26 @@ describe('e2e: editing, Check System and packet tests in code-server', function 
         // The keyboard is in the editor after Quick Open; Ctrl+S saves (the file is unchanged, so is its text).
         await wb.page.locator('.part.editor .monaco-editor textarea').first().focus();
         await wb.page.keyboard.press('Control+S');
-        await wb.page.locator('.part.editor .monaco-editor .squiggly-error').first().waitFor({ timeout: TIMEOUT.kernel });
+        await wb.page
+          .locator('.part.editor .monaco-editor .squiggly-error')
+          .first()
+          .waitFor({ timeout: TIMEOUT.kernel });
         // The status bar counts the errors: one per rejected program.
-        await wb.page.locator('.part.statusbar .statusbar-item', { hasText: /^\s*2\s+0\s*$/ }).first().waitFor();
+        await wb.page
+          .locator('.part.statusbar .statusbar-item', { hasText: /^\s*2\s+0\s*$/ })
+          .first()
+          .waitFor();
       });
       await wb.step('Problems panel entry on the README line', async () => {
         await wb.page.keyboard.press('Control+Shift+M');
         const problem = wb.page.locator('.markers-panel .monaco-list-row', { hasText: message }).first();
         await problem.waitFor({ timeout: TIMEOUT.ui });
         const text = await problem.innerText();
-        assert.match(text, new RegExp(`\\[Ln ${line}, Col \\d+\\]`), `the problem is on line ${line} (${statement}): ${JSON.stringify(text)}`);
+        assert.match(
+          text,
+          new RegExp(`\\[Ln ${line}, Col \\d+\\]`),
+          `the problem is on line ${line} (${statement}): ${JSON.stringify(text)}`,
+        );
         // Going to the problem puts the cursor on that line.
         await problem.click();
         await wb.statusItem(new RegExp(`Ln ${line}, Col \\d+`)).waitFor();
@@ -90,7 +105,9 @@ describe('e2e: editing, Check System and packet tests in code-server', function 
       await wb.step('hover the squiggle', async () => {
         // The squiggle drawn level with line number `line` in the gutter is the one to hover, as a user does.
         const editor = wb.page.locator('.part.editor .monaco-editor').first();
-        const number = await editor.locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${line}$`) }).boundingBox();
+        const number = await editor
+          .locator('.margin-view-overlays .line-numbers', { hasText: new RegExp(`^${line}$`) })
+          .boundingBox();
         assert.ok(number, `line ${line} is on screen`);
         let target: { x: number; y: number } | undefined;
         for (const squiggle of await editor.locator('.squiggly-error').all()) {
@@ -122,8 +139,13 @@ describe('e2e: editing, Check System and packet tests in code-server', function 
     await wb.step('Check System program types', async () => {
       const page = await wb.webview('h1:text-is("eBPF: Check System")');
       const row = (section: string, label: string) =>
-        page.locator(`xpath=//h2[starts-with(normalize-space(.), "${section}")]/following-sibling::table[1]//tr[th[normalize-space(.)="${label}"]]`);
-      for (const [section, prefix] of [['Program types', 'program:'], ['Attach types', 'attach:']]) {
+        page.locator(
+          `xpath=//h2[starts-with(normalize-space(.), "${section}")]/following-sibling::table[1]//tr[th[normalize-space(.)="${label}"]]`,
+        );
+      for (const [section, prefix] of [
+        ['Program types', 'program:'],
+        ['Attach types', 'attach:'],
+      ]) {
         for (const name of ['lsm', 'fentry']) {
           const cap = caps[`${prefix}${name}`];
           assert.ok(cap, `the helper probes ${prefix}${name}`);
@@ -134,7 +156,10 @@ describe('e2e: editing, Check System and packet tests in code-server', function 
             assert.strictEqual(cls, 'ok', `${prefix}${name} is accepted here and shown so: ${text}`);
           } else {
             assert.strictEqual(cls, 'error', `${prefix}${name} is refused here and shown so: ${text}`);
-            assert.ok(text.includes(`no: ${cap.reason}`), `the page gives the probe's reason for ${prefix}${name}: ${JSON.stringify(text)}`);
+            assert.ok(
+              text.includes(`no: ${cap.reason}`),
+              `the page gives the probe's reason for ${prefix}${name}: ${JSON.stringify(text)}`,
+            );
           }
         }
       }
@@ -153,18 +178,25 @@ describe('e2e: editing, Check System and packet tests in code-server', function 
     const dir = path.join(samples, 'xdp_counter');
     const object = path.join(dir, 'xdp_counter.bpf.o');
     const objectExisted = fs.existsSync(object);
-    const tests = (JSON.parse(fs.readFileSync(path.join(dir, 'xdp_counter.bpftest.json'), 'utf8')) as { tests: { name: string }[] }).tests;
+    const tests = (
+      JSON.parse(fs.readFileSync(path.join(dir, 'xdp_counter.bpftest.json'), 'utf8')) as { tests: { name: string }[] }
+    ).tests;
     try {
       await wb.step('Testing view with the packet tests', async () => {
         await wb.openContainer('Testing');
-        const file = wb.page.locator('.part.sidebar .test-explorer .monaco-list-row', { hasText: 'xdp_counter.bpftest.json' }).first();
+        const file = wb.page
+          .locator('.part.sidebar .test-explorer .monaco-list-row', { hasText: 'xdp_counter.bpftest.json' })
+          .first();
         await file.waitFor({ timeout: TIMEOUT.ui });
         // Expanded, it lists every test of the file.
         if ((await file.getAttribute('aria-expanded')) !== 'true') await file.locator('.monaco-tl-twistie').click();
-        for (const t of tests) await wb.page.locator('.part.sidebar .test-explorer .monaco-list-row', { hasText: t.name }).first().waitFor();
+        for (const t of tests)
+          await wb.page.locator('.part.sidebar .test-explorer .monaco-list-row', { hasText: t.name }).first().waitFor();
       });
       await wb.step('run xdp_counter tests passed', async () => {
-        const file = wb.page.locator('.part.sidebar .test-explorer .monaco-list-row', { hasText: 'xdp_counter.bpftest.json' }).first();
+        const file = wb.page
+          .locator('.part.sidebar .test-explorer .monaco-list-row', { hasText: 'xdp_counter.bpftest.json' })
+          .first();
         await file.hover();
         await file.locator('.action-label[aria-label^="Run Test"]').click();
         // Each test, and the file, shows the passed icon.

@@ -7,7 +7,15 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { repoRoot } from './support/code-server';
-import { expectKernelAsBefore, forkChildren, helperProcesses, kernelBaseline, KernelBaseline, kernelPrograms, waitUntil } from './support/system';
+import {
+  expectKernelAsBefore,
+  forkChildren,
+  helperProcesses,
+  kernelBaseline,
+  KernelBaseline,
+  kernelPrograms,
+  waitUntil,
+} from './support/system';
 import { TIMEOUT, Workbench } from './support/workbench';
 
 describe('e2e: fork_trace in code-server', function () {
@@ -74,7 +82,9 @@ describe('e2e: fork_trace in code-server', function () {
       }
     });
     await wb.step('parent_filter input box', async () => {
-      const prompt = wb.quickInput.locator('.quick-input-message, .quick-input-description', { hasText: 'parent_filter' });
+      const prompt = wb.quickInput.locator('.quick-input-message, .quick-input-description', {
+        hasText: 'parent_filter',
+      });
       await prompt.first().waitFor();
       assert.strictEqual(await wb.quickInput.locator('input').inputValue(), '0', 'parent_filter shows its default, 0');
       await wb.page.keyboard.press('Enter');
@@ -182,11 +192,18 @@ describe('e2e: fork_trace in code-server', function () {
       // The viewer stays open: it says the map is gone and stops auto-refresh instead of showing the last
       // read as if it were current.
       const viewer = await wb.webview('#title:text-is("forks_by_parent")');
-      await viewer.locator('#error', { hasText: /is no longer in the kernel \(its program was unloaded\)\. The table shows what was read last\./ }).waitFor();
+      await viewer
+        .locator('#error', {
+          hasText: /is no longer in the kernel \(its program was unloaded\)\. The table shows what was read last\./,
+        })
+        .waitFor();
       assert.strictEqual(await viewer.locator('#auto').inputValue(), '0', 'auto-refresh is off');
     });
 
-    assert.ok(!kernelPrograms().some((p) => p.id === programId), `program ${programId} is still in the kernel after Unload…`);
+    assert.ok(
+      !kernelPrograms().some((p) => p.id === programId),
+      `program ${programId} is still in the kernel after Unload…`,
+    );
     await expectKernelAsBefore(before);
   });
 
@@ -199,11 +216,15 @@ describe('e2e: fork_trace in code-server', function () {
     assert.deepStrictEqual(others, [], 'one helper process');
     await wb.step('helper killed with SIGKILL', async () => {
       process.kill(helper.pid, 'SIGKILL');
-      await wb.toast('The eBPF Studio helper stopped (signal SIGKILL); restarting…').waitFor({ timeout: TIMEOUT.kernel });
+      await wb
+        .toast('The eBPF Studio helper stopped (signal SIGKILL); restarting…')
+        .waitFor({ timeout: TIMEOUT.kernel });
     });
     await wb.step('helper restarted', async () => {
       await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
-      const next = await waitUntil('a new helper process', () => helperProcesses(wb.extensionPath).find((p) => p.pid !== helper.pid));
+      const next = await waitUntil('a new helper process', () =>
+        helperProcesses(wb.extensionPath).find((p) => p.pid !== helper.pid),
+      );
       assert.notStrictEqual(next.pid, helper.pid);
       // The views list the kernel through the new helper again.
       await wb.treeRow('Programs', 'nothing loaded yet').waitFor({ timeout: TIMEOUT.kernel });
@@ -218,7 +239,11 @@ describe('e2e: fork_trace in code-server', function () {
     await wb.openContainer('eBPF');
     await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
     // Loaded and pinned by the CLI, so the map outlives the helper killed below.
-    const loaded = JSON.parse(execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'load', '--json', object], { encoding: 'utf8' }));
+    const loaded = JSON.parse(
+      execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'load', '--json', object], {
+        encoding: 'utf8',
+      }),
+    );
     const mapId: number = loaded.maps.find((m: { name: string }) => m.name === 'forks_by_parent').id;
     try {
       const summary = `#summary:has-text("id ${mapId} ")`;
@@ -232,7 +257,9 @@ describe('e2e: fork_trace in code-server', function () {
       await wb.step('helper killed with the viewer open, viewer reads again', async () => {
         const [helper] = helperProcesses(wb.extensionPath);
         process.kill(helper.pid, 'SIGKILL');
-        await wb.toast('The eBPF Studio helper stopped (signal SIGKILL); restarting…').waitFor({ timeout: TIMEOUT.kernel });
+        await wb
+          .toast('The eBPF Studio helper stopped (signal SIGKILL); restarting…')
+          .waitFor({ timeout: TIMEOUT.kernel });
         await wb.statusItem('eBPF: helper running').waitFor({ timeout: TIMEOUT.kernel });
         const viewer = await wb.webview(summary);
         forkChildren(2);

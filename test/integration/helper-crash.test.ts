@@ -24,6 +24,9 @@ describe('integration: the helper killed with SIGKILL', () => {
       nodes.some((n) => n.id === 'group:own') && nodes.some((n) => n.id === 'group:others') ? true : undefined,
     );
     const maps = await viewNodes(views.maps);
-    assert.ok(maps.some((n) => n.id === 'maps:own') && !maps.some((n) => n.id === 'helper-down' || n.id === 'helper-starting'), 'the Maps view recovered too');
+    assert.ok(
+      maps.some((n) => n.id === 'maps:own') && !maps.some((n) => n.id === 'helper-down' || n.id === 'helper-starting'),
+      'the Maps view recovered too',
+    );
   });
 });

@@ -10,7 +10,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as util from 'util';
 import { runTests, TestRunFailedError } from '@vscode/test-electron';
-import { CodeServer, ensureTools, freePort, freshState, installExtension, packageExtension, repoRoot } from '../e2e/support/code-server';
+import {
+  CodeServer,
+  ensureTools,
+  freePort,
+  freshState,
+  installExtension,
+  packageExtension,
+  repoRoot,
+} from '../e2e/support/code-server';
 import { artifactsRoot, launchBrowser } from '../e2e/support/workbench';
 
 const artifacts = path.join(artifactsRoot, 'integration');
@@ -117,7 +125,10 @@ export async function runInCodeServer(launch: LaunchOptions, timeoutMs = 300_000
     const code = await exited;
     clearTimeout(timer);
     await page.screenshot({ path: path.join(artifacts, 'workbench.png') }).catch(() => undefined);
-    if (code !== 0) console.error(`code-server log: ${logPath}; extension host console: ${path.join(artifacts, 'extension-host.log')}`);
+    if (code !== 0)
+      console.error(
+        `code-server log: ${logPath}; extension host console: ${path.join(artifacts, 'extension-host.log')}`,
+      );
     return typeof code === 'number' ? code : 1;
   } finally {
     hostLog.end();

@@ -16,7 +16,10 @@ exports.run = async function run() {
   const print = Mocha.reporters.Base.consoleLog;
   Mocha.reporters.Base.consoleLog = (...args) => print(`[mocha] ${util.format(...args)}`);
   const mocha = new Mocha({ reporter: 'spec', color: false, timeout: 60_000 });
-  for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.ts')).sort()) {
+  for (const file of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()) {
     mocha.addFile(path.join(__dirname, file));
   }
   const stats = await new Promise((resolve) => {

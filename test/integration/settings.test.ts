@@ -34,14 +34,21 @@ async function editAndSave(uri: vscode.Uri): Promise<void> {
 function verifierErrorOn(uri: vscode.Uri, line: number): vscode.Diagnostic | undefined {
   return vscode.languages
     .getDiagnostics(uri)
-    .find((d) => d.severity === vscode.DiagnosticSeverity.Error && d.message.includes(message) && d.range.start.line === line - 1);
+    .find(
+      (d) =>
+        d.severity === vscode.DiagnosticSeverity.Error &&
+        d.message.includes(message) &&
+        d.range.start.line === line - 1,
+    );
 }
 
 async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('ebpfStudio').update(key, value, vscode.ConfigurationTarget.Global);
   const expected = value ?? vscode.workspace.getConfiguration('ebpfStudio').inspect(key)?.defaultValue;
   await waitUntil(`ebpfStudio.${key} to read ${JSON.stringify(expected)}`, () =>
-    JSON.stringify(vscode.workspace.getConfiguration('ebpfStudio').get(key)) === JSON.stringify(expected) ? true : undefined,
+    JSON.stringify(vscode.workspace.getConfiguration('ebpfStudio').get(key)) === JSON.stringify(expected)
+      ? true
+      : undefined,
   );
 }
 
@@ -65,7 +72,11 @@ describe('integration: settings honoured', () => {
     it('on (the default): saving a broken source puts the verifier error on its line', async () => {
       const on = brokenSample(dir, 'onsave-on.bpf.c');
       await editAndSave(on.uri);
-      const diagnostic = await waitUntil(`the verifier error on line ${on.line} of onsave-on.bpf.c`, () => verifierErrorOn(on.uri, on.line), 60_000);
+      const diagnostic = await waitUntil(
+        `the verifier error on line ${on.line} of onsave-on.bpf.c`,
+        () => verifierErrorOn(on.uri, on.line),
+        60_000,
+      );
       assert.strictEqual(diagnostic.source, 'bpf verifier');
     });
 
@@ -82,12 +93,16 @@ describe('integration: settings honoured', () => {
       // file's line is in the log, every line about onsave-off.bpf.c is too.
       await vscode.window.showTextDocument(marker.uri);
       await vscode.commands.executeCommand('ebpf.build');
-      const log = await waitUntil('the language server\'s line about onsave-marker.bpf.c in the log', () => {
+      const log = await waitUntil("the language server's line about onsave-marker.bpf.c in the log", () => {
         const text = extensionLog();
         return /onsave-marker\.bpf\.c: built/.test(text) ? text : undefined;
       });
       const builds = log.split('\n').filter((l) => /onsave-off\.bpf\.c: built/.test(l));
-      assert.strictEqual(builds.length, 1, `onsave-off.bpf.c was built once (by the command), not on save: ${builds.join(' | ')}`);
+      assert.strictEqual(
+        builds.length,
+        1,
+        `onsave-off.bpf.c was built once (by the command), not on save: ${builds.join(' | ')}`,
+      );
     });
   });
 
@@ -107,16 +122,24 @@ describe('integration: settings honoured', () => {
       // sudo stays the helper's parent (with use_pty, a second sudo monitors it): every process between
       // the helper and this extension host is sudo.
       const between: string[] = [];
-      for (let p = parentOf(viaSudo.pid); p !== undefined && p !== process.pid && p > 1; p = parentOf(p)) between.push(commandName(p));
-      assert.ok(between.length > 0 && between.every((c) => c === 'sudo'), `the helper runs under sudo: ${between.join(' <- ')}`);
+      for (let p = parentOf(viaSudo.pid); p !== undefined && p !== process.pid && p > 1; p = parentOf(p))
+        between.push(commandName(p));
+      assert.ok(
+        between.length > 0 && between.every((c) => c === 'sudo'),
+        `the helper runs under sudo: ${between.join(' <- ')}`,
+      );
       assert.ok(fs.readFileSync(`/proc/${viaSudo.pid}/status`, 'utf8').match(/^Uid:\s+0\s/m), 'as root');
-      await waitForNodes('the Programs view listing through the sudo helper', views.programs, (nodes) => (nodes.some((n) => n.id === 'group:others') ? true : undefined));
+      await waitForNodes('the Programs view listing through the sudo helper', views.programs, (nodes) =>
+        nodes.some((n) => n.id === 'group:others') ? true : undefined,
+      );
 
       await setSetting('helper.elevation', 'none');
       await vscode.commands.executeCommand('ebpf.restartHelper');
       const direct = await theHelper(viaSudo.pid);
       assert.strictEqual(parentOf(direct.pid), process.pid, 'with "none" the extension host starts the helper itself');
-      await waitForNodes('the Programs view listing through the direct helper', views.programs, (nodes) => (nodes.some((n) => n.id === 'group:others') ? true : undefined));
+      await waitForNodes('the Programs view listing through the direct helper', views.programs, (nodes) =>
+        nodes.some((n) => n.id === 'group:others') ? true : undefined,
+      );
     });
   });
 });

@@ -103,13 +103,19 @@ export function commandName(pid: number): string {
  */
 export function extensionLog(): string {
   const userData = process.env.EBPF_STUDIO_INTEGRATION_USER_DATA;
-  assert.ok(userData, 'EBPF_STUDIO_INTEGRATION_USER_DATA names code-server\'s user-data dir (test/integration/host.ts sets it)');
+  assert.ok(
+    userData,
+    "EBPF_STUDIO_INTEGRATION_USER_DATA names code-server's user-data dir (test/integration/host.ts sets it)",
+  );
   const logs = path.join(userData, 'logs');
   const files = fs
     .readdirSync(logs)
     .flatMap((session) => {
       const dir = path.join(logs, session);
-      return fs.readdirSync(dir).filter((d) => d.startsWith('exthost')).map((d) => path.join(dir, d, extensionId, 'eBPF Studio.log'));
+      return fs
+        .readdirSync(dir)
+        .filter((d) => d.startsWith('exthost'))
+        .map((d) => path.join(dir, d, extensionId, 'eBPF Studio.log'));
     })
     .filter((f) => fs.existsSync(f))
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);

@@ -38,24 +38,37 @@ describe('integration: views populated from the live helper', () => {
 
   it('lists fork_trace\'s program, loaded by another process, under "Other programs" with its id and holder', async () => {
     const program = loaded.programs.find((p) => p.name === 'trace_fork');
-    assert.ok(program?.loaded, 'the test\'s helper loaded trace_fork');
+    assert.ok(program?.loaded, "the test's helper loaded trace_fork");
     assert.ok(program.attachment, 'and attached it (tracepoint sched/sched_process_fork)');
     const node = await waitForNodes(`trace_fork (id ${program.id}) in the Programs view`, views.programs, (nodes) =>
       nodes.find((n) => n.progId === program.id),
     );
-    assert.strictEqual(node.id, `prog:${program.id}`, 'listed among the other programs, not as a load of this extension');
+    assert.strictEqual(
+      node.id,
+      `prog:${program.id}`,
+      'listed among the other programs, not as a load of this extension',
+    );
     assert.strictEqual(node.label, 'trace_fork');
     assert.match(node.description ?? '', new RegExp(`^tracepoint · id ${program.id}\\b`));
     // kernel/owners names the process holding the program: the test's helper.
-    assert.match(node.tooltip ?? '', new RegExp(`Held by .*\\(pid ${loader!.pid}\\)`), `the tooltip names the holder: ${node.tooltip}`);
+    assert.match(
+      node.tooltip ?? '',
+      new RegExp(`Held by .*\\(pid ${loader!.pid}\\)`),
+      `the tooltip names the holder: ${node.tooltip}`,
+    );
     const own = (await views.programs.getChildren(undefined))?.find((n) => n.id === 'group:own');
-    assert.ok(own?.children?.some((n) => n.id === 'own:empty'), 'this extension itself loaded nothing');
+    assert.ok(
+      own?.children?.some((n) => n.id === 'own:empty'),
+      'this extension itself loaded nothing',
+    );
   });
 
-  it('shows forks_by_parent in Maps, its entries decoded: this extension host\'s forks counted under its pid', async () => {
+  it("shows forks_by_parent in Maps, its entries decoded: this extension host's forks counted under its pid", async () => {
     const map = loaded.maps.find((m) => m.name === 'forks_by_parent');
     assert.ok(map, 'fork_trace has the map forks_by_parent');
-    const node = await waitForNodes(`forks_by_parent (id ${map.id}) in the Maps view`, views.maps, (nodes) => nodes.find((n) => n.mapId === map.id));
+    const node = await waitForNodes(`forks_by_parent (id ${map.id}) in the Maps view`, views.maps, (nodes) =>
+      nodes.find((n) => n.mapId === map.id),
+    );
     assert.strictEqual(node.label, 'forks_by_parent');
     assert.match(node.description ?? '', new RegExp(`hash .*· id ${map.id}`));
     assert.ok(node.lazy, 'its entries are read when it is expanded');

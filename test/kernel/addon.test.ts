@@ -15,9 +15,24 @@ const REQUIRE_KERNEL = process.env.EBPF_STUDIO_REQUIRE_KERNEL === '1';
 const FIXTURES = path.join(__dirname, 'fixtures');
 // Names of everything the fixtures create, to tell our leftovers from other users' objects.
 const OUR_NAMES = new Set([
-  'count_fork', 'xdp_count', 'tc_count', 'sock_count', 'cg_count', 'up_count', 'raw_fork', 'fentry_sleep', 'bad_access',
-  'fork_counts', 'events', 'perf_events', 'pkt_counts', 'values',
-  'studio.rodata', 'studio.data', 'studio.bss', 'failing.bss',
+  'count_fork',
+  'xdp_count',
+  'tc_count',
+  'sock_count',
+  'cg_count',
+  'up_count',
+  'raw_fork',
+  'fentry_sleep',
+  'bad_access',
+  'fork_counts',
+  'events',
+  'perf_events',
+  'pkt_counts',
+  'values',
+  'studio.rodata',
+  'studio.data',
+  'studio.bss',
+  'failing.bss',
 ]);
 
 function skip(ctx: Mocha.Context, why: string): never {
@@ -37,11 +52,20 @@ function have(cmd: string): boolean {
 
 function fdList(): string[] {
   return fs.readdirSync('/proc/self/fd').map((fd) => {
-    try { return `${fd} -> ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`; } catch { return `${fd} -> ?`; }
+    try {
+      return `${fd} -> ${fs.readlinkSync(`/proc/self/fd/${fd}`)}`;
+    } catch {
+      return `${fd} -> ?`;
+    }
   });
 }
 
-interface BpftoolObj { id: number; name?: string; prog_id?: number; pids?: { pid: number }[] }
+interface BpftoolObj {
+  id: number;
+  name?: string;
+  prog_id?: number;
+  pids?: { pid: number }[];
+}
 function bpftoolList(kind: 'prog' | 'map' | 'link'): BpftoolObj[] {
   return JSON.parse(sh('bpftool', ['-j', kind, 'list']) || '[]') as BpftoolObj[];
 }
@@ -96,8 +120,16 @@ describe('native addon (real kernel)', function () {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-addon-'));
     for (const name of ['studio', 'failing']) {
       execFileSync('clang', [
-        '-O2', '-g', '-target', 'bpf', '-D__TARGET_ARCH_x86', '-I/usr/include/x86_64-linux-gnu',
-        '-c', path.join(FIXTURES, `${name}.bpf.c`), '-o', path.join(tmp, `${name}.bpf.o`),
+        '-O2',
+        '-g',
+        '-target',
+        'bpf',
+        '-D__TARGET_ARCH_x86',
+        '-I/usr/include/x86_64-linux-gnu',
+        '-c',
+        path.join(FIXTURES, `${name}.bpf.c`),
+        '-o',
+        path.join(tmp, `${name}.bpf.o`),
       ]);
     }
     studioObj = path.join(tmp, 'studio.bpf.o');
@@ -109,7 +141,11 @@ describe('native addon (real kernel)', function () {
 
   after(function () {
     for (const h of toClose.reverse()) {
-      try { h.close(); } catch { /* already closed */ }
+      try {
+        h.close();
+      } catch {
+        /* already closed */
+      }
     }
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -120,7 +156,11 @@ describe('native addon (real kernel)', function () {
       assert.equal(spec.name, 'studio');
       const prog = (n: string) => spec.programs.find((p) => p.name === n);
       assert.deepEqual(
-        { type: prog('count_fork')?.type, section: prog('count_fork')?.section, autoload: prog('count_fork')?.autoload },
+        {
+          type: prog('count_fork')?.type,
+          section: prog('count_fork')?.section,
+          autoload: prog('count_fork')?.autoload,
+        },
         { type: 'tracepoint', section: 'tracepoint/sched/sched_process_fork', autoload: true },
       );
       assert.equal(prog('xdp_count')?.type, 'xdp');
@@ -131,7 +171,12 @@ describe('native addon (real kernel)', function () {
 
       const map = (n: string) => spec.maps.find((m) => m.name === n);
       assert.deepEqual(map('fork_counts'), {
-        name: 'fork_counts', type: 'hash', keySize: 4, valueSize: 16, maxEntries: 64, internal: false,
+        name: 'fork_counts',
+        type: 'hash',
+        keySize: 4,
+        valueSize: 16,
+        maxEntries: 64,
+        internal: false,
       });
       assert.equal(map('events')?.type, 'ringbuf');
       assert.equal(map('perf_events')?.type, 'perf_event_array');
@@ -143,7 +188,9 @@ describe('native addon (real kernel)', function () {
       assert.equal(tag.size, 4);
       assert.equal(tag.initial.readUInt32LE(0), 7);
       assert.deepEqual(tag.type, {
-        kind: 'typedef', name: '__u32', size: 4,
+        kind: 'typedef',
+        name: '__u32',
+        size: 4,
         target: { kind: 'int', name: 'unsigned int', size: 4, signed: false, char: false, bool: false, bits: 32 },
       });
       const version = spec.variables.find((v) => v.name === 'version');
@@ -154,17 +201,22 @@ describe('native addon (real kernel)', function () {
     });
 
     it('throws a clear Error with errno for files that are not BPF objects', function () {
-      assert.throws(() => addon.describeObject('/bin/true'), (e: NodeJS.ErrnoException) => {
-        assert.match(e.message, /^not a BPF object file: \/bin\/true: ELF machine is 62/);
-        assert.equal(typeof e.errno, 'number');
-        assert.ok(e.errno! > 0);
-        return true;
-      });
+      assert.throws(
+        () => addon.describeObject('/bin/true'),
+        (e: NodeJS.ErrnoException) => {
+          assert.match(e.message, /^not a BPF object file: \/bin\/true: ELF machine is 62/);
+          assert.equal(typeof e.errno, 'number');
+          assert.ok(e.errno! > 0);
+          return true;
+        },
+      );
       const text = path.join(tmp, 'not-elf.o');
       fs.writeFileSync(text, 'hello, world\n');
       assert.throws(() => addon.describeObject(text), /not a BPF object file: .*not an ELF file/);
-      assert.throws(() => addon.describeObject(path.join(tmp, 'missing.o')), (e: NodeJS.ErrnoException) =>
-        e.errno === 2 && e.code === 'ENOENT' && e.message.includes('missing.o'));
+      assert.throws(
+        () => addon.describeObject(path.join(tmp, 'missing.o')),
+        (e: NodeJS.ErrnoException) => e.errno === 2 && e.code === 'ENOENT' && e.message.includes('missing.o'),
+      );
       assert.throws(() => (addon.describeObject as (x: unknown) => unknown)(42), TypeError);
     });
   });
@@ -236,7 +288,15 @@ describe('native addon (real kernel)', function () {
 
     it('programs() and maps() carry kernel ids; variables and maxEntries were applied', function () {
       const progs = obj.programs();
-      assert.deepEqual(progs.map((p) => p.name).sort(), ['cg_count', 'count_fork', 'raw_fork', 'sock_count', 'tc_count', 'up_count', 'xdp_count']);
+      assert.deepEqual(progs.map((p) => p.name).sort(), [
+        'cg_count',
+        'count_fork',
+        'raw_fork',
+        'sock_count',
+        'tc_count',
+        'up_count',
+        'xdp_count',
+      ]);
       const maps = obj.maps();
       const counts = maps.find((m) => m.name === 'fork_counts')!;
       assert.equal(counts.maxEntries, 128);
@@ -283,7 +343,10 @@ describe('native addon (real kernel)', function () {
       link.detach();
       link.detach(); // idempotent
 
-      assert.ok(ringBatches.length < total(ringBatches), `batched: ${ringBatches.length} batches for ${total(ringBatches)} events`);
+      assert.ok(
+        ringBatches.length < total(ringBatches),
+        `batched: ${ringBatches.length} batches for ${total(ringBatches)} events`,
+      );
       for (const b of ringBatches) {
         const recs = records(b);
         assert.equal(recs.length, b.count);
@@ -310,7 +373,10 @@ describe('native addon (real kernel)', function () {
       assert.ok(Number(v.readBigUInt64LE(0)) >= N);
       assert.equal(v.readUInt32LE(12) & 0xf, 3, 'bitfield kind');
       assert.equal(h.lookup(u32(7)), null);
-      assert.throws(() => h.lookup(Buffer.alloc(3)), (e: Error) => e instanceof TypeError && e.message === 'key must be 4 bytes, got 3');
+      assert.throws(
+        () => h.lookup(Buffer.alloc(3)),
+        (e: Error) => e instanceof TypeError && e.message === 'key must be 4 bytes, got 3',
+      );
       assert.throws(() => h.update(u32(1), Buffer.alloc(8), 0), /value must be 16 bytes, got 8/);
 
       const types = h.btfTypes();
@@ -322,13 +388,21 @@ describe('native addon (real kernel)', function () {
         assert.equal(val.name, 'counter');
         assert.deepEqual(
           val.members.map((m) => [m.name, m.bitOffset, m.bitSize]),
-          [['count', 0, 0], ['last_pid', 64, 0], ['kind', 96, 4], ['spare', 100, 28]],
+          [
+            ['count', 0, 0],
+            ['last_pid', 64, 0],
+            ['kind', 96, 4],
+            ['spare', 100, 28],
+          ],
         );
       }
 
       // Pagination through lookupBatch.
       for (let k = 100; k < 110; k++) h.update(u32(k), Buffer.alloc(16, k), 0);
-      assert.throws(() => h.update(u32(100), Buffer.alloc(16), 1), (e: NodeJS.ErrnoException) => e.errno === 17 && e.code === 'EEXIST');
+      assert.throws(
+        () => h.update(u32(100), Buffer.alloc(16), 1),
+        (e: NodeJS.ErrnoException) => e.errno === 17 && e.code === 'EEXIST',
+      );
       const seen: number[] = [];
       let cursor: Buffer | undefined;
       for (let round = 0; round < 20; round++) {
@@ -339,7 +413,10 @@ describe('native addon (real kernel)', function () {
         if (!r.next) break;
         cursor = r.next;
       }
-      assert.deepEqual(seen.sort((a, b) => a - b), [42, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109]);
+      assert.deepEqual(
+        seen.sort((a, b) => a - b),
+        [42, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109],
+      );
       assert.ok(h.nextKey(null));
       assert.equal(h.delete(u32(100)), true);
       assert.equal(h.delete(u32(100)), false);
@@ -379,7 +456,10 @@ describe('native addon (real kernel)', function () {
         for (const p of paths) addon.unpin(p);
         link.detach();
       }
-      assert.throws(() => addon.pinnedObjectInfo(`${base}-link`), (e: NodeJS.ErrnoException) => e.errno === 2);
+      assert.throws(
+        () => addon.pinnedObjectInfo(`${base}-link`),
+        (e: NodeJS.ErrnoException) => e.errno === 2,
+      );
       assert.throws(() => link.pin(`${base}-x`), /handle is closed/);
       assert.ok(!addon.listLinks().some((l) => l.id === link.linkId), 'link gone after unpin + detach');
     });
@@ -443,8 +523,11 @@ describe('native addon (real kernel)', function () {
         }
 
         // Wrong targets name the operation, program and target.
-        assert.throws(() => obj.attach('xdp_count', { kind: 'xdp', ifindex: 999999 }), (e: NodeJS.ErrnoException) =>
-          e.message.startsWith('attach xdp_count to ifindex 999999: ') && typeof e.errno === 'number' && !!e.code);
+        assert.throws(
+          () => obj.attach('xdp_count', { kind: 'xdp', ifindex: 999999 }),
+          (e: NodeJS.ErrnoException) =>
+            e.message.startsWith('attach xdp_count to ifindex 999999: ') && typeof e.errno === 'number' && !!e.code,
+        );
 
         const pkts = obj.maps().find((m) => m.name === 'pkt_counts')!;
         const h = addon.openMap(pkts.id);
@@ -452,10 +535,14 @@ describe('native addon (real kernel)', function () {
         try {
           // UDP to the peer: ARP request and datagrams leave (tc egress, socket), the ARP
           // reply comes back (xdp on the host end, socket).
-          await waitFor('packets seen by xdp, tc and the socket filter', () => {
-            sock.send('ebpf-studio', 9, `${net}.2`);
-            return read(0) > 0 && read(1) > 0 && read(2) > 0;
-          }, 5000);
+          await waitFor(
+            'packets seen by xdp, tc and the socket filter',
+            () => {
+              sock.send('ebpf-studio', 9, `${net}.2`);
+              return read(0) > 0 && read(1) > 0 && read(2) > 0;
+            },
+            5000,
+          );
         } finally {
           h.close();
         }
@@ -482,9 +569,17 @@ describe('native addon (real kernel)', function () {
         assert.ok(read(5) > 0, 'raw tracepoint fired');
 
         // process.ppid calls getppid() in libc each time.
-        const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libc.so.6'].find((p) => fs.existsSync(p));
+        const libc = ['/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libc.so.6'].find((p) =>
+          fs.existsSync(p),
+        );
         if (libc) {
-          const up = obj.attach('up_count', { kind: 'uprobe', binary: libc, func: 'getppid', pid: process.pid, retprobe: false });
+          const up = obj.attach('up_count', {
+            kind: 'uprobe',
+            binary: libc,
+            func: 'getppid',
+            pid: process.pid,
+            retprobe: false,
+          });
           atts.push(up);
           assert.equal(up.description, `${libc}:getppid`);
           for (let i = 0; i < 5; i++) void process.ppid;
@@ -492,8 +587,17 @@ describe('native addon (real kernel)', function () {
         } else {
           console.log('      note: no libc.so.6 found; uprobe not exercised');
         }
-        assert.throws(() => obj.attach('up_count', { kind: 'uprobe', binary: '/bin/true', func: 'no_such_function_xyz', retprobe: false }),
-          (e: NodeJS.ErrnoException) => e.message.startsWith('attach up_count to /bin/true:no_such_function_xyz: ') && e.errno! > 0);
+        assert.throws(
+          () =>
+            obj.attach('up_count', {
+              kind: 'uprobe',
+              binary: '/bin/true',
+              func: 'no_such_function_xyz',
+              retprobe: false,
+            }),
+          (e: NodeJS.ErrnoException) =>
+            e.message.startsWith('attach up_count to /bin/true:no_such_function_xyz: ') && e.errno! > 0,
+        );
 
         const cgroup = '/sys/fs/cgroup/unified';
         if (fs.existsSync(path.join(cgroup, 'cgroup.controllers'))) {
@@ -520,7 +624,10 @@ describe('native addon (real kernel)', function () {
     it('close() releases everything and makes the handle unusable', function () {
       obj.close();
       obj.close();
-      assert.throws(() => obj.programs(), (e: NodeJS.ErrnoException) => e.message === 'handle is closed' && e.errno === 9);
+      assert.throws(
+        () => obj.programs(),
+        (e: NodeJS.ErrnoException) => e.message === 'handle is closed' && e.errno === 9,
+      );
       assert.throws(() => obj.attach('count_fork', { kind: 'auto' }), /handle is closed/);
     });
   });
@@ -528,7 +635,11 @@ describe('native addon (real kernel)', function () {
   describe('hygiene', function () {
     it('leaves bpftool prog/map/link lists and the fd count as they were', async function () {
       for (const h of toClose) {
-        try { h.close(); } catch { /* closed */ }
+        try {
+          h.close();
+        } catch {
+          /* closed */
+        }
       }
       // Kernel frees maps and programs after an RCU grace period.
       const sameAs = (kind: 'prog' | 'map' | 'link') => {
@@ -541,18 +652,27 @@ describe('native addon (real kernel)', function () {
       if (!bpfBefore) skip(this, 'bpftool is not installed');
       const kinds = ['prog', 'map', 'link'] as const;
       try {
-        await waitFor('kernel to release our objects', () => kinds.every((k) => {
-          const d = sameAs(k);
-          return d.added.length === 0 && d.removed.length === 0;
-        }), 5000);
+        await waitFor(
+          'kernel to release our objects',
+          () =>
+            kinds.every((k) => {
+              const d = sameAs(k);
+              return d.added.length === 0 && d.removed.length === 0;
+            }),
+          5000,
+        );
       } catch {
         // Other processes may load or unload BPF objects meanwhile; only ours must be gone.
         for (const k of kinds) {
           const d = sameAs(k);
-          const ours = d.added.filter((o) => (o.name && OUR_NAMES.has(o.name)) || o.pids?.some((p) => p.pid === process.pid));
+          const ours = d.added.filter(
+            (o) => (o.name && OUR_NAMES.has(o.name)) || o.pids?.some((p) => p.pid === process.pid),
+          );
           assert.deepEqual(ours, [], `${k}s left behind`);
           if (d.added.length || d.removed.length) {
-            console.log(`      note: other processes changed ${k}s meanwhile: +${d.added.map((o) => o.id)} -${d.removed.map((o) => o.id)}`);
+            console.log(
+              `      note: other processes changed ${k}s meanwhile: +${d.added.map((o) => o.id)} -${d.removed.map((o) => o.id)}`,
+            );
           }
         }
       }

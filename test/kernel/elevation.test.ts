@@ -5,7 +5,17 @@ import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildObject, isRoot, expectKernelAsBefore, kernelObjects, KernelObjects, repoRoot, requireCapability, samplePath, tempDir } from '../support/kernel';
+import {
+  buildObject,
+  isRoot,
+  expectKernelAsBefore,
+  kernelObjects,
+  KernelObjects,
+  repoRoot,
+  requireCapability,
+  samplePath,
+  tempDir,
+} from '../support/kernel';
 
 const allowedUser = 'ebpfstudio-sudo';
 const refusedUser = 'ebpfstudio-nosudo';
@@ -16,7 +26,8 @@ function which(tool: string): boolean {
 }
 
 function ensureUser(name: string): void {
-  if (spawnSync('id', ['-u', name]).status !== 0) execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  if (spawnSync('id', ['-u', name]).status !== 0)
+    execFileSync('useradd', ['--no-create-home', '--shell', '/usr/sbin/nologin', name]);
 }
 
 /** Runs the CLI (the extension's client code) as `user`; returns its exit code and output. */
@@ -37,7 +48,11 @@ describe('elevation as a non-root user', function () {
 
   before(async function () {
     requireCapability(this, isRoot(), 'creating test users and sudoers rules needs root');
-    requireCapability(this, which('sudo') && which('runuser') && which('useradd'), 'sudo, runuser and useradd are needed (apt-get install sudo)');
+    requireCapability(
+      this,
+      which('sudo') && which('runuser') && which('useradd'),
+      'sudo, runuser and useradd are needed (apt-get install sudo)',
+    );
     baseline = kernelObjects();
     const root = tempDir('elevation');
     fs.chmodSync(root, 0o755);
@@ -50,7 +65,11 @@ describe('elevation as a non-root user', function () {
     ensureUser(allowedUser);
     ensureUser(refusedUser);
     // Exactly the helper's command line, nothing more: the rule a careful administrator writes.
-    fs.writeFileSync(sudoersFile, `${allowedUser} ALL=(root) NOPASSWD: ${process.execPath} ${path.join(dist, 'helper.js')}\n`, { mode: 0o440 });
+    fs.writeFileSync(
+      sudoersFile,
+      `${allowedUser} ALL=(root) NOPASSWD: ${process.execPath} ${path.join(dist, 'helper.js')}\n`,
+      { mode: 0o440 },
+    );
     execFileSync('visudo', ['-c', '-f', sudoersFile]);
   });
 
@@ -70,7 +89,10 @@ describe('elevation as a non-root user', function () {
     // "auto" finds sudo by itself, and the new helper finds the pinned load again.
     const list = runAs(allowedUser, dist, ['list']);
     assert.equal(list.status, 0, list.stderr);
-    assert.deepEqual(JSON.parse(list.stdout).map((l: { loadId: string }) => l.loadId), [loaded.loadId]);
+    assert.deepEqual(
+      JSON.parse(list.stdout).map((l: { loadId: string }) => l.loadId),
+      [loaded.loadId],
+    );
 
     const unload = runAs(allowedUser, dist, ['unload', loaded.loadId]);
     assert.equal(unload.status, 0, unload.stderr);
@@ -80,7 +102,10 @@ describe('elevation as a non-root user', function () {
   it('says clearly when sudo refuses, and loads nothing', async () => {
     const result = runAs(refusedUser, dist, ['load', object, '--elevation', 'sudo']);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /sudo refused to start the eBPF Studio helper as root \(sudo: a password is required\)/);
+    assert.match(
+      result.stderr,
+      /sudo refused to start the eBPF Studio helper as root \(sudo: a password is required\)/,
+    );
     assert.match(result.stderr, /ebpfStudio\.helper\.elevation/);
     await expectKernelAsBefore(baseline);
   });

@@ -40,7 +40,8 @@ describe('helper on the real kernel', function () {
   // A failed assertion must not leave a load behind for the next test to trip over.
   afterEach(async function () {
     if (!client?.running) return;
-    for (const load of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: load.loadId });
+    for (const load of await client.request(Methods.listLoaded))
+      await client.request(Methods.unload, { loadId: load.loadId });
   });
 
   after(async function () {
@@ -118,7 +119,10 @@ describe('helper on the real kernel', function () {
 
   it('sets a const volatile global before load', async () => {
     // A parent pid no process has: the program must then count nothing.
-    const loaded = await client.request(Methods.load, { path: forkTraceObject, variables: { parent_filter: u32le(0x7ffffffe) } });
+    const loaded = await client.request(Methods.load, {
+      path: forkTraceObject,
+      variables: { parent_filter: u32le(0x7ffffffe) },
+    });
     try {
       forkChildren(3);
       const map = loaded.maps.find((m) => m.name === 'forks_by_parent')!;
@@ -134,14 +138,20 @@ describe('helper on the real kernel', function () {
     const capabilities = await client.request(Methods.capabilities);
     if (capabilities['program:fentry'].supported && capabilities['program:lsm'].supported) {
       // A kernel that allows fentry and LSM: everything loads.
-      const loaded = await client.request(Methods.load, { path: object, attach: { watch_unlink: { kind: 'none' }, deny_nothing: { kind: 'none' } } });
+      const loaded = await client.request(Methods.load, {
+        path: object,
+        attach: { watch_unlink: { kind: 'none' }, deny_nothing: { kind: 'none' } },
+      });
       assert.equal(loaded.programs.filter((p) => p.loaded).length, 3);
       await client.request(Methods.unload, { loadId: loaded.loadId });
       return;
     }
     const error = await expectRefusal(client.request(Methods.load, { path: object }));
     assert.equal(error.data.kind, 'NotSupported');
-    assert.match(error.message, /Cannot load (watch_unlink|deny_nothing) \(SEC\("(fentry\/do_unlinkat|lsm\/sb_mount)"\)\): this kernel refuses (tracing|lsm) .*EPERM/);
+    assert.match(
+      error.message,
+      /Cannot load (watch_unlink|deny_nothing) \(SEC\("(fentry\/do_unlinkat|lsm\/sb_mount)"\)\): this kernel refuses (tracing|lsm) .*EPERM/,
+    );
     await expectKernelAsBefore(baseline, 'a refused load leaves nothing behind');
 
     const loaded = await client.request(Methods.load, { path: object, skipRefused: true });
@@ -178,7 +188,12 @@ describe('helper on the real kernel', function () {
     fs.writeFileSync(truncated, whole.subarray(0, 3000));
     const cut = await expectRefusal(client.request(Methods.load, { path: truncated }));
     assert.equal(cut.data.kind, 'BadInput');
-    assert.match(cut.message, new RegExp(`^not a BPF object file: ${truncated}: truncated \\(3000 bytes; its section headers end at byte \\d+\\)$`));
+    assert.match(
+      cut.message,
+      new RegExp(
+        `^not a BPF object file: ${truncated}: truncated \\(3000 bytes; its section headers end at byte \\d+\\)$`,
+      ),
+    );
     // A corrupt section header table: libbpf's reason, prefixed once.
     const corrupt = Buffer.from(whole);
     corrupt.fill(0xff, Number(corrupt.readBigUInt64LE(0x28)), Number(corrupt.readBigUInt64LE(0x28)) + 256);
@@ -205,16 +220,32 @@ describe('helper on the real kernel', function () {
     const object = await buildObject(samplePath('uprobe_malloc'));
     const node = fs.realpathSync('/proc/self/exe');
     const misspelt = await expectRefusal(
-      client.request(Methods.load, { path: object, attach: { on_malloc: { kind: 'uprobe', binary: node, func: 'malloc', retprobe: false } } }),
+      client.request(Methods.load, {
+        path: object,
+        attach: { on_malloc: { kind: 'uprobe', binary: node, func: 'malloc', retprobe: false } },
+      }),
     );
     assert.equal(misspelt.data.kind, 'BadInput');
-    assert.match(misspelt.message, /Cannot attach "on_malloc": uprobe_malloc\.bpf\.o loads no program of that name \(programs loaded: malloc_enter, malloc_exit\)/);
+    assert.match(
+      misspelt.message,
+      /Cannot attach "on_malloc": uprobe_malloc\.bpf\.o loads no program of that name \(programs loaded: malloc_enter, malloc_exit\)/,
+    );
     // Without a function libbpf would put the probe at offset 0 of the file.
-    const noFunction = await expectRefusal(client.request(Methods.load, { path: object, attach: { malloc_enter: { kind: 'uprobe', binary: node, retprobe: false } } }));
+    const noFunction = await expectRefusal(
+      client.request(Methods.load, {
+        path: object,
+        attach: { malloc_enter: { kind: 'uprobe', binary: node, retprobe: false } },
+      }),
+    );
     assert.equal(noFunction.data.kind, 'BadInput');
     assert.match(noFunction.message, /a uprobe needs a function name \(or an offset\)/);
     for (const notElf of ['/etc/passwd', '/tmp']) {
-      const error = await expectRefusal(client.request(Methods.load, { path: object, attach: { malloc_enter: { kind: 'uprobe', binary: notElf, func: 'malloc', retprobe: false } } }));
+      const error = await expectRefusal(
+        client.request(Methods.load, {
+          path: object,
+          attach: { malloc_enter: { kind: 'uprobe', binary: notElf, func: 'malloc', retprobe: false } },
+        }),
+      );
       assert.equal(error.data.kind, 'BadInput');
       assert.equal(error.message, `${notElf} is not an ELF executable or shared library: a uprobe needs one.`);
     }
@@ -246,12 +277,21 @@ describe('helper on the real kernel', function () {
     }
     try {
       const object = await buildObject(fixture('xdp_pass'));
-      const first = await client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: name } } });
+      const first = await client.request(Methods.load, {
+        path: object,
+        attach: { pass_all: { kind: 'xdp', interface: name } },
+      });
       assert.equal(first.programs[0].attachment?.kind, 'xdp');
-      const error = await expectRefusal(client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: name } } }));
+      const error = await expectRefusal(
+        client.request(Methods.load, { path: object, attach: { pass_all: { kind: 'xdp', interface: name } } }),
+      );
       assert.equal(error.data.kind, 'BadInput');
       assert.match(error.message, new RegExp(`Cannot attach pass_all: ${name} already has an XDP program attached`));
-      assert.deepEqual((await client.request(Methods.listLoaded)).map((l) => l.loadId), [first.loadId], 'the refused load left nothing behind');
+      assert.deepEqual(
+        (await client.request(Methods.listLoaded)).map((l) => l.loadId),
+        [first.loadId],
+        'the refused load left nothing behind',
+      );
       await client.request(Methods.unload, { loadId: first.loadId });
     } finally {
       execFileSync('ip', ['link', 'del', name]);
@@ -274,10 +314,15 @@ describe('helper on the real kernel', function () {
 
     client = await HelperClient.start({ helperScript, elevation: 'auto', clientName: 'kernel-test' });
     const found = await client.request(Methods.listLoaded);
-    assert.deepEqual(found.map((l) => [l.loadId, l.pinned]), [[pinnedLoad.loadId, true]]);
+    assert.deepEqual(
+      found.map((l) => [l.loadId, l.pinned]),
+      [[pinnedLoad.loadId, true]],
+    );
     assert.equal(found[0].programs[0].id, pinnedLoad.programs[0].id);
     assert.match(found[0].programs[0].attachment?.description ?? '', /sched_process_fork/);
-    const stillLoaded = await eventually(async () => ((await client.request(Methods.programs)).some((p) => p.id === unpinnedId) ? undefined : true));
+    const stillLoaded = await eventually(async () =>
+      (await client.request(Methods.programs)).some((p) => p.id === unpinnedId) ? undefined : true,
+    );
     assert.ok(stillLoaded, 'the unpinned program left the kernel with the helper');
 
     await client.request(Methods.unload, { loadId: pinnedLoad.loadId });
@@ -286,4 +331,3 @@ describe('helper on the real kernel', function () {
     await expectKernelAsBefore(baseline);
   });
 });
-

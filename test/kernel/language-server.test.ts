@@ -6,7 +6,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { HelperClient } from '../../extension/host/client/client';
 import { Methods } from '../../extension/protocol/methods';
-import { expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../support/kernel';
+import {
+  expectKernelAsBefore,
+  helperScript,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  repoRoot,
+  requireCapability,
+  tempDir,
+} from '../support/kernel';
 import { lineOf, LspTestClient } from '../support/lsp-client';
 
 const bugsSample = path.join(repoRoot, 'bpf-samples', 'verifier_bugs', 'verifier_bugs.bpf.c');
@@ -53,7 +62,10 @@ describe('language server on the real kernel', function () {
     assert.match(nullDiag.message, /at insn \d+: \([0-9a-f]{2}\) /, 'the failing instruction is quoted');
     assert.equal(nullDiag.source, 'bpf verifier');
     const lookupLine = lineOf(text, 'count = bpf_map_lookup_elem(');
-    assert.ok(nullDiag.relatedInformation?.some((r) => r.location.range.start.line === lookupLine), 'the path through the lookup is related information');
+    assert.ok(
+      nullDiag.relatedInformation?.some((r) => r.location.range.start.line === lookupLine),
+      'the path through the lookup is related information',
+    );
 
     const packetLine = lineOf(text, 'BUG: packet read without a bounds check');
     const packetDiag = errors.find((d) => d.message.includes('drop_ipv6'));
@@ -64,25 +76,39 @@ describe('language server on the real kernel', function () {
 
     const lenses = await lsp.codeLenses(file);
     const fnLine = lineOf(text, 'SEC("tracepoint/syscalls/sys_enter_getpid")');
-    assert.ok(lenses.some((l) => l.range.start.line === fnLine && /rejected by the verifier: R0 invalid mem access/.test(l.command.title)), JSON.stringify(lenses));
+    assert.ok(
+      lenses.some(
+        (l) => l.range.start.line === fnLine && /rejected by the verifier: R0 invalid mem access/.test(l.command.title),
+      ),
+      JSON.stringify(lenses),
+    );
 
     const fixed = text
       .replace('\t*count += 1; /* BUG', '\tif (!count)\n\t\treturn 0;\n\t*count += 1; /* was BUG')
-      .replace('\tif (eth->h_proto', '\tif ((void *)(eth + 1) > (void *)(long)ctx->data_end)\n\t\treturn XDP_PASS;\n\tif (eth->h_proto');
+      .replace(
+        '\tif (eth->h_proto',
+        '\tif ((void *)(eth + 1) > (void *)(long)ctx->data_end)\n\t\treturn XDP_PASS;\n\tif (eth->h_proto',
+      );
     const before = lsp.publishCount(file);
     lsp.save(file, fixed);
     const after = await lsp.nextDiagnostics(file, before);
-    assert.deepStrictEqual(after.filter((d) => d.severity === ERROR), [], 'fixing both bugs clears their diagnostics');
+    assert.deepStrictEqual(
+      after.filter((d) => d.severity === ERROR),
+      [],
+      'fixing both bugs clears their diagnostics',
+    );
 
     const verifiedLenses = await lsp.codeLenses(file);
     const verified = verifiedLenses.filter((l) => l.command.title.startsWith('$(pass) verified'));
     assert.equal(verified.length, 2, JSON.stringify(verifiedLenses));
-    for (const lens of verified) assert.match(lens.command.title, /\d+ insns processed · \d+ states \(peak \d+\) · stack \d+(\+\d+)* B · \d+ µs/);
+    for (const lens of verified)
+      assert.match(lens.command.title, /\d+ insns processed · \d+ states \(peak \d+\) · stack \d+(\+\d+)* B · \d+ µs/);
   });
 
   it('puts a clang syntax error on its line', async function () {
     const file = path.join(work, 'syntax.bpf.c');
-    const text = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\nSEC("xdp")\nint broken(struct xdp_md *ctx)\n{\n\tint x = 1\n\treturn x;\n}\n';
+    const text =
+      '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\nSEC("xdp")\nint broken(struct xdp_md *ctx)\n{\n\tint x = 1\n\treturn x;\n}\n';
     fs.writeFileSync(file, text);
     lsp.open(file);
     const diagnostics = await lsp.nextDiagnostics(file, 0);
@@ -90,7 +116,11 @@ describe('language server on the real kernel', function () {
     assert.ok(error, JSON.stringify(diagnostics));
     assert.equal(error.source, 'clang');
     assert.match(error.message, /expected ';'/);
-    assert.equal(error.range.start.line, lineOf(text, 'int x = 1'), "clang reports the missing ';' at the end of 'int x = 1'");
+    assert.equal(
+      error.range.start.line,
+      lineOf(text, 'int x = 1'),
+      "clang reports the missing ';' at the end of 'int x = 1'",
+    );
   });
 
   it('hovers bpf_map_lookup_elem with the description from the installed linux/bpf.h', async function () {
@@ -105,7 +135,10 @@ describe('language server on the real kernel', function () {
     const hover = await lsp.hover(file, line, text.split('\n')[line].indexOf('bpf_map_lookup_elem') + 4);
     assert.ok(hover, 'a hover is returned');
     assert.match(hover.contents.value, /void \*bpf_map_lookup_elem\(struct bpf_map \*map, const void \*key\)/);
-    assert.ok(hover.contents.value.replace(/[_*]/g, '').includes(firstDescriptionLine), `hover quotes "${firstDescriptionLine}"`);
+    assert.ok(
+      hover.contents.value.replace(/[_*]/g, '').includes(firstDescriptionLine),
+      `hover quotes "${firstDescriptionLine}"`,
+    );
   });
 
   it('reports an fentry program as "cannot be verified on this kernel" exactly when the kernel refuses fentry', async function () {
@@ -125,31 +158,55 @@ describe('language server on the real kernel', function () {
       assert.deepStrictEqual(refused, [], 'fentry loads here, so it verifies');
     } else {
       assert.equal(refused.length, 1, JSON.stringify(diagnostics));
-      assert.equal(refused[0].range.start.line, lineOf(text, 'SEC("fentry/do_unlinkat")'), 'on the SEC line of the refused program');
+      assert.equal(
+        refused[0].range.start.line,
+        lineOf(text, 'SEC("fentry/do_unlinkat")'),
+        'on the SEC line of the refused program',
+      );
       assert.match(refused[0].message, /^on_unlink: cannot be verified on this kernel: /);
     }
     const lenses = await lsp.codeLenses(file);
-    assert.ok(lenses.some((l) => l.range.start.line === lineOf(text, 'SEC("tracepoint/') && l.command.title.startsWith('$(pass) verified')), 'the other program still verifies');
+    assert.ok(
+      lenses.some(
+        (l) =>
+          l.range.start.line === lineOf(text, 'SEC("tracepoint/') && l.command.title.startsWith('$(pass) verified'),
+      ),
+      'the other program still verifies',
+    );
   });
 
   it('completes SEC("tracepoint/ with this kernel\'s tracepoints from tracefs', async function () {
-    requireCapability(this, fs.existsSync('/sys/kernel/tracing/events/sched/sched_process_fork'), 'tracefs has no sched/sched_process_fork');
+    requireCapability(
+      this,
+      fs.existsSync('/sys/kernel/tracing/events/sched/sched_process_fork'),
+      'tracefs has no sched/sched_process_fork',
+    );
     const file = path.join(work, 'complete.bpf.c');
     const text = '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nSEC("tracepoint/sched/sched_process_f';
     fs.writeFileSync(file, text);
     lsp.open(file);
     const lastLine = text.split('\n').length - 1;
     const items = await lsp.completion(file, lastLine, text.split('\n')[lastLine].length);
-    assert.ok(items.some((i) => i.label === 'tracepoint/sched/sched_process_fork'), JSON.stringify(items.slice(0, 5)));
+    assert.ok(
+      items.some((i) => i.label === 'tracepoint/sched/sched_process_fork'),
+      JSON.stringify(items.slice(0, 5)),
+    );
     const all = await lsp.completion(file, lastLine, 'SEC("'.length);
-    for (const type of ['xdp', 'tracepoint/', 'fentry/', 'lsm/', 'tp_btf/', 'cgroup_skb/ingress']) assert.ok(all.some((i) => i.label === type), `offers ${type}`);
+    for (const type of ['xdp', 'tracepoint/', 'fentry/', 'lsm/', 'tp_btf/', 'cgroup_skb/ingress'])
+      assert.ok(
+        all.some((i) => i.label === type),
+        `offers ${type}`,
+      );
   });
 });
 
 describe('language server without a helper', function () {
   it('says what to install when clang is missing, as one diagnostic', async function () {
     const work = tempDir('lsp-noclang');
-    const lsp = await LspTestClient.start(undefined, { outDir: path.join(work, 'out'), clangPath: path.join(work, 'no-such-clang') });
+    const lsp = await LspTestClient.start(undefined, {
+      outDir: path.join(work, 'out'),
+      clangPath: path.join(work, 'no-such-clang'),
+    });
     try {
       const file = path.join(work, 'a.bpf.c');
       fs.writeFileSync(file, '#include <linux/bpf.h>\n');

@@ -8,7 +8,17 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { fileURLToPath } from 'url';
 import { HelperClient } from '../../extension/host/client/client';
-import { buildObject, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../support/kernel';
+import {
+  buildObject,
+  expectKernelAsBefore,
+  helperScript,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  repoRoot,
+  requireCapability,
+  tempDir,
+} from '../support/kernel';
 import { LspTestClient, PublishedDiagnostic } from '../support/lsp-client';
 
 const run = promisify(execFile);
@@ -20,7 +30,12 @@ function samples(): string[] {
   return fs
     .readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory())
-    .flatMap((d) => fs.readdirSync(path.join(root, d.name)).filter((f) => f.endsWith('.bpf.c')).map((f) => path.join(root, d.name, f)));
+    .flatMap((d) =>
+      fs
+        .readdirSync(path.join(root, d.name))
+        .filter((f) => f.endsWith('.bpf.c'))
+        .map((f) => path.join(root, d.name, f)),
+    );
 }
 
 /** `file:line: severity: message` for the main diagnostics of the CLI's output (related notes dropped). */
@@ -35,7 +50,9 @@ function cliLines(stdout: string): string[] {
 
 function editorLines(byUri: Map<string, PublishedDiagnostic[]>): string[] {
   return [...byUri]
-    .flatMap(([uri, list]) => list.map((d) => `${fileURLToPath(uri)}:${d.range.start.line + 1}: ${SEVERITY[d.severity]}: ${d.message}`))
+    .flatMap(([uri, list]) =>
+      list.map((d) => `${fileURLToPath(uri)}:${d.range.start.line + 1}: ${SEVERITY[d.severity]}: ${d.message}`),
+    )
     .sort();
 }
 
@@ -72,7 +89,8 @@ describe('ebpf-studio check agrees with the editor', function () {
       assert.deepStrictEqual(editorLines(published), expected);
       const hasError = expected.some((l) => / error: /.test(l));
       assert.equal(cliRun.code, hasError ? 1 : 0, 'check exits 1 exactly when something is an error');
-      if (path.basename(sample) === 'verifier_bugs.bpf.c') assert.equal(expected.filter((l) => / error: verifier rejected/.test(l)).length, 2);
+      if (path.basename(sample) === 'verifier_bugs.bpf.c')
+        assert.equal(expected.filter((l) => / error: verifier rejected/.test(l)).length, 2);
     });
   }
 
@@ -95,7 +113,11 @@ describe('ebpf-studio check agrees with the editor', function () {
         '\tstruct ethhdr *eth = data;\n\tif ((void *)(eth + 1) > end) return XDP_PASS;\n\treturn eth->h_proto == bpf_htons(ETH_P_IP) ? XDP_PASS : XDP_DROP;\n}\n' +
         'char LICENSE[] SEC("license") = "GPL";\n',
     );
-    const { stdout, stderr } = await run(process.execPath, [cli, 'check', '-I', path.join(dir, 'include'), 'core.bpf.c', 'uapi.bpf.c'], { cwd: dir });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [cli, 'check', '-I', path.join(dir, 'include'), 'core.bpf.c', 'uapi.bpf.c'],
+      { cwd: dir },
+    );
     assert.equal(stdout, '', 'no diagnostics');
     assert.match(stderr, /core\.bpf\.c: ok, verified: on_fork \(\d+ insns\)/);
     assert.match(stderr, /uapi\.bpf\.c: ok, verified: pass_ipv4 \(\d+ insns\)/);
@@ -111,7 +133,10 @@ describe('ebpf-studio check agrees with the editor', function () {
         'char LICENSE[] SEC("license") = "GPL";\n',
     );
     const noPrograms = await run(process.execPath, [cli, 'check', 'maps_only.bpf.c'], { cwd: dir });
-    assert.equal(noPrograms.stdout, 'maps_only.bpf.c:1:1: warning: no programs (no SEC("...") functions): nothing to verify or load\n');
+    assert.equal(
+      noPrograms.stdout,
+      'maps_only.bpf.c:1:1: warning: no programs (no SEC("...") functions): nothing to verify or load\n',
+    );
     assert.equal(noPrograms.stderr, 'maps_only.bpf.c: ok (no programs to verify)\n');
 
     // The object clang built for the verifier_bugs sample: checked without a rebuild, same verdicts.
@@ -121,7 +146,10 @@ describe('ebpf-studio check agrees with the editor', function () {
       (e: { code: number; stdout: string }) => e,
     );
     assert.equal(object.code, 1);
-    assert.equal(cliLines(object.stdout).filter((l) => / error: verifier rejected (count_getpid|drop_ipv6)/.test(l)).length, 2);
+    assert.equal(
+      cliLines(object.stdout).filter((l) => / error: verifier rejected (count_getpid|drop_ipv6)/.test(l)).length,
+      2,
+    );
 
     const missing = await run(process.execPath, [cli, 'check', 'nowhere.bpf.c'], { cwd: dir }).then(
       () => assert.fail('check of a missing file must exit 1'),

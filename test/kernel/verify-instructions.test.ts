@@ -8,7 +8,16 @@ import { decodeInstructions, formatInstruction } from '../../extension/formats/b
 import { jitedLineOffsets, renderInstructions } from '../../extension/formats/disasm-view';
 import { HelperClient } from '../../extension/host/client/client';
 import { Methods } from '../../extension/protocol/methods';
-import { buildObject, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability, samplePath } from '../support/kernel';
+import {
+  buildObject,
+  expectKernelAsBefore,
+  helperScript,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  requireCapability,
+  samplePath,
+} from '../support/kernel';
 
 describe('program instructions on the real kernel', function () {
   let helper: HelperClient;
@@ -23,7 +32,8 @@ describe('program instructions on the real kernel', function () {
 
   after(async function () {
     if (!helper) return;
-    for (const load of await helper.request(Methods.listLoaded)) await helper.request(Methods.unload, { loadId: load.loadId });
+    for (const load of await helper.request(Methods.listLoaded))
+      await helper.request(Methods.unload, { loadId: load.loadId });
     await helper.dispose();
     await expectKernelAsBefore(baseline);
   });
@@ -35,14 +45,19 @@ describe('program instructions on the real kernel', function () {
     const id = load.programs[0].id;
     const result = await helper.request(Methods.instructions, { progId: id });
 
-    const ours = decodeInstructions(Buffer.from(result.xlated, 'base64'), (imm) => result.callTargets[String(imm)]).map(formatInstruction);
+    const ours = decodeInstructions(Buffer.from(result.xlated, 'base64'), (imm) => result.callTargets[String(imm)]).map(
+      formatInstruction,
+    );
     const bpftool = execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', String(id)], { encoding: 'utf8' })
       .split('\n')
       .filter((l) => /^\s*\d+: \(/.test(l))
       .map((l) => l.trim());
     assert.ok(bpftool.length > 10);
     assert.deepStrictEqual(ours, bpftool, 'the same instructions, in the same words');
-    assert.ok(ours.some((l) => /call __?htab_map_lookup_elem#\d+|call bpf_map_lookup_elem#\d+/.test(l)), 'helper calls are named from kallsyms');
+    assert.ok(
+      ours.some((l) => /call __?htab_map_lookup_elem#\d+|call bpf_map_lookup_elem#\d+/.test(l)),
+      'helper calls are named from kallsyms',
+    );
 
     const lines = fs.readFileSync(source, 'utf8').split('\n');
     const named = result.lineInfo.filter((li) => li.line > 0);
@@ -52,13 +67,18 @@ describe('program instructions on the real kernel', function () {
       assert.equal(li.text.trim(), lines[li.line - 1].trim(), `line info text of line ${li.line} is that line`);
     }
 
-    const info = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(id)], { encoding: 'utf8' })) as { bytes_jited?: number };
+    const info = JSON.parse(
+      execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(id)], { encoding: 'utf8' }),
+    ) as { bytes_jited?: number };
     const jited = Buffer.from(result.jited, 'base64');
     assert.equal(jited.length, info.bytes_jited ?? 0, 'the whole JIT image');
     if (jited.length > 0) {
       const offsets = jitedLineOffsets(result);
       assert.equal(offsets[0], 0, 'the first line starts the image');
-      assert.ok(offsets.every((o, i) => o !== undefined && o < jited.length && (i === 0 || o >= offsets[i - 1]!)), 'line offsets rise through the image');
+      assert.ok(
+        offsets.every((o, i) => o !== undefined && o < jited.length && (i === 0 || o >= offsets[i - 1]!)),
+        'line offsets rise through the image',
+      );
     }
 
     const text = renderInstructions(result, id);
@@ -66,12 +86,19 @@ describe('program instructions on the real kernel', function () {
     const annotation = `; ${lines[lookupLine - 1].trim()} @ ${result.lineInfo[0].file}:${lookupLine}`;
     const at = text.split('\n').indexOf(annotation);
     assert.ok(at > 0, `the rendering has "${annotation}"`);
-    assert.match(text.split('\n')[at + 1], /^\s*\d+: \(18\) r1 = map\[id:\d+\]$/, 'the lookup line is followed by its instructions');
+    assert.match(
+      text.split('\n')[at + 1],
+      /^\s*\d+: \(18\) r1 = map\[id:\d+\]$/,
+      'the lookup line is followed by its instructions',
+    );
     assert.equal(text.split('\n').filter((l) => l === annotation).length, 2, 'and once more above its JIT bytes');
     await helper.request(Methods.unload, { loadId: load.loadId });
   });
 
   it('refuses a program id that does not exist', async function () {
-    await assert.rejects(helper.request(Methods.instructions, { progId: 0x7ffffff0 }), /No such file|ENOENT|not found/i);
+    await assert.rejects(
+      helper.request(Methods.instructions, { progId: 0x7ffffff0 }),
+      /No such file|ENOENT|not found/i,
+    );
   });
 });

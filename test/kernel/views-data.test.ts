@@ -11,7 +11,17 @@ import { exportCsv, exportJson, MapSource } from '../../extension/host/features/
 import { mapsTree } from '../../extension/host/features/maps/model';
 import { programsTree } from '../../extension/host/features/programs/model';
 import { EventBatchDecoded, TraceEntry, TraceSource } from '../../extension/host/features/trace-panel/source';
-import { buildObject, eventually, expectKernelAsBefore, forkChildren, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability } from '../support/kernel';
+import {
+  buildObject,
+  eventually,
+  expectKernelAsBefore,
+  forkChildren,
+  helperScript,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  requireCapability,
+} from '../support/kernel';
 import { u32le } from '../support/helper-wire';
 
 const FORKS = 5;
@@ -36,7 +46,8 @@ describe('views data sources on the real kernel', function () {
 
   after(async function () {
     if (client?.running) {
-      for (const l of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: l.loadId });
+      for (const l of await client.request(Methods.listLoaded))
+        await client.request(Methods.unload, { loadId: l.loadId });
       await client.dispose();
     }
     if (baseline) await expectKernelAsBefore(baseline);
@@ -62,9 +73,17 @@ describe('views data sources on the real kernel', function () {
   it('names the processes holding each program and the structs of the object (helper: kernel/owners, object/structTypes)', async () => {
     const owners = await client.request(Methods.owners);
     const progId = load.programs.find((p) => p.name === 'views_fork')!.id;
-    assert.ok(owners.programs[progId]?.some((o) => o.pid === client.pid), `the helper (pid ${client.pid}) holds program ${progId}: ${JSON.stringify(owners.programs[progId])}`);
+    assert.ok(
+      owners.programs[progId]?.some((o) => o.pid === client.pid),
+      `the helper (pid ${client.pid}) holds program ${progId}: ${JSON.stringify(owners.programs[progId])}`,
+    );
     const structs = await client.request(Methods.structTypes, { path: objectPath });
-    assert.deepEqual(Object.keys(structs).filter((n) => ['proc_stat', 'hist', 'fork_event'].includes(n)).sort(), ['fork_event', 'hist', 'proc_stat']);
+    assert.deepEqual(
+      Object.keys(structs)
+        .filter((n) => ['proc_stat', 'hist', 'fork_event'].includes(n))
+        .sort(),
+      ['fork_event', 'hist', 'proc_stat'],
+    );
     assert.equal((structs.fork_event as { size: number }).size, 32);
   });
 
@@ -81,7 +100,15 @@ describe('views data sources on the real kernel', function () {
     const source = await MapSource.open(client, mapId('children'));
     assert.deepEqual(
       source.columns.map((c) => `${c.part}:${c.label}:${c.type}`),
-      ['key:key:__u32', 'value:forks:__u64', 'value:parent:__u32', 'value:kind:__u32 : 4', 'value:generation:__u32 : 28', 'value:comm:char[16]', 'value:state:enum fork_kind'],
+      [
+        'key:key:__u32',
+        'value:forks:__u64',
+        'value:parent:__u32',
+        'value:kind:__u32 : 4',
+        'value:generation:__u32 : 28',
+        'value:comm:char[16]',
+        'value:state:enum fork_kind',
+      ],
     );
     const entries = [...source.entries(await source.readAll())];
     assert.equal(entries.length, FORKS);
@@ -96,19 +123,27 @@ describe('views data sources on the real kernel', function () {
     assert.deepEqual(entries.map((e) => e.value[0]).sort(), [1, 2, 3, 4, 5]);
     const json = JSON.parse(exportJson(source, await source.readAll())) as { key: number; value: { comm: string } }[];
     assert.equal(json[0].value.comm, comm);
-    assert.match(exportCsv(source, await source.readAll()), /^key,value\.forks,value\.parent,value\.kind,value\.generation,value\.comm,value\.state\n/);
+    assert.match(
+      exportCsv(source, await source.readAll()),
+      /^key,value\.forks,value\.parent,value\.kind,value\.generation,value\.comm,value\.state\n/,
+    );
   });
 
   it('decodes the per-CPU array with a row per CPU and the sum', async () => {
     const source = await MapSource.open(client, mapId('fork_hits'));
     const cpus = fs.readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
-    const possible = cpus.split(',').reduce((n, r) => n + (r.includes('-') ? Number(r.split('-')[1]) - Number(r.split('-')[0]) + 1 : 1), 0);
+    const possible = cpus
+      .split(',')
+      .reduce((n, r) => n + (r.includes('-') ? Number(r.split('-')[1]) - Number(r.split('-')[0]) + 1 : 1), 0);
     assert.equal(source.cpus, possible);
     const [zero, one] = [...source.entries(await source.readAll())];
     assert.deepEqual(zero.key, [0]);
     assert.deepEqual(zero.value, [FORKS]);
     assert.equal(zero.perCpu!.length, possible);
-    assert.equal(zero.perCpu!.reduce((s, v) => s + (v[0] as number), 0), FORKS);
+    assert.equal(
+      zero.perCpu!.reduce((s, v) => s + (v[0] as number), 0),
+      FORKS,
+    );
     assert.deepEqual(one.value, [0]);
   });
 
@@ -126,7 +161,12 @@ describe('views data sources on the real kernel', function () {
     const [page] = await source.readAll();
     const keyHex = source.decode(page, 0).keyHex;
     const before = await source.lookup(keyHex);
-    await assert.rejects(source.write({ hex: keyHex }, { kind: '16' }), (e: unknown) => e instanceof EncodeError && /field "kind" \(__u32 : 4\): 16 is out of range \(allowed: 0 … 15\)/.test(e.message));
+    await assert.rejects(
+      source.write({ hex: keyHex }, { kind: '16' }),
+      (e: unknown) =>
+        e instanceof EncodeError &&
+        /field "kind" \(__u32 : 4\): 16 is out of range \(allowed: 0 … 15\)/.test(e.message),
+    );
     await assert.rejects(source.write({ hex: keyHex }, { comm: 'x'.repeat(17) }), /at most 16 fit/);
     await assert.rejects(source.write({ fields: { '': '-1' } }, { forks: '1' }), /key \(__u32\): -1 is out of range/);
     assert.deepEqual(await source.lookup(keyHex), before, 'the refused edits wrote nothing');
@@ -158,7 +198,10 @@ describe('views data sources on the real kernel', function () {
     trace.onEvents = (batch) => events.push(batch);
     try {
       await trace.startTrace();
-      assert.deepEqual(trace.knownFormats.map((f) => [f.program, f.format]), [['views_fork', 'views fork child=%d seq=%llu']]);
+      assert.deepEqual(
+        trace.knownFormats.map((f) => [f.program, f.format]),
+        [['views_fork', 'views fork child=%d seq=%llu']],
+      );
       await trace.subscribeEvents(mapId('fork_events'), objectPath);
       forkChildren(3);
       const ours = await eventually(() => {
@@ -172,7 +215,9 @@ describe('views data sources on the real kernel', function () {
         assert.equal(l.object, load.name);
       }
       const decoded = await eventually(() => {
-        const rows = events.flatMap((b) => Array.from({ length: b.count }, (_, i) => b.decoder.decode(b.data, b.offsets[i], b.lengths[i])));
+        const rows = events.flatMap((b) =>
+          Array.from({ length: b.count }, (_, i) => b.decoder.decode(b.data, b.offsets[i], b.lengths[i])),
+        );
         return rows.length >= 3 ? { rows, batch: events[0] } : undefined;
       }, 10000);
       assert.ok(decoded, 'expected 3 ring buffer events');

@@ -57,7 +57,10 @@ export function samplePath(name: string): string {
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up; the assertion follows. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000): Promise<T | undefined> {
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5000,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -75,7 +78,10 @@ export function forkChildren(n: number): void {
  * Asserts that the kernel holds exactly `baseline` again. The kernel frees programs and maps after
  * their last reference goes (deferred work), so the comparison waits a moment for that to happen.
  */
-export async function expectKernelAsBefore(baseline: KernelObjects, message = 'the kernel holds the same programs, maps and links as before'): Promise<void> {
+export async function expectKernelAsBefore(
+  baseline: KernelObjects,
+  message = 'the kernel holds the same programs, maps and links as before',
+): Promise<void> {
   const same = () => (JSON.stringify(kernelObjects()) === JSON.stringify(baseline) ? true : undefined);
   await eventually(same, 5000);
   assert.deepStrictEqual(kernelObjects(), baseline, message);

@@ -5,7 +5,12 @@ import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
-import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import {
+  createMessageConnection,
+  MessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+} from 'vscode-jsonrpc/node';
 import { verifyObject, VerifyOutcome } from '../../extension/toolchain/verify';
 import { HelperClient } from '../../extension/host/client/client';
 import type { BuildSettings, VerifyParams } from '../../extension/language-server/lsp-ext';
@@ -34,12 +39,18 @@ export class LspTestClient {
   static async start(helper: HelperClient | undefined, settings: Partial<BuildSettings> = {}): Promise<LspTestClient> {
     if (!fs.existsSync(serverScript)) throw new Error(`${serverScript} is missing: run npm run build first`);
     const child = spawn(process.execPath, [serverScript, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const connection = createMessageConnection(
+      new StreamMessageReader(child.stdout!),
+      new StreamMessageWriter(child.stdin!),
+    );
     const client = new LspTestClient(child, connection);
-    connection.onNotification('textDocument/publishDiagnostics', (p: { uri: string; diagnostics: PublishedDiagnostic[] }) => {
-      client.published.set(p.uri, [...(client.published.get(p.uri) ?? []), p.diagnostics]);
-      client.waiters.splice(0).forEach((wake) => wake());
-    });
+    connection.onNotification(
+      'textDocument/publishDiagnostics',
+      (p: { uri: string; diagnostics: PublishedDiagnostic[] }) => {
+        client.published.set(p.uri, [...(client.published.get(p.uri) ?? []), p.diagnostics]);
+        client.waiters.splice(0).forEach((wake) => wake());
+      },
+    );
     connection.onNotification('window/logMessage', () => undefined);
     connection.onRequest('ebpf/verify', async (p: VerifyParams): Promise<VerifyOutcome> =>
       helper ? verifyObject(helper, p.objectPath, p.source, p.includeDirs) : { unavailable: 'no helper in this test' },
@@ -78,7 +89,12 @@ export class LspTestClient {
   open(file: string): void {
     this.versions.set(file, 1);
     this.connection.sendNotification('textDocument/didOpen', {
-      textDocument: { uri: pathToFileURL(file).toString(), languageId: 'c', version: 1, text: fs.readFileSync(file, 'utf8') },
+      textDocument: {
+        uri: pathToFileURL(file).toString(),
+        languageId: 'c',
+        version: 1,
+        text: fs.readFileSync(file, 'utf8'),
+      },
     });
   }
 
@@ -88,20 +104,31 @@ export class LspTestClient {
     const version = (this.versions.get(file) ?? 1) + 1;
     this.versions.set(file, version);
     const uri = pathToFileURL(file).toString();
-    this.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ text }] });
+    this.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ text }],
+    });
     this.connection.sendNotification('textDocument/didSave', { textDocument: { uri } });
   }
 
   hover(file: string, line: number, character: number): Promise<{ contents: { kind: string; value: string } } | null> {
-    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri: pathToFileURL(file).toString() }, position: { line, character } });
+    return this.connection.sendRequest('textDocument/hover', {
+      textDocument: { uri: pathToFileURL(file).toString() },
+      position: { line, character },
+    });
   }
 
   completion(file: string, line: number, character: number): Promise<{ label: string; detail?: string }[]> {
-    return this.connection.sendRequest('textDocument/completion', { textDocument: { uri: pathToFileURL(file).toString() }, position: { line, character } });
+    return this.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri: pathToFileURL(file).toString() },
+      position: { line, character },
+    });
   }
 
   codeLenses(file: string): Promise<{ range: { start: { line: number } }; command: { title: string } }[]> {
-    return this.connection.sendRequest('textDocument/codeLens', { textDocument: { uri: pathToFileURL(file).toString() } });
+    return this.connection.sendRequest('textDocument/codeLens', {
+      textDocument: { uri: pathToFileURL(file).toString() },
+    });
   }
 
   async stop(): Promise<void> {

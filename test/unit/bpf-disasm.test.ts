@@ -23,9 +23,12 @@ describe('BPF instruction decoder', () => {
       insn(0xbf, 1, 2, 8, 0), // r1 = (s8)r2
       insn(0x87, 3, 0, 0, 0), // r3 = -r3
       insn(0xdc, 4, 0, 0, 16), // r4 = be16 r4
-      insn(0x18, 1, 1, 0, 42), insn(0, 0, 0, 0, 0), // r1 = map[id:42]
-      insn(0x18, 2, 2, 0, 7), insn(0, 0, 0, 0, 16), // r2 = map[id:7][0]+16
-      insn(0x18, 3, 0, 0, -1), insn(0, 0, 0, 0, 0x12), // r3 = 0x12ffffffff
+      insn(0x18, 1, 1, 0, 42),
+      insn(0, 0, 0, 0, 0), // r1 = map[id:42]
+      insn(0x18, 2, 2, 0, 7),
+      insn(0, 0, 0, 0, 16), // r2 = map[id:7][0]+16
+      insn(0x18, 3, 0, 0, -1),
+      insn(0, 0, 0, 0, 0x12), // r3 = 0x12ffffffff
       insn(0x79, 1, 0, 8, 0), // r1 = *(u64 *)(r0 +8)
       insn(0x91, 1, 0, -2, 0), // r1 = *(s8 *)(r0 -2)
       insn(0x62, 10, 0, -4, 5), // *(u32 *)(r10 -4) = 5
@@ -41,7 +44,9 @@ describe('BPF instruction decoder', () => {
       insn(0x85, 0, 0, 0, 99), // unnamed call
       insn(0x95, 0, 0, 0, 0), // exit
     ]);
-    const lines = decodeInstructions(image, (imm) => (imm === 1234 ? 'bpf_map_lookup_elem' : undefined)).map(formatInstruction);
+    const lines = decodeInstructions(image, (imm) => (imm === 1234 ? 'bpf_map_lookup_elem' : undefined)).map(
+      formatInstruction,
+    );
     assert.deepStrictEqual(lines, [
       '0: (bf) r6 = r1',
       '1: (b4) w2 = -1',
@@ -71,8 +76,16 @@ describe('BPF instruction decoder', () => {
   });
 
   it('names helper calls from kallsyms relative to __bpf_call_base', () => {
-    const kallsyms = 'ffffffff81000000 T _stext\nffffffff81200000 T __bpf_call_base\nffffffff81200100 T bpf_map_lookup_elem\nffffffff811fff00 t bpf_trace_printk [x]\n';
-    assert.deepStrictEqual(callTargetNames(kallsyms, [0x100, -0x100, 5]), { '256': 'bpf_map_lookup_elem', '-256': 'bpf_trace_printk' });
-    assert.deepStrictEqual(callTargetNames('0000000000000000 T __bpf_call_base\n', [1]), {}, 'hidden addresses (kptr_restrict) name nothing');
+    const kallsyms =
+      'ffffffff81000000 T _stext\nffffffff81200000 T __bpf_call_base\nffffffff81200100 T bpf_map_lookup_elem\nffffffff811fff00 t bpf_trace_printk [x]\n';
+    assert.deepStrictEqual(callTargetNames(kallsyms, [0x100, -0x100, 5]), {
+      '256': 'bpf_map_lookup_elem',
+      '-256': 'bpf_trace_printk',
+    });
+    assert.deepStrictEqual(
+      callTargetNames('0000000000000000 T __bpf_call_base\n', [1]),
+      {},
+      'hidden addresses (kptr_restrict) name nothing',
+    );
   });
 });

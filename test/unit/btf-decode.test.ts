@@ -16,11 +16,30 @@ import { EventDecoder, guessEventStruct, splitRecords } from '../../extension/fo
 
 const u8: BtfType = { kind: 'int', name: 'unsigned char', size: 1, signed: false, char: true, bool: false, bits: 8 };
 const char: BtfType = { kind: 'int', name: 'char', size: 1, signed: true, char: true, bool: false, bits: 8 };
-const u32: BtfType = { kind: 'typedef', name: '__u32', size: 4, target: { kind: 'int', name: 'unsigned int', size: 4, signed: false, char: false, bool: false, bits: 32 } };
+const u32: BtfType = {
+  kind: 'typedef',
+  name: '__u32',
+  size: 4,
+  target: { kind: 'int', name: 'unsigned int', size: 4, signed: false, char: false, bool: false, bits: 32 },
+};
 const s32: BtfType = { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bits: 32 };
-const u64: BtfType = { kind: 'typedef', name: '__u64', size: 8, target: { kind: 'int', name: 'unsigned long long', size: 8, signed: false, char: false, bool: false, bits: 64 } };
+const u64: BtfType = {
+  kind: 'typedef',
+  name: '__u64',
+  size: 8,
+  target: { kind: 'int', name: 'unsigned long long', size: 8, signed: false, char: false, bool: false, bits: 64 },
+};
 const boolT: BtfType = { kind: 'int', name: '_Bool', size: 1, signed: false, char: false, bool: true, bits: 8 };
-const state: BtfType = { kind: 'enum', name: 'state', size: 4, signed: false, values: [{ name: 'IDLE', value: 0 }, { name: 'RUNNING', value: 2 }] };
+const state: BtfType = {
+  kind: 'enum',
+  name: 'state',
+  size: 4,
+  signed: false,
+  values: [
+    { name: 'IDLE', value: 0 },
+    { name: 'RUNNING', value: 2 },
+  ],
+};
 
 // struct counter { __u64 count; __u32 last_pid; __u32 kind : 4; __u32 spare : 28; char comm[8]; enum state st;
 //                  void *where; int delta; union { __u32 a; __u64 b; } u; _Bool on; }
@@ -41,7 +60,15 @@ const counter: BtfType = {
       name: 'u',
       bitOffset: 320,
       bitSize: 0,
-      type: { kind: 'union', name: '', size: 8, members: [{ name: 'a', bitOffset: 0, bitSize: 0, type: u32 }, { name: 'b', bitOffset: 0, bitSize: 0, type: u64 }] },
+      type: {
+        kind: 'union',
+        name: '',
+        size: 8,
+        members: [
+          { name: 'a', bitOffset: 0, bitSize: 0, type: u32 },
+          { name: 'b', bitOffset: 0, bitSize: 0, type: u64 },
+        ],
+      },
     },
     { name: 'on', bitOffset: 384, bitSize: 0, type: boolT },
   ],
@@ -84,7 +111,17 @@ describe('btf-decode', () => {
 
   it('decodes ints beyond 2^53 exactly, bitfields, char arrays, enums, signed ints, pointers as hex, unions and bools', () => {
     assert.deepEqual(decodeLeaves(leavesOf(counter), sample()), [
-      (2n ** 60n + 1n).toString(), 4242, 3, 100, 'bash', 'RUNNING', -5, '0xffff8880deadbeef', 7, 7, true,
+      (2n ** 60n + 1n).toString(),
+      4242,
+      3,
+      100,
+      'bash',
+      'RUNNING',
+      -5,
+      '0xffff8880deadbeef',
+      7,
+      7,
+      true,
     ]);
   });
 
@@ -108,7 +145,11 @@ describe('btf-decode', () => {
 
   it('encodes typed fields on top of the current value and round-trips', () => {
     const base = sample();
-    const out = encodeValue(counter, { kind: '9', comm: 'zsh', st: 'IDLE', delta: '-7', where: '0x10', 'u.a': '0xff' }, base);
+    const out = encodeValue(
+      counter,
+      { kind: '9', comm: 'zsh', st: 'IDLE', delta: '-7', where: '0x10', 'u.a': '0xff' },
+      base,
+    );
     const decoded = decodeLeaves(leavesOf(counter), out);
     assert.deepEqual(decoded.slice(0, 9), [(2n ** 60n + 1n).toString(), 4242, 9, 100, 'zsh', 'IDLE', -7, '0x10', 255]);
     // The bitfield's neighbour kept its bits.
@@ -126,7 +167,10 @@ describe('btf-decode', () => {
       [{ nope: '1' }, /has no field "nope"/],
     ];
     for (const [fields, message] of cases) {
-      assert.throws(() => encodeValue(counter, fields, sample()), (e: unknown) => e instanceof EncodeError && message.test(e.message));
+      assert.throws(
+        () => encodeValue(counter, fields, sample()),
+        (e: unknown) => e instanceof EncodeError && message.test(e.message),
+      );
     }
   });
 
@@ -147,10 +191,15 @@ describe('btf-decode', () => {
   });
 
   it('finds bcc-style slots[] histograms and labels log2 buckets like bcc', () => {
-    const hist: BtfType = { kind: 'struct', name: 'hist', size: 8 * 4 + 16, members: [
-      { name: 'slots', bitOffset: 0, bitSize: 0, type: { kind: 'array', size: 32, elem: s32, length: 8 } },
-      { name: 'comm', bitOffset: 256, bitSize: 0, type: { kind: 'array', size: 16, elem: u8, length: 16 } },
-    ] };
+    const hist: BtfType = {
+      kind: 'struct',
+      name: 'hist',
+      size: 8 * 4 + 16,
+      members: [
+        { name: 'slots', bitOffset: 0, bitSize: 0, type: { kind: 'array', size: 32, elem: s32, length: 8 } },
+        { name: 'comm', bitOffset: 256, bitSize: 0, type: { kind: 'array', size: 16, elem: u8, length: 16 } },
+      ],
+    };
     const [h] = findHistograms(hist);
     assert.equal(h.path, 'slots');
     assert.deepEqual(h.leafIndices, [0, 1, 2, 3, 4, 5, 6, 7]);
@@ -160,19 +209,26 @@ describe('btf-decode', () => {
 });
 
 describe('event-decode', () => {
-  const event: BtfType = { kind: 'struct', name: 'event', size: 24, members: [
-    { name: 'pid', bitOffset: 0, bitSize: 0, type: u32 },
-    { name: 'tag', bitOffset: 32, bitSize: 0, type: u32 },
-    { name: 'comm', bitOffset: 64, bitSize: 0, type: { kind: 'array', size: 16, elem: char, length: 16 } },
-  ] };
+  const event: BtfType = {
+    kind: 'struct',
+    name: 'event',
+    size: 24,
+    members: [
+      { name: 'pid', bitOffset: 0, bitSize: 0, type: u32 },
+      { name: 'tag', bitOffset: 32, bitSize: 0, type: u32 },
+      { name: 'comm', bitOffset: 64, bitSize: 0, type: { kind: 'array', size: 16, elem: char, length: 16 } },
+    ],
+  };
 
   function pack(records: Buffer[]): Buffer {
-    return Buffer.concat(records.map((r) => {
-      const out = Buffer.alloc((4 + r.length + 7) & ~7);
-      out.writeUInt32LE(r.length, 0);
-      r.copy(out, 4);
-      return out;
-    }));
+    return Buffer.concat(
+      records.map((r) => {
+        const out = Buffer.alloc((4 + r.length + 7) & ~7);
+        out.writeUInt32LE(r.length, 0);
+        r.copy(out, 4);
+        return out;
+      }),
+    );
   }
 
   it('splits [u32 length][bytes] records padded to 8 and decodes them with the struct', () => {

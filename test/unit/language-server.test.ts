@@ -46,12 +46,24 @@ describe('language server: helper docs', () => {
     assert.equal(find.returns, 'The widget, or **NULL**.');
     assert.equal(find.id, 1);
     assert.deepStrictEqual(docs.get('bpf_widget_count')!.params, []);
-    assert.match(helperHoverMarkdown(find), /^```c\nvoid \*bpf_widget_find\(.*\)\n```\n_Kernel documentation from linux\/bpf.h \(BPF_FUNC_widget_find = 1\)_/);
+    assert.match(
+      helperHoverMarkdown(find),
+      /^```c\nvoid \*bpf_widget_find\(.*\)\n```\n_Kernel documentation from linux\/bpf.h \(BPF_FUNC_widget_find = 1\)_/,
+    );
   });
 
   it('takes explicit ids of newer headers (FN(name, id, ...))', () => {
-    const ids = parseHelperIds('#define __BPF_FUNC_MAPPER(FN, ctx...)\\\n\tFN(unspec, 0, ##ctx)\\\n\tFN(map_lookup_elem, 1, ##ctx)\\\n\tFN(late, 212, ##ctx)\n\n');
-    assert.deepStrictEqual([...ids], [['bpf_unspec', 0], ['bpf_map_lookup_elem', 1], ['bpf_late', 212]]);
+    const ids = parseHelperIds(
+      '#define __BPF_FUNC_MAPPER(FN, ctx...)\\\n\tFN(unspec, 0, ##ctx)\\\n\tFN(map_lookup_elem, 1, ##ctx)\\\n\tFN(late, 212, ##ctx)\n\n',
+    );
+    assert.deepStrictEqual(
+      [...ids],
+      [
+        ['bpf_unspec', 0],
+        ['bpf_map_lookup_elem', 1],
+        ['bpf_late', 212],
+      ],
+    );
   });
 
   it('returns nothing for a header without the block', () => {
@@ -62,20 +74,43 @@ describe('language server: helper docs', () => {
 describe('language server: completion', () => {
   it('knows where the cursor is', () => {
     assert.deepStrictEqual(completionContext('SEC("tracepoint/sch'), { kind: 'section', typed: 'tracepoint/sch' });
-    assert.deepStrictEqual(completionContext('\t__uint(type, BPF_MAP_TYPE_R'), { kind: 'mapType', typed: 'BPF_MAP_TYPE_R' });
+    assert.deepStrictEqual(completionContext('\t__uint(type, BPF_MAP_TYPE_R'), {
+      kind: 'mapType',
+      typed: 'BPF_MAP_TYPE_R',
+    });
     assert.deepStrictEqual(completionContext('\t__uint(max'), { kind: 'mapField', macro: '__uint', typed: 'max' });
     assert.deepStrictEqual(completionContext('SEC("xdp") int f('), { kind: 'none' });
   });
 
-  it('offers program types, then this kernel\'s targets after a prefix', () => {
-    const kernel = { tracepoints: ['sched/sched_process_exec', 'sched/sched_process_fork', 'syscalls/sys_enter_read'], rawTracepoints: ['sched_switch'], functions: ['do_sys_openat2'] };
+  it("offers program types, then this kernel's targets after a prefix", () => {
+    const kernel = {
+      tracepoints: ['sched/sched_process_exec', 'sched/sched_process_fork', 'syscalls/sys_enter_read'],
+      rawTracepoints: ['sched_switch'],
+      functions: ['do_sys_openat2'],
+    };
     const types = sectionCompletions('', kernel).map((c) => c.label);
-    for (const t of ['xdp', 'tracepoint/', 'kprobe/', 'fentry/', 'lsm/', 'cgroup/connect4', 'tcx/ingress']) assert.ok(types.includes(t), t);
-    assert.deepStrictEqual(sectionCompletions('tracepoint/sched/sched_process_f', kernel).map((c) => c.label), ['tracepoint/sched/sched_process_fork']);
-    assert.deepStrictEqual(sectionCompletions('tp/sys', kernel).map((c) => c.label), ['tp/syscalls/sys_enter_read']);
-    assert.deepStrictEqual(sectionCompletions('tp_btf/', kernel).map((c) => c.label), ['tp_btf/sched_switch']);
-    assert.deepStrictEqual(sectionCompletions('fentry/do_', kernel).map((c) => c.label), ['fentry/do_sys_openat2']);
-    assert.deepStrictEqual(sectionCompletions('cgroup/conn', kernel).map((c) => c.label), ['cgroup/connect4', 'cgroup/connect6']);
+    for (const t of ['xdp', 'tracepoint/', 'kprobe/', 'fentry/', 'lsm/', 'cgroup/connect4', 'tcx/ingress'])
+      assert.ok(types.includes(t), t);
+    assert.deepStrictEqual(
+      sectionCompletions('tracepoint/sched/sched_process_f', kernel).map((c) => c.label),
+      ['tracepoint/sched/sched_process_fork'],
+    );
+    assert.deepStrictEqual(
+      sectionCompletions('tp/sys', kernel).map((c) => c.label),
+      ['tp/syscalls/sys_enter_read'],
+    );
+    assert.deepStrictEqual(
+      sectionCompletions('tp_btf/', kernel).map((c) => c.label),
+      ['tp_btf/sched_switch'],
+    );
+    assert.deepStrictEqual(
+      sectionCompletions('fentry/do_', kernel).map((c) => c.label),
+      ['fentry/do_sys_openat2'],
+    );
+    assert.deepStrictEqual(
+      sectionCompletions('cgroup/conn', kernel).map((c) => c.label),
+      ['cgroup/connect4', 'cgroup/connect6'],
+    );
   });
 });
 
@@ -85,7 +120,8 @@ function tinyBtf(): Buffer {
   const strBuf = Buffer.from(strings.join('\0') + '\0', 'latin1');
   const off = (name: string) => strBuf.indexOf(Buffer.from(`\0${name}\0`, 'latin1')) + 1;
   const words: number[] = [];
-  const type = (name: number, kind: number, vlen: number, sizeOrType: number, ...extra: number[]) => words.push(name, (kind << 24) | vlen, sizeOrType, ...extra);
+  const type = (name: number, kind: number, vlen: number, sizeOrType: number, ...extra: number[]) =>
+    words.push(name, (kind << 24) | vlen, sizeOrType, ...extra);
   type(off('int'), 1, 0, 4, 32);
   type(off('do_thing'), 12, 0, 1);
   type(off('btf_trace_sched_switch'), 8, 0, 1);
@@ -106,7 +142,10 @@ function tinyBtf(): Buffer {
 
 describe('language server: BTF names', () => {
   it('reads functions and raw tracepoints, stepping over members', () => {
-    assert.deepStrictEqual(parseBtfNames(tinyBtf()), { functions: ['do_thing', 'other'], rawTracepoints: ['sched_switch'] });
+    assert.deepStrictEqual(parseBtfNames(tinyBtf()), {
+      functions: ['do_thing', 'other'],
+      rawTracepoints: ['sched_switch'],
+    });
   });
   it('refuses what is not BTF', () => {
     assert.throws(() => parseBtfNames(Buffer.alloc(64)), /not a little-endian BTF blob/);
@@ -134,22 +173,39 @@ describe('language server: lenses and text', () => {
     const lenses = lensTexts(
       findSecFunctions(source),
       [
-        { program: 'pass', section: 'xdp', status: 'verified', stats: { insnsProcessed: 2, totalStates: 0, peakStates: 0, stackDepth: [0], verificationTimeUsec: 11 } },
-        { program: 'on_fork', section: 'tp', status: 'rejected', message: "R0 invalid mem access 'map_value_or_null'\nmore", log: '' },
+        {
+          program: 'pass',
+          section: 'xdp',
+          status: 'verified',
+          stats: { insnsProcessed: 2, totalStates: 0, peakStates: 0, stackDepth: [0], verificationTimeUsec: 11 },
+        },
+        {
+          program: 'on_fork',
+          section: 'tp',
+          status: 'rejected',
+          message: "R0 invalid mem access 'map_value_or_null'\nmore",
+          log: '',
+        },
       ],
       [{ program: 'pass', id: 42, runCount: 4, runTimeNs: 400 }],
     );
-    assert.deepStrictEqual(lenses.map((l) => [l.line, l.title]), [
-      [1, '$(pass) verified · 2 insns processed · 0 states (peak 0) · stack 0 B · 11 µs'],
-      [1, '$(pulse) loaded (id 42): ran 4 times · avg 100 ns'],
-      [4, "$(error) rejected by the verifier: R0 invalid mem access 'map_value_or_null'"],
-    ]);
+    assert.deepStrictEqual(
+      lenses.map((l) => [l.line, l.title]),
+      [
+        [1, '$(pass) verified · 2 insns processed · 0 states (peak 0) · stack 0 B · 11 µs'],
+        [1, '$(pulse) loaded (id 42): ran 4 times · avg 100 ns'],
+        [4, "$(error) rejected by the verifier: R0 invalid mem access 'map_value_or_null'"],
+      ],
+    );
   });
 
   it('finds the word under the cursor and the argument being typed', () => {
     assert.equal(wordAt('\tcount = bpf_map_lookup_elem(&m, &k);', 15), 'bpf_map_lookup_elem');
     assert.equal(wordAt('a + b', 2), undefined);
-    assert.deepStrictEqual(activeParameter('x = bpf_map_update_elem(&m, &k, f(a, b), '), { name: 'bpf_map_update_elem', index: 3 });
+    assert.deepStrictEqual(activeParameter('x = bpf_map_update_elem(&m, &k, f(a, b), '), {
+      name: 'bpf_map_update_elem',
+      index: 3,
+    });
     assert.deepStrictEqual(activeParameter('bpf_printk("a, b (", '), { name: 'bpf_printk', index: 1 });
     assert.equal(activeParameter('f(a); g'), undefined);
   });

@@ -11,10 +11,24 @@ import {
   targetNeed,
 } from '../../extension/host/features/load/plan';
 
-const program = (name: string, type: string, expectedAttachType = '') => ({ name, type, expectedAttachType, section: '' });
+const program = (name: string, type: string, expectedAttachType = '') => ({
+  name,
+  type,
+  expectedAttachType,
+  section: '',
+});
 
 function summary(programs: ProgramReport[], extra: Partial<LoadedSummary> = {}): LoadedSummary {
-  return { loadId: 'fork_trace', name: 'fork_trace', path: '/w/fork_trace.bpf.o', loadedAt: 1, pinned: false, programs, maps: [], ...extra };
+  return {
+    loadId: 'fork_trace',
+    name: 'fork_trace',
+    path: '/w/fork_trace.bpf.o',
+    loadedAt: 1,
+    pinned: false,
+    programs,
+    maps: [],
+    ...extra,
+  };
 }
 
 describe('load-plan', () => {
@@ -70,7 +84,12 @@ describe('load-plan', () => {
         offset: 16,
         retprobe: true,
       });
-      assert.deepEqual(parseUprobeTarget('/bin/x:0x1234', false), { kind: 'uprobe', binary: '/bin/x', offset: 0x1234, retprobe: false });
+      assert.deepEqual(parseUprobeTarget('/bin/x:0x1234', false), {
+        kind: 'uprobe',
+        binary: '/bin/x',
+        offset: 0x1234,
+        retprobe: false,
+      });
     });
 
     it('refuses what is not binary:function', () => {
@@ -88,7 +107,7 @@ describe('load-plan', () => {
     assert.equal(cgroup2Mount('proc /proc proc rw 0 0\n'), undefined);
   });
 
-  it('capabilityFor maps program types to the helper\'s probe keys', () => {
+  it("capabilityFor maps program types to the helper's probe keys", () => {
     const caps = {
       'program:tc': { supported: true },
       'program:fentry': { supported: false, reason: 'EPERM: lockdown' },
@@ -96,9 +115,17 @@ describe('load-plan', () => {
       'attach:uprobe': { supported: false, reason: 'no uprobe events' },
       'program:xdp': { supported: true },
     };
-    assert.deepEqual(capabilityFor(caps, { section: 'tc', type: 'sched_cls', expectedAttachType: '' }), { supported: true });
-    assert.equal(capabilityFor(caps, { section: 'fentry/x', type: 'tracing', expectedAttachType: 'trace_fentry' })?.reason, 'EPERM: lockdown');
-    assert.equal(capabilityFor(caps, { section: 'uprobe', type: 'kprobe', expectedAttachType: '' })?.reason, 'no uprobe events');
+    assert.deepEqual(capabilityFor(caps, { section: 'tc', type: 'sched_cls', expectedAttachType: '' }), {
+      supported: true,
+    });
+    assert.equal(
+      capabilityFor(caps, { section: 'fentry/x', type: 'tracing', expectedAttachType: 'trace_fentry' })?.reason,
+      'EPERM: lockdown',
+    );
+    assert.equal(
+      capabilityFor(caps, { section: 'uprobe', type: 'kprobe', expectedAttachType: '' })?.reason,
+      'no uprobe events',
+    );
     assert.equal(capabilityFor(caps, { section: 'lsm/x', type: 'lsm', expectedAttachType: 'lsm_mac' }), undefined);
     // A type that loads but cannot attach here reports the attach probe's reason.
     const attachCaps = {
@@ -106,20 +133,36 @@ describe('load-plan', () => {
       'attach:tracepoint': { supported: false, reason: 'EPERM: perf_event_paranoid' },
       'program:iter': { supported: true },
     };
-    assert.equal(capabilityFor(attachCaps, { section: 'tracepoint/a/b', type: 'tracepoint', expectedAttachType: '' })?.reason, 'EPERM: perf_event_paranoid');
-    assert.deepEqual(capabilityFor(attachCaps, { section: 'iter/task', type: 'tracing', expectedAttachType: 'trace_iter' }), { supported: true });
+    assert.equal(
+      capabilityFor(attachCaps, { section: 'tracepoint/a/b', type: 'tracepoint', expectedAttachType: '' })?.reason,
+      'EPERM: perf_event_paranoid',
+    );
+    assert.deepEqual(
+      capabilityFor(attachCaps, { section: 'iter/task', type: 'tracing', expectedAttachType: 'trace_iter' }),
+      { supported: true },
+    );
   });
 
   describe('refusedPrograms', () => {
-    const selected = [program('on_fork', 'tracepoint'), program('on_open', 'tracing', 'trace_fentry'), program('on_exit', 'tracing', 'trace_fexit')];
+    const selected = [
+      program('on_fork', 'tracepoint'),
+      program('on_open', 'tracing', 'trace_fentry'),
+      program('on_exit', 'tracing', 'trace_fexit'),
+    ];
 
     it('finds every program of the refused type', () => {
-      assert.deepEqual(refusedPrograms('tracing (trace_fentry) programs', 'Cannot load on_open (SEC("fentry/x")): ...', selected), ['on_open']);
+      assert.deepEqual(
+        refusedPrograms('tracing (trace_fentry) programs', 'Cannot load on_open (SEC("fentry/x")): ...', selected),
+        ['on_open'],
+      );
       assert.deepEqual(refusedPrograms('tracing programs', 'x', selected), ['on_open', 'on_exit']);
     });
 
     it('falls back to the program the message names', () => {
-      assert.deepEqual(refusedPrograms('attaching xdp', 'Cannot attach on_fork: the kernel refused (EPERM)', selected), ['on_fork']);
+      assert.deepEqual(
+        refusedPrograms('attaching xdp', 'Cannot attach on_fork: the kernel refused (EPERM)', selected),
+        ['on_fork'],
+      );
       assert.deepEqual(refusedPrograms('kprobes', 'no program named here', selected), []);
     });
   });
@@ -136,12 +179,31 @@ describe('load-plan', () => {
     };
 
     it('says what was attached where', () => {
-      assert.equal(loadSuccessMessage(summary([fork])), 'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork)');
+      assert.equal(
+        loadSuccessMessage(summary([fork])),
+        'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork)',
+      );
     });
 
     it('names programs left unattached and refused', () => {
-      const xdp: ProgramReport = { name: 'pass', section: 'xdp', type: 'xdp', loaded: true, id: 43, stats: {}, attachNote: 'loaded, not attached: needs an interface' };
-      const lsm: ProgramReport = { name: 'deny', section: 'lsm/x', type: 'lsm', loaded: false, id: 0, stats: {}, attachNote: 'EPERM' };
+      const xdp: ProgramReport = {
+        name: 'pass',
+        section: 'xdp',
+        type: 'xdp',
+        loaded: true,
+        id: 43,
+        stats: {},
+        attachNote: 'loaded, not attached: needs an interface',
+      };
+      const lsm: ProgramReport = {
+        name: 'deny',
+        section: 'lsm/x',
+        type: 'lsm',
+        loaded: false,
+        id: 0,
+        stats: {},
+        attachNote: 'EPERM',
+      };
       assert.equal(
         loadSuccessMessage(summary([fork, xdp, lsm], { pinned: true })),
         'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork), ' +
@@ -149,9 +211,15 @@ describe('load-plan', () => {
       );
     });
 
-    it('reads an auto attachment\'s section text as kind and target', () => {
-      const auto: ProgramReport = { ...fork, attachment: { kind: 'auto', linkId: 1, description: 'tracepoint/sched/sched_process_fork' } };
-      assert.equal(loadSuccessMessage(summary([auto])), 'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork)');
+    it("reads an auto attachment's section text as kind and target", () => {
+      const auto: ProgramReport = {
+        ...fork,
+        attachment: { kind: 'auto', linkId: 1, description: 'tracepoint/sched/sched_process_fork' },
+      };
+      assert.equal(
+        loadSuccessMessage(summary([auto])),
+        'Loaded fork_trace: 1 program attached (tracepoint sched/sched_process_fork)',
+      );
     });
 
     it('reads network attachments as "xdp on lo"', () => {
@@ -168,20 +236,39 @@ describe('load-plan', () => {
   describe('explainLoadError', () => {
     it('explains a refused program type with the errno and the reason', () => {
       const text = explainLoadError(
-        { kind: 'NotSupported', feature: 'lsm (lsm_mac) programs', reason: 'EPERM: likely cause: the kernel is in lockdown mode "integrity"' },
+        {
+          kind: 'NotSupported',
+          feature: 'lsm (lsm_mac) programs',
+          reason: 'EPERM: likely cause: the kernel is in lockdown mode "integrity"',
+        },
         'Cannot load deny (SEC("lsm/file_open")): this kernel refuses lsm (lsm_mac) programs with EPERM.',
         ['deny'],
       );
-      assert.equal(text, 'Cannot load deny: this kernel refuses lsm (lsm_mac) programs (EPERM). Likely cause: the kernel is in lockdown mode "integrity".');
+      assert.equal(
+        text,
+        'Cannot load deny: this kernel refuses lsm (lsm_mac) programs (EPERM). Likely cause: the kernel is in lockdown mode "integrity".',
+      );
     });
 
-    it('keeps the helper\'s message for other refusals and plain errors', () => {
-      assert.equal(explainLoadError({ kind: 'NotSupported', feature: 'kprobes', reason: 'r' }, 'Cannot attach x: no kprobes.'), 'Cannot attach x: no kprobes.');
-      assert.equal(explainLoadError({ kind: 'NotFound', what: '/bin/nope' }, 'No such binary for the uprobe: /bin/nope'), 'No such binary for the uprobe: /bin/nope');
+    it("keeps the helper's message for other refusals and plain errors", () => {
+      assert.equal(
+        explainLoadError({ kind: 'NotSupported', feature: 'kprobes', reason: 'r' }, 'Cannot attach x: no kprobes.'),
+        'Cannot attach x: no kprobes.',
+      );
+      assert.equal(
+        explainLoadError({ kind: 'NotFound', what: '/bin/nope' }, 'No such binary for the uprobe: /bin/nope'),
+        'No such binary for the uprobe: /bin/nope',
+      );
     });
 
-    it('gives the verifier\'s message', () => {
-      const data = { kind: 'VerifierRejected' as const, program: 'p', message: 'R1 invalid mem access', log: '...', errno: 13 };
+    it("gives the verifier's message", () => {
+      const data = {
+        kind: 'VerifierRejected' as const,
+        program: 'p',
+        message: 'R1 invalid mem access',
+        log: '...',
+        errno: 13,
+      };
       assert.equal(explainLoadError(data, 'oops'), 'The verifier rejected p: R1 invalid mem access');
     });
   });

@@ -30,7 +30,7 @@ function formatError(text: string): PacketTestFormatError {
 }
 
 describe('packet test files', () => {
-  it('parses the samples\' files, with defaults filled in', () => {
+  it("parses the samples' files, with defaults filled in", () => {
     for (const sample of ['xdp_counter', 'tc_blocklist']) {
       const file = path.join(samples, sample, `${sample}.bpftest.json`);
       const parsed = parsePacketTestFile(fs.readFileSync(file, 'utf8'), file);
@@ -48,7 +48,13 @@ describe('packet test files', () => {
 
   it('names the field, the test and the line of a bad value', () => {
     const text = JSON.stringify(
-      { program: 'p', tests: [{ name: 'first', packet: { hex: '00' }, expect: {} }, { name: 'second', packet: { eth: { src: 'nope' } }, expect: {} }] },
+      {
+        program: 'p',
+        tests: [
+          { name: 'first', packet: { hex: '00' }, expect: {} },
+          { name: 'second', packet: { eth: { src: 'nope' } }, expect: {} },
+        ],
+      },
       null,
       2,
     );
@@ -60,23 +66,43 @@ describe('packet test files', () => {
   });
 
   it('refuses unknown fields, impossible verdicts and contradictory packets', () => {
-    assert.match(formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{"verdit":"XDP_PASS"}}]}').message, /unknown field\(s\) "verdit"/);
-    assert.match(formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{"verdict":"XDP_MAYBE"}}]}').message, /expect\.verdict/);
     assert.match(
-      formatError('{"program":"p","tests":[{"name":"a","packet":{"ipv4":{"src":"1.1.1.1","dst":"1.1.1.2"},"ipv6":{"src":"::1","dst":"::2"}},"expect":{}}]}').message,
+      formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{"verdit":"XDP_PASS"}}]}')
+        .message,
+      /unknown field\(s\) "verdit"/,
+    );
+    assert.match(
+      formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{"verdict":"XDP_MAYBE"}}]}')
+        .message,
+      /expect\.verdict/,
+    );
+    assert.match(
+      formatError(
+        '{"program":"p","tests":[{"name":"a","packet":{"ipv4":{"src":"1.1.1.1","dst":"1.1.1.2"},"ipv6":{"src":"::1","dst":"::2"}},"expect":{}}]}',
+      ).message,
       /ipv4 or ipv6, not both/,
     );
-    assert.match(formatError('{"program":"p","tests":[{"name":"a","packet":{"udp":{"sport":1,"dport":2}},"expect":{}}]}').message, /need an ipv4 or ipv6 header/);
     assert.match(
-      formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{"maps":[{"map":"m","key":"00"}]}}]}').message,
+      formatError('{"program":"p","tests":[{"name":"a","packet":{"udp":{"sport":1,"dport":2}},"expect":{}}]}').message,
+      /need an ipv4 or ipv6 header/,
+    );
+    assert.match(
+      formatError(
+        '{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{"maps":[{"map":"m","key":"00"}]}}]}',
+      ).message,
       /give either "value" or "increase"/,
     );
     assert.match(formatError('{"program":"p","tests":[]}').message, /needs at least one test/);
     assert.match(
-      formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{}},{"name":"a","packet":{"hex":"00"},"expect":{}}]}').message,
+      formatError(
+        '{"program":"p","tests":[{"name":"a","packet":{"hex":"00"},"expect":{}},{"name":"a","packet":{"hex":"00"},"expect":{}}]}',
+      ).message,
       /tests\[1\]\.name \(test "a"\): a second test is named "a"/,
     );
-    assert.match(formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"0g"},"expect":{}}]}').message, /hex bytes/);
+    assert.match(
+      formatError('{"program":"p","tests":[{"name":"a","packet":{"hex":"0g"},"expect":{}}]}').message,
+      /hex bytes/,
+    );
   });
 
   it('finds the line of each test for Test Explorer', () => {
@@ -118,10 +144,21 @@ describe('packet building', () => {
     const pseudo = Buffer.concat([v6.subarray(22, 54), Buffer.from([0, 0, 0, 20, 0, 0, 0, 6])]);
     assert.equal(internetChecksum(pseudo, v6.subarray(54)), 0);
 
-    const ping = buildPacket({ eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ipv4: { src: '10.0.0.1', dst: '10.0.0.2', ttl: 1 }, icmp: { type: 8, code: 0 } });
+    const ping = buildPacket({
+      eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' },
+      ipv4: { src: '10.0.0.1', dst: '10.0.0.2', ttl: 1 },
+      icmp: { type: 8, code: 0 },
+    });
     assert.equal(ping[14 + 9], 1);
     assert.equal(internetChecksum(ping.subarray(34)), 0);
-    assert.equal(packetBytes({ eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' }, ipv4: { src: '10.0.0.1', dst: '10.0.0.2', ttl: 1 }, truncate: 20 }).length, 20);
+    assert.equal(
+      packetBytes({
+        eth: { src: '02:00:00:00:00:01', dst: '02:00:00:00:00:02' },
+        ipv4: { src: '10.0.0.1', dst: '10.0.0.2', ttl: 1 },
+        truncate: 20,
+      }).length,
+      20,
+    );
     assert.equal(packetBytes({ hex: '0a0b' }).toString('hex'), '0a0b');
   });
 
@@ -153,12 +190,15 @@ describe('packet test comparison', () => {
       ],
     }),
   );
-  const perCpu = (cpus: [number, number][]) => Buffer.concat(cpus.map(([a, b]) => {
-    const b16 = Buffer.alloc(16);
-    b16.writeBigUInt64LE(BigInt(a));
-    b16.writeBigUInt64LE(BigInt(b), 8);
-    return b16;
-  }));
+  const perCpu = (cpus: [number, number][]) =>
+    Buffer.concat(
+      cpus.map(([a, b]) => {
+        const b16 = Buffer.alloc(16);
+        b16.writeBigUInt64LE(BigInt(a));
+        b16.writeBigUInt64LE(BigInt(b), 8);
+        return b16;
+      }),
+    );
 
   it('passes when everything matches, summing per-CPU values', () => {
     const verdict = comparePacketRun(
@@ -167,7 +207,18 @@ describe('packet test comparison', () => {
         retval: 2,
         packetOut: Buffer.from('00112244', 'hex'),
         maps: [
-          { expectation: file.tests[0].expect.maps[0], before: perCpu([[5, 500], [1, 10]]), after: perCpu([[5, 500], [2, 110]]), perCpuSlot: 16 },
+          {
+            expectation: file.tests[0].expect.maps[0],
+            before: perCpu([
+              [5, 500],
+              [1, 10],
+            ]),
+            after: perCpu([
+              [5, 500],
+              [2, 110],
+            ]),
+            perCpuSlot: 16,
+          },
           { expectation: file.tests[0].expect.maps[1], before: null, after: specBytes({ u64: 3 }) },
         ],
       },

@@ -18,20 +18,29 @@ describe('toolchain', () => {
 
   it('says what to install when clang is missing', () => {
     const empty = fakeTools([]);
-    assert.throws(() => findClang(undefined, empty), (error: Error) => {
-      assert.ok(error instanceof MissingToolError);
-      assert.equal(error.tool, 'clang');
-      assert.match(error.message, /clang was not found.*apt-get install clang llvm.*ebpfStudio\.clangPath/);
-      return true;
-    });
+    assert.throws(
+      () => findClang(undefined, empty),
+      (error: Error) => {
+        assert.ok(error instanceof MissingToolError);
+        assert.equal(error.tool, 'clang');
+        assert.match(error.message, /clang was not found.*apt-get install clang llvm.*ebpfStudio\.clangPath/);
+        return true;
+      },
+    );
   });
 
   it('refuses a configured clang that is not an executable', () => {
-    assert.throws(() => findClang('/nonexistent/clang-99'), /"\/nonexistent\/clang-99" \(ebpfStudio\.clangPath\) is not an executable file/);
+    assert.throws(
+      () => findClang('/nonexistent/clang-99'),
+      /"\/nonexistent\/clang-99" \(ebpfStudio\.clangPath\) is not an executable file/,
+    );
   });
 
   it('explains a kernel without BTF', () => {
-    assert.throws(() => requireKernelBtf('/nonexistent/btf/vmlinux'), /without CONFIG_DEBUG_INFO_BTF, so vmlinux.h cannot be generated/);
+    assert.throws(
+      () => requireKernelBtf('/nonexistent/btf/vmlinux'),
+      /without CONFIG_DEBUG_INFO_BTF, so vmlinux.h cannot be generated/,
+    );
   });
 
   it('names the architecture as bpf_tracing.h expects', () => {

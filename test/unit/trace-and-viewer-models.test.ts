@@ -8,15 +8,40 @@ import { MapViewerModel, MessageLine } from '../../extension/host/features/map-v
 import { mapUsers } from '../../extension/host/features/maps/model';
 import { runStats, statsText } from '../../extension/host/features/programs/model';
 import { rowsAsText, TraceModel } from '../../extension/host/features/trace-panel/model';
-import { attribute, formatToPattern, printkFormats, TraceEntry } from '../../extension/host/features/trace-panel/source';
+import {
+  attribute,
+  formatToPattern,
+  printkFormats,
+  TraceEntry,
+} from '../../extension/host/features/trace-panel/source';
 import { parseTraceLine } from '../../extension/formats/trace-line';
 
 const u32: BtfType = { kind: 'int', name: 'unsigned int', size: 4, signed: false, char: false, bool: false, bits: 32 };
-const u64: BtfType = { kind: 'int', name: 'unsigned long long', size: 8, signed: false, char: false, bool: false, bits: 64 };
+const u64: BtfType = {
+  kind: 'int',
+  name: 'unsigned long long',
+  size: 8,
+  signed: false,
+  char: false,
+  bool: false,
+  bits: 64,
+};
 
 /** A helper that answers the data source's requests from an in-memory map (u32 -> u64). */
 function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
-  const map: MapInfo = { id: 7, name: 'counts', type: 'hash', keySize: 4, valueSize: 8, maxEntries: 1024, flags: 0, btfId: 1, btfKeyTypeId: 1, btfValueTypeId: 2, ...info };
+  const map: MapInfo = {
+    id: 7,
+    name: 'counts',
+    type: 'hash',
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 1024,
+    flags: 0,
+    btfId: 1,
+    btfKeyTypeId: 1,
+    btfValueTypeId: 2,
+    ...info,
+  };
   return {
     async request(type: { method: string }, params?: any): Promise<any> {
       switch (type.method) {
@@ -35,7 +60,15 @@ function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
             values.writeBigUInt64LE(v, i * 8);
           });
           const next = from + page.length < all.length ? String(from + page.length) : undefined;
-          return { keySize: 4, valueSize: 8, perCpu: 0, count: page.length, keys: keys.toString('base64'), values: values.toString('base64'), cursor: next };
+          return {
+            keySize: 4,
+            valueSize: 8,
+            perCpu: 0,
+            count: page.length,
+            keys: keys.toString('base64'),
+            values: values.toString('base64'),
+            cursor: next,
+          };
         }
         case Methods.mapLookup.method: {
           const v = entries.get(Buffer.from(params.key, 'hex').readUInt32LE(0));
@@ -45,7 +78,10 @@ function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
           return { value: b.toString('hex') };
         }
         case Methods.mapUpdate.method:
-          entries.set(Buffer.from(params.key, 'hex').readUInt32LE(0), Buffer.from(params.value, 'hex').readBigUInt64LE(0));
+          entries.set(
+            Buffer.from(params.key, 'hex').readUInt32LE(0),
+            Buffer.from(params.value, 'hex').readBigUInt64LE(0),
+          );
           return undefined;
       }
       throw new Error(`unexpected ${type.method}`);
@@ -61,22 +97,43 @@ async function snapshot(model: MapViewerModel, progressive: boolean) {
 
 describe('map viewer model', () => {
   it('pages rows, filters, sorts numerically and marks cells that changed since the last refresh', async () => {
-    const data = new Map<number, bigint>([[1, 10n], [2, 300n], [3, 20n], [4, 2n ** 60n], [5, 40n]]);
+    const data = new Map<number, bigint>([
+      [1, 10n],
+      [2, 300n],
+      [3, 20n],
+      [4, 2n ** 60n],
+      [5, 40n],
+    ]);
     const model = new MapViewerModel(await MapSource.open(fakeHelper(data), 7));
     await snapshot(model, true);
     assert.equal(model.rowCount, 5);
-    assert.deepEqual(model.rows(1, 2).map((r) => r.cells), [['2', '300'], ['3', '20']]);
+    assert.deepEqual(
+      model.rows(1, 2).map((r) => r.cells),
+      [
+        ['2', '300'],
+        ['3', '20'],
+      ],
+    );
     model.setSort({ column: 1, descending: true });
-    assert.deepEqual(model.rows(0, 5).map((r) => r.cells[0]), ['4', '2', '5', '3', '1']);
+    assert.deepEqual(
+      model.rows(0, 5).map((r) => r.cells[0]),
+      ['4', '2', '5', '3', '1'],
+    );
     model.setFilter('30');
-    assert.deepEqual(model.rows(0, 5).map((r) => r.cells[0]), ['2']);
+    assert.deepEqual(
+      model.rows(0, 5).map((r) => r.cells[0]),
+      ['2'],
+    );
     model.setFilter('');
     model.setSort(undefined);
     data.set(3, 21n);
     data.set(6, 1n);
     await snapshot(model, false);
     const rows = model.rows(0, 6);
-    assert.deepEqual(rows.map((r) => r.changed), [[], [], [1], [], [], [1]]);
+    assert.deepEqual(
+      rows.map((r) => r.changed),
+      [[], [], [1], [], [], [1]],
+    );
   });
 
   it('records a tracked value at each refresh for the line plot', async () => {
@@ -86,7 +143,10 @@ describe('map viewer model', () => {
     const id = model.track('01000000', 1);
     data.set(1, 15n);
     await snapshot(model, false);
-    assert.deepEqual(model.series.get(id)!.points.map((p) => p[1]), [10, 15]);
+    assert.deepEqual(
+      model.series.get(id)!.points.map((p) => p[1]),
+      [10, 15],
+    );
   });
 
   it('labels each form input once: a scalar key or value by its part, a key field as "key <path>"', async () => {
@@ -119,10 +179,24 @@ describe('map viewer model', () => {
 describe('trace attribution', () => {
   it('turns bpf_printk formats into patterns and attributes lines to the most specific program', () => {
     const formats = [
-      ...printkFormats('fork_trace', [{ name: 'trace_fork.____fmt', initial: { type: 'Buffer', data: [...Buffer.from('fork parent=%d child=%d\0')] } }]),
-      ...printkFormats('other', [{ name: 'any.___fmt', initial: Buffer.from('%s\0') }, { name: 'counter', initial: Buffer.alloc(4) }]),
+      ...printkFormats('fork_trace', [
+        {
+          name: 'trace_fork.____fmt',
+          initial: { type: 'Buffer', data: [...Buffer.from('fork parent=%d child=%d\0')] },
+        },
+      ]),
+      ...printkFormats('other', [
+        { name: 'any.___fmt', initial: Buffer.from('%s\0') },
+        { name: 'counter', initial: Buffer.alloc(4) },
+      ]),
     ];
-    assert.deepEqual(formats.map((f) => [f.program, f.format]), [['trace_fork', 'fork parent=%d child=%d'], ['any', '%s']]);
+    assert.deepEqual(
+      formats.map((f) => [f.program, f.format]),
+      [
+        ['trace_fork', 'fork parent=%d child=%d'],
+        ['any', '%s'],
+      ],
+    );
     assert.equal(attribute('fork parent=12 child=-3', formats)!.program, 'trace_fork');
     assert.equal(attribute('something else', formats)!.program, 'any');
     assert.ok(formatToPattern('x=%llu y=%x %%').test('x=18446744073709551615 y=ff %'));
@@ -141,31 +215,83 @@ describe('trace model', () => {
     model.addLines([line(1, 'fork a'), line(2, 'other b', 200), line(3, 'fork c'), line(4, 'fork d', 200)], 1000);
     assert.equal(model.kept, 3);
     assert.equal(model.received, 4);
-    assert.deepEqual(model.takeNew().map((r) => r.text), ['other b', 'fork c', 'fork d']);
+    assert.deepEqual(
+      model.takeNew().map((r) => r.text),
+      ['other b', 'fork c', 'fork d'],
+    );
     assert.deepEqual(model.takeNew(), []);
     model.filter = { program: 'trace_fork', pid: '200', text: '' };
-    assert.deepEqual(model.allRows().map((r) => r.text), ['fork d']);
+    assert.deepEqual(
+      model.allRows().map((r) => r.text),
+      ['fork d'],
+    );
     model.filter = { program: '', pid: '', text: 'OTHER' };
-    assert.deepEqual(model.allRows().map((r) => r.text), ['other b']);
+    assert.deepEqual(
+      model.allRows().map((r) => r.text),
+      ['other b'],
+    );
     assert.equal(model.eventsPerSecond(1500), 4);
     assert.equal(model.eventsPerSecond(3000), 0);
     model.clear();
     assert.equal(model.kept, 0);
-    assert.match(rowsAsText([line(5, 'fork e')].map((e) => ({ seq: 1, source: 'trace', time: '1.0', task: e.line!.task, pid: '100', cpu: '1', program: 'p', text: 'fork e' }))), /^1\.0 trace bash-100 \[1\] <p> fork e\n$/);
+    assert.match(
+      rowsAsText(
+        [line(5, 'fork e')].map((e) => ({
+          seq: 1,
+          source: 'trace',
+          time: '1.0',
+          task: e.line!.task,
+          pid: '100',
+          cpu: '1',
+          program: 'p',
+          text: 'fork e',
+        })),
+      ),
+      /^1\.0 trace bash-100 \[1\] <p> fork e\n$/,
+    );
   });
 
   it('keeps events as references into their batch and formats them with the struct fields', () => {
-    const event: BtfType = { kind: 'struct', name: 'ev', size: 8, members: [{ name: 'pid', bitOffset: 0, bitSize: 0, type: u32 }, { name: 'n', bitOffset: 32, bitSize: 0, type: u32 }] };
+    const event: BtfType = {
+      kind: 'struct',
+      name: 'ev',
+      size: 8,
+      members: [
+        { name: 'pid', bitOffset: 0, bitSize: 0, type: u32 },
+        { name: 'n', bitOffset: 32, bitSize: 0, type: u32 },
+      ],
+    };
     const data = Buffer.alloc(32);
-    [[7, 1], [8, 2]].forEach(([pid, n], i) => {
+    [
+      [7, 1],
+      [8, 2],
+    ].forEach(([pid, n], i) => {
       data.writeUInt32LE(8, i * 16);
       data.writeUInt32LE(pid, i * 16 + 4);
       data.writeUInt32LE(n, i * 16 + 8);
     });
     const model = new TraceModel(10);
-    model.addEvents({ mapId: 1, mapName: 'events', structName: 'ev', decoder: new EventDecoder(event), data, offsets: Uint32Array.from([4, 20]), lengths: Uint32Array.from([8, 8]), count: 2 }, 'my_obj');
+    model.addEvents(
+      {
+        mapId: 1,
+        mapName: 'events',
+        structName: 'ev',
+        decoder: new EventDecoder(event),
+        data,
+        offsets: Uint32Array.from([4, 20]),
+        lengths: Uint32Array.from([8, 8]),
+        count: 2,
+      },
+      'my_obj',
+    );
     const rows = model.takeNew();
-    assert.deepEqual(rows.map((r) => [r.source, r.pid, r.program, r.text]), [['events', '7', 'my_obj', 'pid=7 n=1'], ['events', '8', 'my_obj', 'pid=8 n=2']]);
+    assert.deepEqual(
+      rows.map((r) => [r.source, r.pid, r.program, r.text]),
+      [
+        ['events', '7', 'my_obj', 'pid=7 n=1'],
+        ['events', '8', 'my_obj', 'pid=8 n=2'],
+      ],
+    );
   });
 });
 

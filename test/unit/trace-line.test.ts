@@ -3,9 +3,18 @@ import { parseTraceLine } from '../../extension/formats/trace-line';
 
 describe('trace_pipe lines', () => {
   it('parses a bpf_printk line with the flags column', () => {
-    assert.deepEqual(parseTraceLine('            bash-1234    [001] d..31  5071.123456: bpf_trace_printk: fork parent=1 child=2'), {
-      task: 'bash', pid: 1234, cpu: 1, flags: 'd..31', timestamp: 5071.123456, event: 'bpf_trace_printk', message: 'fork parent=1 child=2',
-    });
+    assert.deepEqual(
+      parseTraceLine('            bash-1234    [001] d..31  5071.123456: bpf_trace_printk: fork parent=1 child=2'),
+      {
+        task: 'bash',
+        pid: 1234,
+        cpu: 1,
+        flags: 'd..31',
+        timestamp: 5071.123456,
+        event: 'bpf_trace_printk',
+        message: 'fork parent=1 child=2',
+      },
+    );
   });
 
   it('parses task names with dashes and spaces, the tgid column, and lines without flags', () => {

@@ -25,8 +25,22 @@ const s64 = int(8, true, 'long long');
 const bool: BtfType = { kind: 'int', name: '_Bool', size: 1, signed: false, char: false, bool: true, bits: 8 };
 const char: BtfType = { kind: 'int', name: 'char', size: 1, signed: true, char: true, bool: false, bits: 8 };
 const comm: BtfType = { kind: 'array', size: 16, elem: char, length: 16 };
-const ports: BtfType = { kind: 'array', size: 8, elem: { kind: 'typedef', name: '__u16', size: 2, target: int(2, false) }, length: 4 };
-const mode: BtfType = { kind: 'enum', name: 'mode', size: 4, signed: false, values: [{ name: 'MODE_OFF', value: 0 }, { name: 'MODE_ON', value: 1 }] };
+const ports: BtfType = {
+  kind: 'array',
+  size: 8,
+  elem: { kind: 'typedef', name: '__u16', size: 2, target: int(2, false) },
+  length: 4,
+};
+const mode: BtfType = {
+  kind: 'enum',
+  name: 'mode',
+  size: 4,
+  signed: false,
+  values: [
+    { name: 'MODE_OFF', value: 0 },
+    { name: 'MODE_ON', value: 1 },
+  ],
+};
 const pair: BtfType = {
   kind: 'struct',
   name: 'pair',
@@ -47,7 +61,7 @@ describe('variables', () => {
       assert.equal(encodeVariable(u32, ' 42 '), '2a000000');
     });
 
-    it('encodes negative signed values in two\'s complement', () => {
+    it("encodes negative signed values in two's complement", () => {
       assert.equal(encodeVariable(s8, '-1'), 'ff');
       assert.equal(encodeVariable(s8, '-128'), '80');
       assert.equal(encodeVariable(s64, '-2'), 'feffffffffffffff');
@@ -59,7 +73,10 @@ describe('variables', () => {
     });
 
     it('refuses out-of-range values with the range in the message', () => {
-      assert.throws(() => encodeVariable(u32, '4294967296'), /does not fit __u32 \(unsigned 32-bit\): it takes 0 to 4294967295/);
+      assert.throws(
+        () => encodeVariable(u32, '4294967296'),
+        /does not fit __u32 \(unsigned 32-bit\): it takes 0 to 4294967295/,
+      );
       assert.throws(() => encodeVariable(u32, '-1'), VariableInputError);
       assert.throws(() => encodeVariable(s8, '128'), /-128 to 127/);
     });

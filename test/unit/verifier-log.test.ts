@@ -21,7 +21,10 @@ describe('verifier log', () => {
     assert.equal(failure.message, "R0 invalid mem access 'map_value_or_null'");
     assert.equal(failure.instruction, '7: (79) r0 = *(u64 *)(r0 +0)');
     assert.deepEqual(failure.location, { file: 'bad.bpf.c', line: 9, code: 'return *v;' });
-    assert.deepEqual(failure.path.map((p) => p.line), [5, 7, 8]);
+    assert.deepEqual(
+      failure.path.map((p) => p.line),
+      [5, 7, 8],
+    );
   });
 
   it('reads subprogram stack depths and ignores an empty log', () => {

@@ -7,17 +7,26 @@ import { mergeCompileCommands } from '../../extension/host/features/build/clangd
 
 describe('build and verify helpers', () => {
   it('puts the BPF backend\'s "Error at line" on its line', () => {
-    const stderr = 'Error at line 10: Unsupport signed division for DAG: 0x1: i64 = sdiv 0x2, Constant:i64<64>, core.bpf.c:10:54Please convert to unsigned div/mod.\nfatal error: error in backend: Cannot select\n';
+    const stderr =
+      'Error at line 10: Unsupport signed division for DAG: 0x1: i64 = sdiv 0x2, Constant:i64<64>, core.bpf.c:10:54Please convert to unsigned div/mod.\nfatal error: error in backend: Cannot select\n';
     assert.deepStrictEqual(parseClangDiagnostics(stderr), [
-      { file: 'core.bpf.c', line: 10, column: 54, severity: 'error', message: 'Unsupport signed division: Please convert to unsigned div/mod.' },
+      {
+        file: 'core.bpf.c',
+        line: 10,
+        column: 54,
+        severity: 'error',
+        message: 'Unsupport signed division: Please convert to unsigned div/mod.',
+      },
     ]);
-    assert.deepStrictEqual(parseClangDiagnostics('a.bpf.c:3:5: error: expected \';\' after expression\n'), [
+    assert.deepStrictEqual(parseClangDiagnostics("a.bpf.c:3:5: error: expected ';' after expression\n"), [
       { file: 'a.bpf.c', line: 3, column: 5, severity: 'error', message: "expected ';' after expression" },
     ]);
   });
 
   it('links `@ file:LINE` annotations of a verifier log', () => {
-    const log = verifierLogHeader('f', '/src/a.bpf.c', 'rejected') + '0: R1=ctx() R10=fp0\n; int x = 1; @ a.bpf.c:12\n0: (b7) r0 = 0\n; skipped @ a.bpf.c:0\n';
+    const log =
+      verifierLogHeader('f', '/src/a.bpf.c', 'rejected') +
+      '0: R1=ctx() R10=fp0\n; int x = 1; @ a.bpf.c:12\n0: (b7) r0 = 0\n; skipped @ a.bpf.c:0\n';
     assert.equal(sourceFromHeader(log), '/src/a.bpf.c');
     const links = verifierLogLinks(log);
     assert.equal(links.length, 1);
@@ -27,9 +36,17 @@ describe('build and verify helpers', () => {
   });
 
   it('merges compile commands, replacing only our files', () => {
-    const existing = JSON.stringify([{ directory: '/w', file: '/w/main.c', arguments: ['cc', '-c', 'main.c'] }, { directory: '/w', file: '/w/a.bpf.c', arguments: ['old'] }]);
-    const merged = JSON.parse(mergeCompileCommands(existing, [{ directory: '/w', file: '/w/a.bpf.c', arguments: ['clang', '-target', 'bpf'] }]));
-    assert.deepStrictEqual(merged.map((e: { file: string }) => e.file), ['/w/main.c', '/w/a.bpf.c']);
+    const existing = JSON.stringify([
+      { directory: '/w', file: '/w/main.c', arguments: ['cc', '-c', 'main.c'] },
+      { directory: '/w', file: '/w/a.bpf.c', arguments: ['old'] },
+    ]);
+    const merged = JSON.parse(
+      mergeCompileCommands(existing, [{ directory: '/w', file: '/w/a.bpf.c', arguments: ['clang', '-target', 'bpf'] }]),
+    );
+    assert.deepStrictEqual(
+      merged.map((e: { file: string }) => e.file),
+      ['/w/main.c', '/w/a.bpf.c'],
+    );
     assert.deepStrictEqual(merged[1].arguments, ['clang', '-target', 'bpf']);
     assert.throws(() => mergeCompileCommands('{}', []), /not a JSON array/);
   });

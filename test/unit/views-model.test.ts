@@ -31,18 +31,46 @@ const own: LoadedSummary = {
 
 function prog(id: number, name: string, type = 'kprobe'): ProgramInfo {
   return {
-    id, name, type, tag: 'abcdef0123456789', mapIds: [], loadTimeNs: 0, uid: 0, runCount: 0, runTimeNs: 0,
-    recursionMisses: 0, verifiedInsns: 12, xlatedBytes: 96, jitedBytes: 64, btfId: 0, gplCompatible: true,
+    id,
+    name,
+    type,
+    tag: 'abcdef0123456789',
+    mapIds: [],
+    loadTimeNs: 0,
+    uid: 0,
+    runCount: 0,
+    runTimeNs: 0,
+    recursionMisses: 0,
+    verifiedInsns: 12,
+    xlatedBytes: 96,
+    jitedBytes: 64,
+    btfId: 0,
+    gplCompatible: true,
   };
 }
 
 function map(id: number, name: string, type = 'hash'): MapInfo {
-  return { id, name, type, keySize: 4, valueSize: 8, maxEntries: 1024, flags: 0, btfId: 1, btfKeyTypeId: 0, btfValueTypeId: 0 };
+  return {
+    id,
+    name,
+    type,
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 1024,
+    flags: 0,
+    btfId: 1,
+    btfKeyTypeId: 0,
+    btfValueTypeId: 0,
+  };
 }
 
 describe('views model', () => {
   describe('programsTree', () => {
-    const programs = [prog(10, 'trace_fork', 'tracepoint'), prog(5, 'hid_tail_call', 'tracing'), prog(2, '', 'cgroup_device')];
+    const programs = [
+      prog(10, 'trace_fork', 'tracepoint'),
+      prog(5, 'hid_tail_call', 'tracing'),
+      prog(2, '', 'cgroup_device'),
+    ];
     const links: LinkInfo[] = [{ id: 9, type: 'tracing', progId: 5, target: 'hid_bpf_device_event' }];
     const [loadedHere, others] = programsTree({ loaded: [own], programs, links }, () => 'then');
 
@@ -76,7 +104,11 @@ describe('views model', () => {
     it('offers the load command when nothing is loaded here, and marks pinned loads', () => {
       const [empty] = programsTree({ loaded: [], programs: [], links: [] });
       assert.equal(empty.children![0].command?.command, 'ebpf.loadProgram');
-      const [pinned] = programsTree({ loaded: [{ ...own, pinned: true, path: '', loadedAt: 0 }], programs: [], links: [] });
+      const [pinned] = programsTree({
+        loaded: [{ ...own, pinned: true, path: '', loadedAt: 0 }],
+        programs: [],
+        links: [],
+      });
       const load = pinned.children![0];
       assert.equal(load.contextValue, ContextValues.ownLoadPinned);
       assert.equal(load.description, '1 program · pinned');
@@ -85,7 +117,10 @@ describe('views model', () => {
   });
 
   describe('mapsTree', () => {
-    const [ownGroup, others] = mapsTree({ loaded: [own], maps: [map(30, 'other'), map(20, 'forks_by_parent'), map(21, 'fork_tra.rodata', 'array')] });
+    const [ownGroup, others] = mapsTree({
+      loaded: [own],
+      maps: [map(30, 'other'), map(20, 'forks_by_parent'), map(21, 'fork_tra.rodata', 'array')],
+    });
 
     it('lists own maps first with their shape from kernel/maps', () => {
       assert.equal(ownGroup.description, '2 maps');
@@ -97,12 +132,18 @@ describe('views model', () => {
     });
 
     it('then every other map', () => {
-      assert.deepEqual(others.children!.map((n) => n.label), ['other']);
+      assert.deepEqual(
+        others.children!.map((n) => n.label),
+        ['other'],
+      );
       assert.equal(others.children![0].description, 'hash · 4 → 8 B · max 1024 · id 30');
     });
 
     it('mapShape reads key → value size and max entries', () => {
-      assert.equal(mapShape({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 262144 }), 'ringbuf · 0 → 0 B · max 262144');
+      assert.equal(
+        mapShape({ type: 'ringbuf', keySize: 0, valueSize: 0, maxEntries: 262144 }),
+        'ringbuf · 0 → 0 B · max 262144',
+      );
     });
   });
 

@@ -98,7 +98,11 @@ export class HelperClient {
 
   /** Starts the helper, trying each configured way in turn; throws HelperStartError with every reason. */
   static async start(options: HelperClientOptions): Promise<HelperClient> {
-    const commands = helperCommands(options.elevation ?? 'auto', options.runtime ?? process.execPath, options.helperScript);
+    const commands = helperCommands(
+      options.elevation ?? 'auto',
+      options.runtime ?? process.execPath,
+      options.helperScript,
+    );
     if (commands.length === 0) {
       throw new HelperStartError(
         'eBPF Studio needs root to load BPF programs, and neither sudo nor pkexec is installed. ' +
@@ -129,7 +133,10 @@ export class HelperClient {
       // A refused elevation closes the pipes at once: writes then fail with EPIPE, which the exit
       // handler below explains; it must not become an unhandled error.
       child.stdin!.on('error', () => undefined);
-      const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new WriterIgnoringDeadPeer(child.stdin!));
+      const connection = createMessageConnection(
+        new StreamMessageReader(child.stdout!),
+        new WriterIgnoringDeadPeer(child.stdin!),
+      );
       connection.onError(() => undefined);
       connection.listen();
       const fail = (message: string) => {
@@ -141,7 +148,10 @@ export class HelperClient {
         reject(new HelperStartError(message));
       };
       const timer = setTimeout(
-        () => fail(`The eBPF Studio helper did not answer within ${(options.startTimeoutMs ?? 120_000) / 1000} s (${command.via}).`),
+        () =>
+          fail(
+            `The eBPF Studio helper did not answer within ${(options.startTimeoutMs ?? 120_000) / 1000} s (${command.via}).`,
+          ),
         options.startTimeoutMs ?? 120_000,
       );
       child.once('error', (error) =>
@@ -152,11 +162,16 @@ export class HelperClient {
         setImmediate(() => fail(explainRefusal(command, code, stderr)));
       });
       connection
-        .sendRequest(Methods.initialize, { protocolVersion: PROTOCOL_VERSION, clientName: options.clientName ?? 'ebpf-studio' })
+        .sendRequest(Methods.initialize, {
+          protocolVersion: PROTOCOL_VERSION,
+          clientName: options.clientName ?? 'ebpf-studio',
+        })
         .then((info) => {
           if (settled) return;
           if (info.protocolVersion !== PROTOCOL_VERSION) {
-            fail(`The helper speaks protocol ${info.protocolVersion}, this extension ${PROTOCOL_VERSION}: reinstall eBPF Studio.`);
+            fail(
+              `The helper speaks protocol ${info.protocolVersion}, this extension ${PROTOCOL_VERSION}: reinstall eBPF Studio.`,
+            );
             return;
           }
           settled = true;
@@ -169,7 +184,10 @@ export class HelperClient {
         })
         .catch((error: Error) => {
           // A refused elevation closes the pipe before it exits: let the exit handler explain it.
-          const explainLater = setTimeout(() => fail(`The eBPF Studio helper failed to initialize: ${error.message}`), 2000);
+          const explainLater = setTimeout(
+            () => fail(`The eBPF Studio helper failed to initialize: ${error.message}`),
+            2000,
+          );
           child.once('exit', () => clearTimeout(explainLater));
         });
     });

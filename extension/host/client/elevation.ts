@@ -54,7 +54,12 @@ export function helperCommands(
   // sudo and pkexec reset the environment; `env` (not a shell) sets the one variable Electron needs.
   const elevatedArgv = isElectron ? ['/usr/bin/env', 'ELECTRON_RUN_AS_NODE=1', ...helperArgv] : helperArgv;
   const direct: HelperCommand = { command: runtime, args: [helperScript], env, via: privileged ? 'direct' : 'none' };
-  const sudo: HelperCommand = { command: findOnPath('sudo') ?? 'sudo', args: ['-n', ...elevatedArgv], env, via: 'sudo' };
+  const sudo: HelperCommand = {
+    command: findOnPath('sudo') ?? 'sudo',
+    args: ['-n', ...elevatedArgv],
+    env,
+    via: 'sudo',
+  };
   const pkexec: HelperCommand = { command: findOnPath('pkexec') ?? 'pkexec', args: elevatedArgv, env, via: 'pkexec' };
 
   switch (setting) {

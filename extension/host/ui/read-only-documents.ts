@@ -28,7 +28,10 @@ export class ReadOnlyDocuments {
     const uri = vscode.Uri.from({ scheme: this.scheme, path, query });
     this.texts.set(uri.toString(), text);
     this.changed.fire(uri);
-    const doc = await vscode.languages.setTextDocumentLanguage(await vscode.workspace.openTextDocument(uri), this.languageId);
+    const doc = await vscode.languages.setTextDocumentLanguage(
+      await vscode.workspace.openTextDocument(uri),
+      this.languageId,
+    );
     await vscode.window.showTextDocument(doc, { preview: false });
   }
 }

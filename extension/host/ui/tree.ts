@@ -20,7 +20,11 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
     private readonly loadChildren?: (node: ViewNode) => Promise<ViewNode[]>,
   ) {
     this.view = vscode.window.createTreeView(viewId, { treeDataProvider: this, showCollapseAll: true });
-    this.disposables.push(this.view, this.changed, this.view.onDidChangeVisibility(() => this.schedule()));
+    this.disposables.push(
+      this.view,
+      this.changed,
+      this.view.onDidChangeVisibility(() => this.schedule()),
+    );
     this.schedule();
   }
 
@@ -42,11 +46,12 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {
-    const state = node.children || node.lazy
-      ? node.expanded
-        ? vscode.TreeItemCollapsibleState.Expanded
-        : vscode.TreeItemCollapsibleState.Collapsed
-      : vscode.TreeItemCollapsibleState.None;
+    const state =
+      node.children || node.lazy
+        ? node.expanded
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.None;
     const item = new vscode.TreeItem(node.label, state);
     item.id = node.id;
     item.description = node.description;
@@ -71,10 +76,14 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
 }
 
 /** The roots of a view: the helper-down item, the built nodes, or an item saying why listing failed. */
-export async function fetchNodes(ctx: Ctx, build: (helper: NonNullable<Ctx['helper']>) => Promise<ViewNode[]>): Promise<ViewNode[]> {
+export async function fetchNodes(
+  ctx: Ctx,
+  build: (helper: NonNullable<Ctx['helper']>) => Promise<ViewNode[]>,
+): Promise<ViewNode[]> {
   const helper = ctx.helper;
   const state = ctx.helperState;
-  if (!helper || state.status !== 'running') return helperDownNodes(state.status === 'running' ? { status: 'starting' } : state);
+  if (!helper || state.status !== 'running')
+    return helperDownNodes(state.status === 'running' ? { status: 'starting' } : state);
   try {
     return await build(helper);
   } catch (error) {
@@ -86,5 +95,9 @@ export async function fetchNodes(ctx: Ctx, build: (helper: NonNullable<Ctx['help
 
 /** Makes a tree refresh whenever eBPF Studio changed the kernel or the helper came or went. */
 export function refreshOnChanges(ctx: Ctx, tree: NodeTree): void {
-  ctx.push(tree, ctx.onDidChangeKernelState(() => tree.refresh()), ctx.onDidChangeHelper(() => tree.refresh()));
+  ctx.push(
+    tree,
+    ctx.onDidChangeKernelState(() => tree.refresh()),
+    ctx.onDidChangeHelper(() => tree.refresh()),
+  );
 }

@@ -83,7 +83,12 @@ const userSettings = {
 /** Empties `root` and makes the directories of one run, with the user settings above. */
 export function freshState(root: string): StateDirs {
   fs.rmSync(root, { recursive: true, force: true });
-  const dirs = { root, home: path.join(root, 'home'), tmp: path.join(root, 'tmp'), userData: path.join(root, 'user-data') };
+  const dirs = {
+    root,
+    home: path.join(root, 'home'),
+    tmp: path.join(root, 'tmp'),
+    userData: path.join(root, 'user-data'),
+  };
   for (const dir of [dirs.home, dirs.tmp, path.join(dirs.userData, 'User')]) fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2) + '\n');
   return dirs;
@@ -92,7 +97,9 @@ export function freshState(root: string): StateDirs {
 /** The environment code-server and its extension host run with. */
 function serverEnv(tools: Tools, state: StateDirs): NodeJS.ProcessEnv {
   // Variables of an outer `npm run` (npm_config_*, npm_lifecycle_*, NODE) mean nothing to code-server.
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE'));
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'NODE'),
+  );
   return {
     ...inherited,
     HOME: state.home,
@@ -112,7 +119,16 @@ export function installExtension(tools: Tools, state: StateDirs, vsix: string, e
   fs.mkdirSync(extensionsDir, { recursive: true });
   execFileSync(
     tools.node24,
-    [tools.codeServer, '--extensions-dir', extensionsDir, '--user-data-dir', state.userData, '--install-extension', vsix, '--force'],
+    [
+      tools.codeServer,
+      '--extensions-dir',
+      extensionsDir,
+      '--user-data-dir',
+      state.userData,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
     { env: serverEnv(tools, state), stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' },
   );
   const manifest = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -177,14 +193,18 @@ export class CodeServer {
   static async start(tools: Tools, options: ServerOptions): Promise<CodeServer> {
     const args = [
       tools.codeServer,
-      '--bind-addr', `127.0.0.1:${options.port}`,
-      '--auth', 'none',
+      '--bind-addr',
+      `127.0.0.1:${options.port}`,
+      '--auth',
+      'none',
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
-      '--user-data-dir', options.state.userData,
-      '--extensions-dir', options.extensionsDir,
+      '--user-data-dir',
+      options.state.userData,
+      '--extensions-dir',
+      options.extensionsDir,
       ...(options.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
       options.workspace,
     ];
@@ -203,7 +223,11 @@ export class CodeServer {
       detached: true,
     });
     if (typeof stdio !== 'string') fs.closeSync(stdio[1]);
-    const server = new CodeServer(child, `http://127.0.0.1:${options.port}`, options.log === 'inherit' ? undefined : options.log);
+    const server = new CodeServer(
+      child,
+      `http://127.0.0.1:${options.port}`,
+      options.log === 'inherit' ? undefined : options.log,
+    );
     await server.waitUntilHealthy(60_000);
     return server;
   }

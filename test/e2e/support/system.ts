@@ -119,7 +119,11 @@ export function helperProcesses(extensionPath: string): ProcessEntry[] {
 }
 
 /** Polls `probe` until it returns something other than undefined; throws naming `what` after timeoutMs. */
-export async function waitUntil<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

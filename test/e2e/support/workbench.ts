@@ -93,7 +93,10 @@ export class Workbench {
         await page.goto(server.pageUrl(workspace));
         await page.locator('.monaco-workbench').waitFor({ timeout: TIMEOUT.workbench });
         // The explorer shows the folder once the remote file system answered.
-        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'fork_trace' }).first().waitFor({ timeout: TIMEOUT.workbench });
+        await page
+          .locator('.explorer-folders-view .monaco-list-row', { hasText: 'fork_trace' })
+          .first()
+          .waitFor({ timeout: TIMEOUT.workbench });
       });
       return workbench;
     } catch (error) {
@@ -106,7 +109,10 @@ export class Workbench {
   /** Runs one user step; saves NN-name.png after it, or NN-name-FAILED.png and a telling error when it fails. */
   async step<T>(name: string, action: () => Promise<T>): Promise<T> {
     const n = String(++this.stepNumber).padStart(2, '0');
-    const slug = name.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').toLowerCase();
+    const slug = name
+      .replace(/[^A-Za-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .toLowerCase();
     try {
       const result = await action();
       await this.page.screenshot({ path: path.join(this.artifacts, `${n}-${slug}.png`) });
@@ -183,13 +189,18 @@ export class Workbench {
     await item.waitFor({ timeout: TIMEOUT.workbench });
     const checked = await item.locator('xpath=..').getAttribute('class');
     if (!checked?.includes('checked')) await item.click();
-    await this.page.locator('.part.sidebar .composite.title', { hasText: new RegExp(title, 'i') }).first().waitFor();
+    await this.page
+      .locator('.part.sidebar .composite.title', { hasText: new RegExp(title, 'i') })
+      .first()
+      .waitFor();
   }
 
   /** The pane of a view in the side bar, by its name ("Programs"). */
   pane(name: string): Locator {
     return this.page
-      .locator('.part.sidebar .pane', { has: this.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${name}`, 'i') }) })
+      .locator('.part.sidebar .pane', {
+        has: this.page.locator('.pane-header', { hasText: new RegExp(`^\\s*${name}`, 'i') }),
+      })
       .first();
   }
 
@@ -222,10 +233,18 @@ export class Workbench {
         const name = await outer.getAttribute('name').catch(() => null);
         if (!name) continue;
         const frame = inner(this.page.locator(`iframe.webview[name="${name}"]`));
-        if ((await frame.locator(selector).count().catch(() => 0)) > 0) return frame;
+        if (
+          (await frame
+            .locator(selector)
+            .count()
+            .catch(() => 0)) > 0
+        )
+          return frame;
       }
       if (Date.now() > deadline) {
-        throw new Error(`no webview shows ${selector} within ${timeout / 1000} s (${outers.length} webview frame(s) open)`);
+        throw new Error(
+          `no webview shows ${selector} within ${timeout / 1000} s (${outers.length} webview frame(s) open)`,
+        );
       }
       // Webviews load their HTML asynchronously; look again shortly.
       await this.page.waitForTimeout(200);

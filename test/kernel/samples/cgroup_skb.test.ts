@@ -18,7 +18,10 @@ describe('sample cgroup_skb', function () {
     const load = await client.request(Methods.load, {
       path: suite.object(),
       source: samplePath('cgroup_skb'),
-      attach: { count_ingress: { kind: 'cgroup', path: group.path }, count_egress: { kind: 'cgroup', path: group.path } },
+      attach: {
+        count_ingress: { kind: 'cgroup', path: group.path },
+        count_egress: { kind: 'cgroup', path: group.path },
+      },
     });
     assert.equal(load.programs.filter((p) => p.attachment).length, 2);
     // The echo server lives outside the cgroup; the child sends 8 datagrams of 100 bytes over loopback
@@ -36,7 +39,12 @@ describe('sample cgroup_skb', function () {
       group.add(child.pid);
       const { code } = await child.go();
       assert.equal(code, 0);
-      const [inPackets, inBytes, outPackets, outBytes] = await lookupFields(client, mapId(load, 'traffic'), u64le(group.id), 4);
+      const [inPackets, inBytes, outPackets, outBytes] = await lookupFields(
+        client,
+        mapId(load, 'traffic'),
+        u64le(group.id),
+        4,
+      );
       assert.equal(outPackets, 8n, 'eight datagrams left the cgroup');
       // cgroup_skb sees the IP packet: 20 IPv4 + 8 UDP + 100 payload.
       assert.equal(outBytes, 8n * 128n);

@@ -48,7 +48,10 @@ describe('Check System on the real kernel', function () {
         assert.ok(refusal, `${key} is refused (${capability.reason}), yet ${program} loaded`);
         assert.equal(refusal.data.kind, 'NotSupported', refusal.message);
         const errno = /^(E[A-Z]+)/.exec(capability.reason ?? '')?.[1];
-        assert.ok(errno && refusal.message.includes(`with ${errno}`), `the same errno: table "${capability.reason}", load "${refusal.message}"`);
+        assert.ok(
+          errno && refusal.message.includes(`with ${errno}`),
+          `the same errno: table "${capability.reason}", load "${refusal.message}"`,
+        );
       }
     });
   }
@@ -74,13 +77,18 @@ describe('Check System on the real kernel', function () {
     const again = await client.request(Methods.capabilities);
     assert.deepEqual(again, first);
     for (const prefix of ['program:', 'attach:', 'map:', 'helper:']) {
-      assert.ok(Object.keys(first).some((k) => k.startsWith(prefix)), `the table has ${prefix} rows`);
+      assert.ok(
+        Object.keys(first).some((k) => k.startsWith(prefix)),
+        `the table has ${prefix} rows`,
+      );
     }
     for (const [key, cap] of Object.entries(first)) {
-      if (!cap.supported) assert.ok(cap.reason && cap.reason.length > 10, `${key} is refused with a reason (${cap.reason})`);
+      if (!cap.supported)
+        assert.ok(cap.reason && cap.reason.length > 10, `${key} is refused with a reason (${cap.reason})`);
     }
     // The helpers the samples call are offered wherever their program types load.
-    if (first['program:kprobe'].supported) assert.equal(first['helper:bpf_ringbuf_reserve'].supported, first['map:ringbuf'].supported);
+    if (first['program:kprobe'].supported)
+      assert.equal(first['helper:bpf_ringbuf_reserve'].supported, first['map:ringbuf'].supported);
     if (first['program:socket_filter'].supported) assert.equal(first['helper:bpf_skb_load_bytes'].supported, true);
   });
 
@@ -88,7 +96,8 @@ describe('Check System on the real kernel', function () {
     const client = suite.client();
     const facts = await gatherSystemFacts({ client });
     const sections = buildSystemReport(facts);
-    const row = (section: string, label: string) => sections.find((s) => s.title.startsWith(section))?.rows.find((r) => r.label === label);
+    const row = (section: string, label: string) =>
+      sections.find((s) => s.title.startsWith(section))?.rows.find((r) => r.label === label);
     const caps = facts.capabilities!;
     for (const key of ['tracepoint', 'lsm', 'xdp']) {
       const shown = row('Program types', key);
@@ -103,6 +112,9 @@ describe('Check System on the real kernel', function () {
     assert.equal(row('Build tools', 'bpftool')?.state, 'ok');
     const mounts = sections[0].rows.filter((r) => /^(bpffs|tracefs) at /.test(r.label));
     assert.equal(mounts.length, 2);
-    assert.ok(mounts.every((m) => m.state === 'ok' && !m.action), 'both are mounted here, so nothing to offer');
+    assert.ok(
+      mounts.every((m) => m.state === 'ok' && !m.action),
+      'both are mounted here, so nothing to offer',
+    );
   });
 });

@@ -3,7 +3,17 @@
 import { strict as assert } from 'assert';
 import { Methods } from '../../../extension/protocol/methods';
 import { parseTraceLine } from '../../../extension/formats/trace-line';
-import { collect, eventually, lookupFields, mapId, sampleSuite, samplePath, u32le, u64le, WaitingChild } from './sample-env';
+import {
+  collect,
+  eventually,
+  lookupFields,
+  mapId,
+  sampleSuite,
+  samplePath,
+  u32le,
+  u64le,
+  WaitingChild,
+} from './sample-env';
 
 // The child writes 10 small and 5 large blocks to /dev/null with write(2), then exits.
 const WRITES = `const fs = require('fs'); const fd = fs.openSync('/dev/null', 'w');
@@ -15,8 +25,14 @@ describe('sample config_demo', function () {
 
   it('describes its settings as const volatile globals in .rodata', async () => {
     const spec = await suite.client().request(Methods.describe, { path: suite.object() });
-    const settings = spec.variables.filter((v) => v.section === '.rodata' && !v.name.includes('.')).map((v) => [v.name, v.size]);
-    assert.deepEqual(settings.sort(), [['min_bytes', 8], ['target_pid', 4], ['verbose', 1]]);
+    const settings = spec.variables
+      .filter((v) => v.section === '.rodata' && !v.name.includes('.'))
+      .map((v) => [v.name, v.size]);
+    assert.deepEqual(settings.sort(), [
+      ['min_bytes', 8],
+      ['target_pid', 4],
+      ['verbose', 1],
+    ]);
   });
 
   it('counts only the target pid, only writes of at least min_bytes, and prints them when verbose', async () => {
@@ -38,7 +54,9 @@ describe('sample config_demo', function () {
       const dump = await client.request(Methods.mapDump, { mapId: map, count: 100 });
       assert.equal(dump.count, 1, 'no other process is counted: target_pid filters them out');
       const printed = await eventually(() => {
-        const ours = trace.lines.map(parseTraceLine).filter((l) => l?.message === `config_demo: pid ${child.pid} wrote 333 bytes`);
+        const ours = trace.lines
+          .map(parseTraceLine)
+          .filter((l) => l?.message === `config_demo: pid ${child.pid} wrote 333 bytes`);
         return ours.length >= 5 ? ours : undefined;
       });
       assert.ok(printed, 'verbose prints each counted write');

@@ -8,7 +8,19 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Methods } from '../../../extension/protocol/methods';
 import { tempDir } from '../../support/kernel';
-import { collect, cString, eventually, expectRefusal, mapId, sampleSuite, samplePath, TestCgroup, u32le, u64le, WaitingChild } from './sample-env';
+import {
+  collect,
+  cString,
+  eventually,
+  expectRefusal,
+  mapId,
+  sampleSuite,
+  samplePath,
+  TestCgroup,
+  u32le,
+  u64le,
+  WaitingChild,
+} from './sample-env';
 
 // Prints the errno of mount(2) and chroot(2) ("mount=1 chroot=1" when both are denied with EPERM).
 const CHILD = `#include <errno.h>
@@ -33,13 +45,15 @@ int main(int argc, char **argv)
 describe('sample container_guard', function () {
   const suite = sampleSuite('container_guard');
 
-  it('is refused with the kernel\'s exact reason where BPF LSM is not allowed, else denies mount and chroot in a marked cgroup', async function () {
+  it("is refused with the kernel's exact reason where BPF LSM is not allowed, else denies mount and chroot in a marked cgroup", async function () {
     const client = suite.client();
     const lsm = (await client.request(Methods.capabilities))['program:lsm'];
     assert.ok(lsm, 'capabilities has a program:lsm row');
 
     if (!lsm.supported) {
-      const error = await expectRefusal(client.request(Methods.load, { path: suite.object(), source: samplePath('container_guard') }));
+      const error = await expectRefusal(
+        client.request(Methods.load, { path: suite.object(), source: samplePath('container_guard') }),
+      );
       assert.equal(error.data.kind, 'NotSupported');
       const errno = /^(E[A-Z]+)/.exec(lsm.reason ?? '')?.[1];
       assert.ok(errno, `the capability names the errno (${lsm.reason})`);
@@ -54,8 +68,16 @@ describe('sample container_guard', function () {
       // Nothing of the object stays behind (the suite also compares bpftool's lists before and after).
       const programs = (await client.request(Methods.programs)).map((p) => p.name);
       const maps = (await client.request(Methods.maps)).map((m) => m.name);
-      assert.deepEqual(programs.filter((n) => n.startsWith('deny_')), [], 'no program of the object is left');
-      assert.deepEqual(maps.filter((n) => /^(guarded_cgroup|denials|container_g)/.test(n)), [], 'no map of the object is left');
+      assert.deepEqual(
+        programs.filter((n) => n.startsWith('deny_')),
+        [],
+        'no program of the object is left',
+      );
+      assert.deepEqual(
+        maps.filter((n) => /^(guarded_cgroup|denials|container_g)/.test(n)),
+        [],
+        'no map of the object is left',
+      );
       return;
     }
 
@@ -68,10 +90,17 @@ describe('sample container_guard', function () {
     const child = new WaitingChild(path.join(dir, 'child'), [target]);
     try {
       const load = await client.request(Methods.load, { path: suite.object(), source: samplePath('container_guard') });
-      assert.ok(load.programs.every((p) => p.attachment), 'both LSM programs are attached');
+      assert.ok(
+        load.programs.every((p) => p.attachment),
+        'both LSM programs are attached',
+      );
       const denials = await collect(client, { source: 'ringbuf', mapId: mapId(load, 'denials') });
       try {
-        await client.request(Methods.mapUpdate, { mapId: mapId(load, 'guarded_cgroups'), key: u64le(cgroup.id), value: u32le(1) });
+        await client.request(Methods.mapUpdate, {
+          mapId: mapId(load, 'guarded_cgroups'),
+          key: u64le(cgroup.id),
+          value: u32le(1),
+        });
         cgroup.add(child.pid);
         const { output } = await child.go();
         assert.equal(output.trim(), 'mount=1 chroot=1', 'both are denied with EPERM in the marked cgroup');

@@ -62,7 +62,10 @@ describe('sample execsnoop', function () {
   it('reports only the chosen uid when uid_filter is set', async () => {
     const client = suite.client();
     // A uid nobody runs as: nothing may arrive, however many execs happen.
-    const load = await client.request(Methods.load, { path: suite.object(), variables: { uid_filter: u64le(4000000000) } });
+    const load = await client.request(Methods.load, {
+      path: suite.object(),
+      variables: { uid_filter: u64le(4000000000) },
+    });
     const events = await collect(client, { source: 'ringbuf', mapId: mapId(load, 'exec_events') });
     try {
       await run('/bin/true', []);

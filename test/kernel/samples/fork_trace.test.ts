@@ -19,7 +19,11 @@ describe('sample fork_trace', function () {
         return n >= 4n ? n : undefined;
       });
       assert.ok(forks !== undefined && forks >= 4n, `forks_by_parent[${process.pid}] >= 4 (got ${forks})`);
-      const line = await eventually(() => trace.lines.map(parseTraceLine).find((l) => l?.message.startsWith(`fork parent=${process.pid} child=`)) ?? undefined);
+      const line = await eventually(
+        () =>
+          trace.lines.map(parseTraceLine).find((l) => l?.message.startsWith(`fork parent=${process.pid} child=`)) ??
+          undefined,
+      );
       assert.ok(line, 'a "fork parent=<our pid> child=" line came through trace_pipe');
     } finally {
       await trace.stop();

@@ -69,7 +69,13 @@ describe('sample packet tests (BPF_PROG_TEST_RUN through the helper)', function 
     const file = parsePacketTestFile(
       JSON.stringify({
         program: 'count_packets',
-        tests: [{ name: 'no such map', packet: { hex: '000000000000000000000000080045' }, expect: { maps: [{ map: 'nope', key: '00', increase: [1] }] } }],
+        tests: [
+          {
+            name: 'no such map',
+            packet: { hex: '000000000000000000000000080045' },
+            expect: { maps: [{ map: 'nope', key: '00', increase: [1] }] },
+          },
+        ],
       }),
     );
     const run = await runPacketTestFile(suite.client(), file, suite.object());

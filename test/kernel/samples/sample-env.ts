@@ -9,7 +9,17 @@ import * as path from 'path';
 import { HelperClient, HelperError } from '../../../extension/host/client/client';
 import { EventsNotification, LoadedSummary, Methods } from '../../../extension/protocol/methods';
 import { cgroup2Mount } from '../../../extension/host/features/load/plan';
-import { buildObject, eventually, expectKernelAsBefore, helperScript, isRoot, kernelObjects, KernelObjects, requireCapability, samplePath } from '../../support/kernel';
+import {
+  buildObject,
+  eventually,
+  expectKernelAsBefore,
+  helperScript,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  requireCapability,
+  samplePath,
+} from '../../support/kernel';
 
 export { eventually, samplePath };
 export { expectRefusal, u16le, u32le, u64le } from '../../support/helper-wire';
@@ -28,7 +38,8 @@ export function sampleSuite(sample: string): { client: () => HelperClient; objec
   });
   afterEach(async function () {
     if (!client?.running) return;
-    for (const load of await client.request(Methods.listLoaded)) await client.request(Methods.unload, { loadId: load.loadId });
+    for (const load of await client.request(Methods.listLoaded))
+      await client.request(Methods.unload, { loadId: load.loadId });
   });
   after(async function () {
     await client?.dispose();
@@ -55,7 +66,13 @@ export function u64Fields(hex: string | null, fields: number, perCpuSlot?: numbe
   return sums;
 }
 
-export async function lookupFields(client: HelperClient, mapIdValue: number, key: string, fields: number, perCpu = false): Promise<bigint[]> {
+export async function lookupFields(
+  client: HelperClient,
+  mapIdValue: number,
+  key: string,
+  fields: number,
+  perCpu = false,
+): Promise<bigint[]> {
   const { value } = await client.request(Methods.mapLookup, { mapId: mapIdValue, key });
   return u64Fields(value, fields, perCpu ? Math.ceil((fields * 8) / 8) * 8 : undefined);
 }
@@ -65,7 +82,7 @@ export function ringRecords(batch: EventsNotification): Buffer[] {
   if (!batch.data) return [];
   const data = Buffer.from(batch.data, 'base64');
   const records: Buffer[] = [];
-  for (let at = 0; at + 4 <= data.length; ) {
+  for (let at = 0; at + 4 <= data.length;) {
     const length = data.readUInt32LE(at);
     records.push(data.subarray(at + 4, at + 4 + length));
     at += Math.ceil((4 + length) / 8) * 8;
@@ -79,7 +96,10 @@ export function cString(bytes: Buffer): string {
 }
 
 /** Collects ring buffer records (or trace lines) of one subscription until stop(). */
-export async function collect(client: HelperClient, source: { source: 'ringbuf'; mapId: number } | { source: 'trace_pipe' }) {
+export async function collect(
+  client: HelperClient,
+  source: { source: 'ringbuf'; mapId: number } | { source: 'trace_pipe' },
+) {
   const { subscription } = await client.request(Methods.subscribe, source);
   const records: Buffer[] = [];
   const lines: string[] = [];
@@ -143,7 +163,10 @@ export class VethPair {
 
   /** Runs a command inside the namespace and returns its stdout. */
   inside(command: string, ...args: string[]): string {
-    return execFileSync('ip', ['netns', 'exec', this.namespace, command, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('ip', ['netns', 'exec', this.namespace, command, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** Sends `count` UDP datagrams of `size` bytes from inside the namespace to the host end. */
@@ -154,7 +177,10 @@ export class VethPair {
 
   /** Removes the pair and the namespace; safe to call twice and after a half-made setup. */
   remove(): void {
-    for (const args of [['link', 'del', this.host], ['netns', 'del', this.namespace]]) {
+    for (const args of [
+      ['link', 'del', this.host],
+      ['netns', 'del', this.namespace],
+    ]) {
       try {
         ip(...args);
       } catch {
@@ -169,7 +195,9 @@ function ip(...args: string[]): void {
 }
 
 /** Counts UDP datagrams arriving at address (on a free port of the kernel's choice) in this process. */
-export async function udpListener(address: string): Promise<{ port: number; received: () => number; close: () => void }> {
+export async function udpListener(
+  address: string,
+): Promise<{ port: number; received: () => number; close: () => void }> {
   const dgram = await import('dgram');
   const socket = dgram.createSocket('udp4');
   let received = 0;

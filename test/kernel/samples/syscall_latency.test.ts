@@ -26,7 +26,10 @@ describe('sample syscall_latency', function () {
         source: samplePath('syscall_latency'),
         variables: { target_tgid: u32le(sleeper.pid) },
       });
-      assert.deepEqual(load.programs.map((p) => p.attachment?.description).sort(), ['raw_tracepoint/sys_enter', 'raw_tracepoint/sys_exit']);
+      assert.deepEqual(load.programs.map((p) => p.attachment?.description).sort(), [
+        'raw_tracepoint/sys_enter',
+        'raw_tracepoint/sys_exit',
+      ]);
       const { code } = await sleeper.go();
       assert.equal(code, 0);
       const latency = mapId(load, 'latency');
@@ -44,7 +47,11 @@ describe('sample syscall_latency', function () {
       assert.ok(rows.length > 5, `the shell and sleep made many kinds of syscalls (got ${rows.length} rows)`);
       assert.ok(rows.every((r) => r.slot < 40 && r.count > 0n));
       const sleeps = rows.filter((r) => r.syscall === nr);
-      assert.deepEqual(sleeps.map((r) => [r.slot, r.count]), [[28, 1n]], 'the only clock_nanosleep is the 300 ms one');
+      assert.deepEqual(
+        sleeps.map((r) => [r.slot, r.count]),
+        [[28, 1n]],
+        'the only clock_nanosleep is the 300 ms one',
+      );
     } finally {
       sleeper.kill();
     }

@@ -2,7 +2,18 @@
 // put in blocked_ports with map/update (what the map viewer sends), and flows again after map/delete.
 import { strict as assert } from 'assert';
 import { Methods } from '../../../extension/protocol/methods';
-import { eventually, lookupFields, mapId, sampleSuite, samplePath, u16le, u32le, u64le, udpListener, VethPair } from './sample-env';
+import {
+  eventually,
+  lookupFields,
+  mapId,
+  sampleSuite,
+  samplePath,
+  u16le,
+  u32le,
+  u64le,
+  udpListener,
+  VethPair,
+} from './sample-env';
 
 describe('sample tc_blocklist', function () {
   const suite = sampleSuite('tc_blocklist');

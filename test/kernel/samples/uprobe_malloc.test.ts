@@ -54,7 +54,10 @@ describe('sample uprobe_malloc', function () {
         source: samplePath('uprobe_malloc'),
         attach: { malloc_enter: { ...target, retprobe: false }, malloc_exit: { ...target, retprobe: true } },
       });
-      assert.ok(load.programs.every((p) => p.attachment), 'both probes are attached');
+      assert.ok(
+        load.programs.every((p) => p.attachment),
+        'both probes are attached',
+      );
       const { code, output } = await child.go();
       assert.equal(code, 0, `the child ran (${output})`);
       const sizes = mapId(load, 'sizes');

@@ -32,7 +32,9 @@ function compileOptionsFor(source: vscode.Uri) {
 export async function buildSource(ctx: Ctx, source: vscode.Uri): Promise<CompileResult> {
   const sourceDir = path.dirname(source.fsPath);
   const result = await compileBpf(source.fsPath, compileOptionsFor(source));
-  ctx.log.info(`${result.ok ? 'Built' : 'Build failed'} in ${Math.round(result.durationMs)} ms: ${result.command.join(' ')}`);
+  ctx.log.info(
+    `${result.ok ? 'Built' : 'Build failed'} in ${Math.round(result.durationMs)} ms: ${result.command.join(' ')}`,
+  );
   if (!result.ok && result.stderr) ctx.log.info(result.stderr.trimEnd());
   for (const uri of reportedFiles.get(source.fsPath) ?? [source]) ctx.buildDiagnostics.delete(uri);
   // A clean build says nothing here: the language server's diagnostics (build and verifier) stand.
@@ -43,7 +45,11 @@ export async function buildSource(ctx: Ctx, source: vscode.Uri): Promise<Compile
     ctx.buildDiagnostics.set(
       vscode.Uri.file(file),
       list.map((d) => {
-        const diagnostic = new vscode.Diagnostic(new vscode.Range(d.line, d.column, d.line, d.column), d.message, severities[d.severity]);
+        const diagnostic = new vscode.Diagnostic(
+          new vscode.Range(d.line, d.column, d.line, d.column),
+          d.message,
+          severities[d.severity],
+        );
         diagnostic.source = 'clang';
         return diagnostic;
       }),
@@ -68,7 +74,11 @@ export function configureClangd(ctx: Ctx) {
     const written: string[] = [];
     for (const [folder, uris] of byFolder) {
       const entries = await Promise.all(
-        uris.map(async (uri) => ({ directory: path.dirname(uri.fsPath), file: uri.fsPath, arguments: await compileCommandFor(uri.fsPath, compileOptionsFor(uri)) })),
+        uris.map(async (uri) => ({
+          directory: path.dirname(uri.fsPath),
+          file: uri.fsPath,
+          arguments: await compileCommandFor(uri.fsPath, compileOptionsFor(uri)),
+        })),
       );
       const file = path.join(folder, 'compile_commands.json');
       const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
@@ -76,6 +86,8 @@ export function configureClangd(ctx: Ctx) {
       written.push(file);
     }
     ctx.log.info(`Wrote clangd compile commands for ${sources.length} BPF source(s): ${written.join(', ')}`);
-    void vscode.window.showInformationMessage(`clangd now builds ${sources.length} BPF source(s) with eBPF Studio's flags (${written.map((w) => path.basename(path.dirname(w)) + '/compile_commands.json').join(', ')}).`);
+    void vscode.window.showInformationMessage(
+      `clangd now builds ${sources.length} BPF source(s) with eBPF Studio's flags (${written.map((w) => path.basename(path.dirname(w)) + '/compile_commands.json').join(', ')}).`,
+    );
   };
 }

@@ -29,7 +29,12 @@ export function diagnosticsByFile(diagnostics: CompileDiagnostic[], sourceDir: s
   for (const d of diagnostics) {
     const file = path.resolve(sourceDir, d.file);
     const list = byFile.get(file) ?? [];
-    list.push({ line: Math.max(0, d.line - 1), column: Math.max(0, d.column - 1), severity: d.severity, message: d.message });
+    list.push({
+      line: Math.max(0, d.line - 1),
+      column: Math.max(0, d.column - 1),
+      severity: d.severity,
+      message: d.message,
+    });
     byFile.set(file, list);
   }
   return byFile;

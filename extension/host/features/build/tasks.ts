@@ -13,13 +13,29 @@ interface EbpfTaskDefinition extends vscode.TaskDefinition {
   noVerify?: boolean;
 }
 
-function checkTask(ctx: Ctx, definition: EbpfTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope): vscode.Task {
+function checkTask(
+  ctx: Ctx,
+  definition: EbpfTaskDefinition,
+  scope: vscode.WorkspaceFolder | vscode.TaskScope,
+): vscode.Task {
   const cli = path.join(ctx.extension.extensionPath, 'dist', 'cli.js');
-  const args = [cli, 'check', ...config.buildIncludeDirs().flatMap((d) => ['-I', d]), ...config.buildDefines().flatMap((d) => ['-D', d])];
+  const args = [
+    cli,
+    'check',
+    ...config.buildIncludeDirs().flatMap((d) => ['-I', d]),
+    ...config.buildDefines().flatMap((d) => ['-D', d]),
+  ];
   if (definition.noVerify) args.push('--no-verify');
   args.push(definition.file);
   const cwd = typeof scope === 'object' ? scope.uri.fsPath : undefined;
-  const task = new vscode.Task(definition, scope, `check ${definition.file}`, 'ebpf', new vscode.ProcessExecution(process.execPath, args, { cwd, env: { ELECTRON_RUN_AS_NODE: '1' } }), '$ebpf');
+  const task = new vscode.Task(
+    definition,
+    scope,
+    `check ${definition.file}`,
+    'ebpf',
+    new vscode.ProcessExecution(process.execPath, args, { cwd, env: { ELECTRON_RUN_AS_NODE: '1' } }),
+    '$ebpf',
+  );
   task.group = vscode.TaskGroup.Build;
   return task;
 }

@@ -14,9 +14,12 @@ export function checkSystem(ctx: Ctx): Cmd {
   return async () => {
     const client = ctx.helper;
     const state = ctx.helperState;
-    const facts = await gatherSystemFacts(client ? { client } : { reason: state.status === 'stopped' ? state.reason : `it is ${state.status}` }, {
-      clangPath: config.clangPath(),
-    });
+    const facts = await gatherSystemFacts(
+      client ? { client } : { reason: state.status === 'stopped' ? state.reason : `it is ${state.status}` },
+      {
+        clangPath: config.clangPath(),
+      },
+    );
     const sections = buildSystemReport(facts);
     for (const line of summarize(sections)) ctx.log.info(`Check System: ${line}`);
     if (!panel) {

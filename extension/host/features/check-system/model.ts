@@ -56,19 +56,40 @@ const CAPABILITY_SECTIONS: { prefix: string; title: string }[] = [
 export function buildSystemReport(facts: SystemFacts): ReportSection[] {
   const system: ReportRow[] = [];
   const helper = facts.helper;
-  system.push({ label: 'Kernel', state: 'ok', value: helper.running ? helper.info.kernelRelease : facts.kernelRelease });
+  system.push({
+    label: 'Kernel',
+    state: 'ok',
+    value: helper.running ? helper.info.kernelRelease : facts.kernelRelease,
+  });
   system.push(
     facts.btfPresent
-      ? { label: 'Kernel BTF', state: 'ok', value: '/sys/kernel/btf/vmlinux: CO-RE, vmlinux.h, tp_btf and fentry can use it' }
-      : { label: 'Kernel BTF', state: 'error', value: 'missing (/sys/kernel/btf/vmlinux): the kernel was built without CONFIG_DEBUG_INFO_BTF; CO-RE programs and vmlinux.h cannot be built here' },
+      ? {
+          label: 'Kernel BTF',
+          state: 'ok',
+          value: '/sys/kernel/btf/vmlinux: CO-RE, vmlinux.h, tp_btf and fentry can use it',
+        }
+      : {
+          label: 'Kernel BTF',
+          state: 'error',
+          value:
+            'missing (/sys/kernel/btf/vmlinux): the kernel was built without CONFIG_DEBUG_INFO_BTF; CO-RE programs and vmlinux.h cannot be built here',
+        },
   );
   const lockdown = parseLockdown(facts.lockdownText);
   system.push(
     lockdown === undefined
-      ? { label: 'Lockdown', state: 'warn', value: 'unknown (/sys/kernel/security/lockdown is not readable: securityfs not mounted or no lockdown LSM)' }
+      ? {
+          label: 'Lockdown',
+          state: 'warn',
+          value: 'unknown (/sys/kernel/security/lockdown is not readable: securityfs not mounted or no lockdown LSM)',
+        }
       : lockdown === 'none'
         ? { label: 'Lockdown', state: 'ok', value: 'none' }
-        : { label: 'Lockdown', state: 'warn', value: `${lockdown}: the kernel refuses some BPF features (bpf_probe_write_user, reading kernel memory under confidentiality)` },
+        : {
+            label: 'Lockdown',
+            state: 'warn',
+            value: `${lockdown}: the kernel refuses some BPF features (bpf_probe_write_user, reading kernel memory under confidentiality)`,
+          },
   );
 
   if (helper.running) {
@@ -86,16 +107,30 @@ export function buildSystemReport(facts: SystemFacts): ReportSection[] {
         label: `${what} at ${mount}`,
         state: ok ? 'ok' : 'error',
         value: ok ? (state === 'mounted' ? 'mounted by the helper' : 'mounted') : state,
-        action: ok ? undefined : { title: 'Mount (restart the helper, which mounts it)', command: 'ebpf.restartHelper' },
+        action: ok
+          ? undefined
+          : { title: 'Mount (restart the helper, which mounts it)', command: 'ebpf.restartHelper' },
       });
     }
   } else {
-    system.push({ label: 'Privileges', state: 'error', value: `the helper is not running: ${helper.reason}`, action: { title: 'Restart Helper', command: 'ebpf.restartHelper' } });
-    system.push({ label: 'bpffs / tracefs', state: 'warn', value: 'unknown: the helper checks and mounts them when it starts', action: { title: 'Start the helper', command: 'ebpf.restartHelper' } });
+    system.push({
+      label: 'Privileges',
+      state: 'error',
+      value: `the helper is not running: ${helper.reason}`,
+      action: { title: 'Restart Helper', command: 'ebpf.restartHelper' },
+    });
+    system.push({
+      label: 'bpffs / tracefs',
+      state: 'warn',
+      value: 'unknown: the helper checks and mounts them when it starts',
+      action: { title: 'Start the helper', command: 'ebpf.restartHelper' },
+    });
   }
 
   const toolchain: ReportRow[] = facts.tools.map((tool) =>
-    tool.path ? { label: tool.name, state: 'ok', value: tool.path } : { label: tool.name, state: 'error', value: tool.error ?? 'not found' },
+    tool.path
+      ? { label: tool.name, state: 'ok', value: tool.path }
+      : { label: tool.name, state: 'error', value: tool.error ?? 'not found' },
   );
   toolchain.push(
     facts.libbpfHeaders
@@ -119,7 +154,10 @@ export function buildSystemReport(facts: SystemFacts): ReportSection[] {
       if (rows.length > 0) sections.push({ title, rows });
     }
   } else {
-    sections.push({ title: 'What this kernel accepts', rows: [{ label: 'probes', state: 'warn', value: 'not probed: the helper is not running' }] });
+    sections.push({
+      title: 'What this kernel accepts',
+      rows: [{ label: 'probes', state: 'warn', value: 'not probed: the helper is not running' }],
+    });
   }
   return sections;
 }
@@ -148,7 +186,9 @@ export function renderSystemPage(sections: ReportSection[], nonce: string, cspSo
     .map((section) => {
       const rows = section.rows
         .map((row) => {
-          const action = row.action ? ` <a href="command:${escapeHtml(row.action.command)}">${escapeHtml(row.action.title)}</a>` : '';
+          const action = row.action
+            ? ` <a href="command:${escapeHtml(row.action.command)}">${escapeHtml(row.action.title)}</a>`
+            : '';
           return `<tr class="${row.state}"><td class="icon">${ICONS[row.state]}</td><th>${escapeHtml(row.label)}</th><td>${escapeHtml(row.value)}${action}</td></tr>`;
         })
         .join('\n');

@@ -32,7 +32,10 @@ export async function gatherSystemFacts(
   const headerDirs = ['/usr/include', '/usr/local/include', ...multiarchIncludeDirs(), ...(options.includeDirs ?? [])];
   const headers = headerDirs.map((dir) => path.join(dir, 'bpf', 'bpf_helpers.h')).find((file) => fs.existsSync(file));
   const facts: SystemFacts = {
-    helper: 'client' in helper ? { running: true, info: helper.client.info, via: helper.client.startedVia } : { running: false, reason: helper.reason },
+    helper:
+      'client' in helper
+        ? { running: true, info: helper.client.info, via: helper.client.startedVia }
+        : { running: false, reason: helper.reason },
     kernelRelease: os.release(),
     lockdownText: readOptional('/sys/kernel/security/lockdown'),
     btfPresent: fs.existsSync(KERNEL_BTF),

@@ -9,7 +9,11 @@ import { Methods } from '../../../protocol/methods';
 import { ReadOnlyDocuments } from '../../ui/read-only-documents';
 
 export const LANGUAGE_ID = 'bpf-disassembly';
-const documents = new ReadOnlyDocuments('ebpf-instructions', LANGUAGE_ID, '# gone: run eBPF: Show Instructions again\n');
+const documents = new ReadOnlyDocuments(
+  'ebpf-instructions',
+  LANGUAGE_ID,
+  '# gone: run eBPF: Show Instructions again\n',
+);
 
 /** A program id from what the command was invoked with: a number, or a view item carrying `id`/`progId`. */
 function programIdOf(arg: unknown): number | undefined {
@@ -25,13 +29,19 @@ function programIdOf(arg: unknown): number | undefined {
 async function pickProgram(helper: HelperClient): Promise<number | undefined> {
   const own = await helper.request(Methods.listLoaded);
   const ownIds = new Set(own.flatMap((l) => l.programs.filter((p) => p.loaded).map((p) => p.id)));
-  const programs = (await helper.request(Methods.programs)).sort((a, b) => Number(ownIds.has(b.id)) - Number(ownIds.has(a.id)) || b.id - a.id);
+  const programs = (await helper.request(Methods.programs)).sort(
+    (a, b) => Number(ownIds.has(b.id)) - Number(ownIds.has(a.id)) || b.id - a.id,
+  );
   if (programs.length === 0) {
     void vscode.window.showInformationMessage('No BPF programs are loaded: load one first (eBPF: Load Program…).');
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
-    programs.map((p) => ({ label: p.name || `(id ${p.id})`, description: `id ${p.id} · ${p.type}${ownIds.has(p.id) ? ' · loaded by eBPF Studio' : ''}`, id: p.id })),
+    programs.map((p) => ({
+      label: p.name || `(id ${p.id})`,
+      description: `id ${p.id} · ${p.type}${ownIds.has(p.id) ? ' · loaded by eBPF Studio' : ''}`,
+      id: p.id,
+    })),
     { placeHolder: 'Show the instructions of which program?' },
   );
   return pick?.id;
@@ -43,7 +53,9 @@ export function showInstructions(ctx: Ctx, helper: HelperClient) {
     if (progId === undefined) return;
     const result = await helper.request(Methods.instructions, { progId });
     await documents.show(`/${result.name || 'prog'}-${progId}.bpf-insns`, renderInstructions(result, progId));
-    ctx.log.info(`Instructions of ${result.name} (id ${progId}): ${Buffer.from(result.xlated, 'base64').length / 8} xlated slots.`);
+    ctx.log.info(
+      `Instructions of ${result.name} (id ${progId}): ${Buffer.from(result.xlated, 'base64').length / 8} xlated slots.`,
+    );
   };
 }
 

@@ -40,7 +40,9 @@ async function verify(ctx: Ctx, params: VerifyParams): Promise<VerifyOutcome> {
   if (!helper) {
     const state = ctx.helperState;
     const reason = state.status === 'stopped' ? state.reason : 'it is still starting';
-    return { unavailable: `the eBPF Studio helper, which loads programs into the kernel's verifier, is not running (${reason})` };
+    return {
+      unavailable: `the eBPF Studio helper, which loads programs into the kernel's verifier, is not running (${reason})`,
+    };
   }
   const outcome = await verifyObject(helper, params.objectPath, params.source, params.includeDirs);
   rememberVerification(params.source, params.objectPath, outcome.programs);
@@ -57,7 +59,12 @@ async function runStats(ctx: Ctx, params: RunStatsParams): Promise<ProgramRunSta
   return loads.flatMap((load) =>
     load.programs
       .filter((p) => p.loaded && byId.has(p.id))
-      .map((p) => ({ program: p.name, id: p.id, runCount: byId.get(p.id)!.runCount, runTimeNs: byId.get(p.id)!.runTimeNs })),
+      .map((p) => ({
+        program: p.name,
+        id: p.id,
+        runCount: byId.get(p.id)!.runCount,
+        runTimeNs: byId.get(p.id)!.runTimeNs,
+      })),
   );
 }
 
@@ -83,7 +90,11 @@ export function activate(ctx: Ctx): void {
   const serverModule = path.join(ctx.extension.extensionPath, 'dist', 'server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
-    debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6010'] } },
+    debug: {
+      module: serverModule,
+      transport: TransportKind.ipc,
+      options: { execArgv: ['--nolazy', '--inspect=6010'] },
+    },
   };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', pattern: '**/*.bpf.c' }],
@@ -100,10 +111,12 @@ export function activate(ctx: Ctx): void {
     ctx.onDidChangeHelper((state) => {
       // Sources checked while the helper was down said "not verified": check them again now.
       if (state.status !== 'running') return;
-      for (const doc of vscode.workspace.textDocuments) if (doc.uri.scheme === 'file' && doc.fileName.endsWith('.bpf.c')) void checkNow(doc.uri);
+      for (const doc of vscode.workspace.textDocuments)
+        if (doc.uri.scheme === 'file' && doc.fileName.endsWith('.bpf.c')) void checkNow(doc.uri);
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (config.affects(e, 'clangPath', 'build.includeDirs', 'build.defines', 'build.onSave')) void started.sendNotification(SettingsNotification, buildSettings());
+      if (config.affects(e, 'clangPath', 'build.includeDirs', 'build.defines', 'build.onSave'))
+        void started.sendNotification(SettingsNotification, buildSettings());
     }),
   );
   started.start().catch((error) => ctx.log.error(`The BPF language server did not start: ${(error as Error).message}`));

@@ -5,7 +5,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Cmd, Ctx } from '../../ctx';
 import { HelperClient, HelperError } from '../../client/client';
-import { AttachRequest, Capability, HelperErrorData, LoadedSummary, LoadParams, Methods } from '../../../protocol/methods';
+import {
+  AttachRequest,
+  Capability,
+  HelperErrorData,
+  LoadedSummary,
+  LoadParams,
+  Methods,
+} from '../../../protocol/methods';
 import type { ObjectSpec, ProgramSpec } from '../../../protocol/types';
 import { buildSource } from '../build';
 import { buildFailureSummary } from '../build/options';
@@ -19,7 +26,15 @@ import {
   refusedPrograms,
   targetNeed,
 } from './plan';
-import { decodeVariable, describeType, encodeVariable, inputHint, settableVariables, toHex, variableBytes } from './variables';
+import {
+  decodeVariable,
+  describeType,
+  encodeVariable,
+  inputHint,
+  settableVariables,
+  toHex,
+  variableBytes,
+} from './variables';
 
 const BROWSE = '$(folder-opened) Browse…';
 
@@ -38,7 +53,9 @@ export function loadProgram(ctx: Ctx, helper: HelperClient): Cmd {
     }
     const spec = await helper.request(Methods.describe, { path: objectPath });
     if (spec.programs.length === 0) {
-      void vscode.window.showErrorMessage(`${path.basename(objectPath)} holds no BPF programs (no SEC("...") functions).`);
+      void vscode.window.showErrorMessage(
+        `${path.basename(objectPath)} holds no BPF programs (no SEC("...") functions).`,
+      );
       return;
     }
     const caps = await helper.request(Methods.capabilities).catch((): Record<string, Capability> => ({}));
@@ -74,7 +91,8 @@ async function pickObjectFile(): Promise<vscode.Uri | undefined> {
   ];
   const pick = await vscode.window.showQuickPick(items, {
     title: 'eBPF: Load Program',
-    placeHolder: found.length > 0 ? 'A BPF object (.bpf.o) or source (.bpf.c) to load' : 'No *.bpf.o or *.bpf.c in this workspace',
+    placeHolder:
+      found.length > 0 ? 'A BPF object (.bpf.o) or source (.bpf.c) to load' : 'No *.bpf.o or *.bpf.c in this workspace',
     matchOnDescription: true,
   });
   if (!pick) return undefined;
@@ -115,7 +133,8 @@ async function pickPrograms(spec: ObjectSpec, caps: Record<string, Capability>):
     return {
       label: program.name,
       description: `${program.section} · ${program.type}`,
-      detail: cap && !cap.supported ? `$(warning) This kernel cannot run it: ${cap.reason ?? 'not supported'}` : undefined,
+      detail:
+        cap && !cap.supported ? `$(warning) This kernel cannot run it: ${cap.reason ?? 'not supported'}` : undefined,
       picked: program.autoload !== false,
       program,
     };
@@ -186,10 +205,17 @@ function networkInterfaces(): { name: string; detail: string }[] {
       return '';
     }
   };
-  return names.sort().map((name) => ({ name, detail: [read(name, 'operstate'), read(name, 'address')].filter(Boolean).join(' · ') }));
+  return names
+    .sort()
+    .map((name) => ({ name, detail: [read(name, 'operstate'), read(name, 'address')].filter(Boolean).join(' · ') }));
 }
 
-async function pickInterface(ctx: Ctx, program: ProgramSpec, what: string, allowAll: boolean): Promise<string | null | undefined> {
+async function pickInterface(
+  ctx: Ctx,
+  program: ProgramSpec,
+  what: string,
+  allowAll: boolean,
+): Promise<string | null | undefined> {
   const last = ctx.extension.workspaceState.get<string>('ebpf.lastInterface');
   const interfaces = networkInterfaces().sort((a, b) => Number(b.name === last) - Number(a.name === last));
   type Item = vscode.QuickPickItem & { name: string | null };
@@ -335,7 +361,8 @@ async function explainFailure(
       const buttons = refused.length > 0 && others.length > 0 ? ['Load the others'] : [];
       const pick = await vscode.window.showErrorMessage(explainLoadError(data, message, refused), ...buttons);
       if (pick !== 'Load the others') return undefined;
-      const attach = params.attach && Object.fromEntries(Object.entries(params.attach).filter(([name]) => others.includes(name)));
+      const attach =
+        params.attach && Object.fromEntries(Object.entries(params.attach).filter(([name]) => others.includes(name)));
       // skipRefused: should the kernel refuse another type too, the helper leaves it out and reports it
       // instead of failing again, so one "Load the others" is enough.
       return { ...params, programs: others, attach, skipRefused: true };
@@ -362,12 +389,18 @@ async function showVerifierLog(spec: ObjectSpec, program: string, log: string): 
 }
 
 /** Own loads to act on: the one given (tree menu) or one the user picks. Never other programs. */
-async function pickLoad(helper: HelperClient, arg: unknown, verb: string, filter: (l: LoadedSummary) => boolean): Promise<LoadedSummary | undefined> {
+async function pickLoad(
+  helper: HelperClient,
+  arg: unknown,
+  verb: string,
+  filter: (l: LoadedSummary) => boolean,
+): Promise<LoadedSummary | undefined> {
   const loaded = (await helper.request(Methods.listLoaded)).filter(filter);
   const id = loadIdOf(arg);
   if (id) {
     const found = loaded.find((l) => l.loadId === id);
-    if (!found) void vscode.window.showWarningMessage(`eBPF Studio holds no load "${id}" to ${verb.toLowerCase()} any more.`);
+    if (!found)
+      void vscode.window.showWarningMessage(`eBPF Studio holds no load "${id}" to ${verb.toLowerCase()} any more.`);
     return found;
   }
   if (loaded.length === 0) {
@@ -393,7 +426,9 @@ export function unload(ctx: Ctx, helper: HelperClient): Cmd {
     if (!target) return;
     await helper.request(Methods.unload, { loadId: target.loadId });
     ctx.kernelStateChanged();
-    void vscode.window.showInformationMessage(`Unloaded ${target.name}${target.pinned ? ' and removed its pins' : ''}.`);
+    void vscode.window.showInformationMessage(
+      `Unloaded ${target.name}${target.pinned ? ' and removed its pins' : ''}.`,
+    );
   };
 }
 

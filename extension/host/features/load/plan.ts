@@ -1,6 +1,12 @@
 // Pure decisions behind "eBPF: Load Program…": which programs need a target the user must choose, how
 // typed targets become attach requests, and how load results and helper errors read. No vscode import.
-import type { AttachRequest, Capability, HelperErrorData, LoadedSummary, ProgramReport } from '../../../protocol/methods';
+import type {
+  AttachRequest,
+  Capability,
+  HelperErrorData,
+  LoadedSummary,
+  ProgramReport,
+} from '../../../protocol/methods';
 import type { ProgramSpec } from '../../../protocol/types';
 
 /** What the user must supply before a program can be attached. */
@@ -25,7 +31,13 @@ export function targetNeed(program: Pick<ProgramSpec, 'section' | 'type'>): Targ
     // xdp/devmap and xdp/cpumap programs run from a map entry, not from an interface.
     return /^xdp(\.frags)?\/(devmap|cpumap)/.test(section) ? { kind: 'none' } : { kind: 'xdp' };
   }
-  if (head === 'tc' || head === 'tcx' || head === 'classifier' || head === 'action' || (type === 'sched_cls' && head !== 'netkit')) {
+  if (
+    head === 'tc' ||
+    head === 'tcx' ||
+    head === 'classifier' ||
+    head === 'action' ||
+    (type === 'sched_cls' && head !== 'netkit')
+  ) {
     const dir = /\/(ingress|egress)$/.exec(section)?.[1] as 'ingress' | 'egress' | undefined;
     return dir ? { kind: 'tc', direction: dir } : { kind: 'tc' };
   }
@@ -89,7 +101,12 @@ export function capabilityFor(
     key = `program:${probe}`;
     attachKey = `attach:${probe}`;
   } else if (type === 'tracing') {
-    key = { trace_fentry: 'program:fentry', trace_fexit: 'program:fexit', trace_raw_tp: 'program:tp_btf', trace_iter: 'program:iter' }[expectedAttachType];
+    key = {
+      trace_fentry: 'program:fentry',
+      trace_fexit: 'program:fexit',
+      trace_raw_tp: 'program:tp_btf',
+      trace_iter: 'program:iter',
+    }[expectedAttachType];
   } else key = `program:${type}`;
   // Programs that attach without a target were also attached by the probes ("attach:tracepoint", "attach:lsm").
   attachKey ??= key?.replace(/^program:/, 'attach:');
@@ -118,7 +135,9 @@ export function refusedPrograms(
   const named = /^Cannot (?:load|attach) ([A-Za-z_][A-Za-z0-9_]*)/.exec(message)?.[1];
   const refused = refusedType(feature);
   const byType = refused
-    ? selected.filter((p) => p.type === refused.type && (!refused.attachType || p.expectedAttachType === refused.attachType))
+    ? selected.filter(
+        (p) => p.type === refused.type && (!refused.attachType || p.expectedAttachType === refused.attachType),
+      )
     : [];
   const names = new Set([...byType.map((p) => p.name), ...selected.filter((p) => p.name === named).map((p) => p.name)]);
   return selected.map((p) => p.name).filter((n) => names.has(n));
@@ -146,12 +165,18 @@ export function loadSuccessMessage(summary: LoadedSummary): string {
   const attached = loaded.filter((p) => p.attachment);
   const unattached = loaded.filter((p) => !p.attachment);
   const refused = summary.programs.filter((p) => !p.loaded);
-  const note = (p: ProgramReport) => (p.attachNote ? `${p.name}: ${p.attachNote.replace(/^loaded, not attached: /, '')}` : p.name);
+  const note = (p: ProgramReport) =>
+    p.attachNote ? `${p.name}: ${p.attachNote.replace(/^loaded, not attached: /, '')}` : p.name;
   const parts: string[] = [];
-  if (attached.length > 0) parts.push(`${plural(attached.length, 'program')} attached (${attached.map((p) => attachPoint(p.attachment!)).join('; ')})`);
-  if (unattached.length > 0) parts.push(`${plural(unattached.length, 'program')} loaded but not attached (${unattached.map(note).join('; ')})`);
+  if (attached.length > 0)
+    parts.push(
+      `${plural(attached.length, 'program')} attached (${attached.map((p) => attachPoint(p.attachment!)).join('; ')})`,
+    );
+  if (unattached.length > 0)
+    parts.push(`${plural(unattached.length, 'program')} loaded but not attached (${unattached.map(note).join('; ')})`);
   // Why each was refused is long (the helper's full explanation); the Programs view's tooltip has it.
-  if (refused.length > 0) parts.push(`${plural(refused.length, 'program')} refused by the kernel (${refused.map((p) => p.name).join(', ')})`);
+  if (refused.length > 0)
+    parts.push(`${plural(refused.length, 'program')} refused by the kernel (${refused.map((p) => p.name).join(', ')})`);
   if (parts.length === 0) parts.push('no programs loaded');
   return `Loaded ${summary.name}: ${parts.join(', ')}${summary.pinned ? ', pinned' : ''}`;
 }
@@ -167,12 +192,15 @@ export function explainLoadError(data: HelperErrorData, message: string, refused
       const errno = m ? ` (${m[1]})` : '';
       const rest = m ? m[2] : data.reason;
       const reason = rest ? ` ${rest.charAt(0).toUpperCase()}${rest.slice(1)}${/[.!]$/.test(rest) ? '' : '.'}` : '';
-      const who = refused.length > 0 ? refused.join(', ') : (/^Cannot load ([A-Za-z_]\w*)/.exec(message)?.[1] ?? 'the object');
+      const who =
+        refused.length > 0 ? refused.join(', ') : (/^Cannot load ([A-Za-z_]\w*)/.exec(message)?.[1] ?? 'the object');
       const kind = type.attachType ? `${type.type} (${type.attachType})` : type.type;
       return `Cannot load ${who}: this kernel refuses ${kind} programs${errno}.${reason}`;
     }
     case 'VerifierRejected':
-      return message.startsWith('The verifier rejected') ? message : `The verifier rejected ${data.program}: ${data.message}`;
+      return message.startsWith('The verifier rejected')
+        ? message
+        : `The verifier rejected ${data.program}: ${data.message}`;
     case 'Permission':
       return `The eBPF Studio helper lacks a privilege (${data.need}): ${message}`;
     case 'BadInput':

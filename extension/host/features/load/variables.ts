@@ -129,7 +129,10 @@ function decodeInt(bytes: Uint8Array, signed: boolean): bigint {
 }
 
 function parseHexBytes(text: string, size: number): Uint8Array {
-  const t = text.trim().replace(/^0x/i, '').replace(/[\s:,]/g, '');
+  const t = text
+    .trim()
+    .replace(/^0x/i, '')
+    .replace(/[\s:,]/g, '');
   if (!/^([0-9a-fA-F]{2})*$/.test(t)) {
     throw new VariableInputError(`"${text.trim()}" is not hex bytes (two hex digits per byte, e.g. "01 00 ff").`);
   }
@@ -241,7 +244,10 @@ export function decodeVariable(type: BtfType, bytes: Uint8Array): string {
     }
     case 'enum': {
       const v = decodeInt(bytes.subarray(0, r.size), r.signed);
-      return r.values.find((e) => BigInt(e.value) === v || BigInt.asUintN(r.size * 8, BigInt(e.value)) === v)?.name ?? v.toString();
+      return (
+        r.values.find((e) => BigInt(e.value) === v || BigInt.asUintN(r.size * 8, BigInt(e.value)) === v)?.name ??
+        v.toString()
+      );
     }
     case 'float': {
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -258,7 +264,8 @@ export function decodeVariable(type: BtfType, bytes: Uint8Array): string {
       if (elem.kind === 'int' || elem.kind === 'enum' || elem.kind === 'float') {
         const elemSize = sizeOf(r.elem);
         const items: string[] = [];
-        for (let i = 0; i < r.length; i++) items.push(decodeVariable(r.elem, bytes.subarray(i * elemSize, (i + 1) * elemSize)));
+        for (let i = 0; i < r.length; i++)
+          items.push(decodeVariable(r.elem, bytes.subarray(i * elemSize, (i + 1) * elemSize)));
         return items.join(', ');
       }
       return toHex(bytes);
@@ -281,7 +288,8 @@ export function inputHint(type: BtfType): string {
     case 'array': {
       const elem = resolveType(r.elem);
       if (isChar(elem)) return `text, at most ${sizeOf(r)} bytes`;
-      if (elem.kind === 'int' || elem.kind === 'enum' || elem.kind === 'float') return `up to ${r.length} comma-separated values`;
+      if (elem.kind === 'int' || elem.kind === 'enum' || elem.kind === 'float')
+        return `up to ${r.length} comma-separated values`;
       return `${sizeOf(r)} bytes of hex`;
     }
     default:

@@ -31,7 +31,11 @@ export function openMap(ctx: Ctx, helper: HelperClient) {
       const pick = await vscode.window.showQuickPick(
         [...maps]
           .sort((a, b) => Number(own.has(b.id)) - Number(own.has(a.id)) || a.id - b.id)
-          .map((m) => ({ label: m.name || `(unnamed ${m.id})`, description: `${m.type} · id ${m.id}${own.has(m.id) ? ' · loaded here' : ''}`, id: m.id })),
+          .map((m) => ({
+            label: m.name || `(unnamed ${m.id})`,
+            description: `${m.type} · id ${m.id}${own.has(m.id) ? ' · loaded here' : ''}`,
+            id: m.id,
+          })),
         { title: 'eBPF: Open Map…', placeHolder: 'Pick a map to view' },
       );
       if (!pick) return;
@@ -91,7 +95,9 @@ class MapViewerPanel {
       css: MAP_VIEWER_CSS,
       body: MAP_VIEWER_BODY,
     });
-    webview.onDidReceiveMessage((m: FromMapViewer) => this.handle(m).catch((e) => this.showError((e as Error).message)));
+    webview.onDidReceiveMessage((m: FromMapViewer) =>
+      this.handle(m).catch((e) => this.showError((e as Error).message)),
+    );
     // The viewer outlives helpers and loads: it follows the running helper and says when its map is gone,
     // instead of showing the last read as if it were current.
     const subscriptions = [
@@ -136,7 +142,9 @@ class MapViewerPanel {
       source = await MapSource.open(helper, this.source.info.id, this.valueOverride);
     } catch {
       this.gone = true;
-      this.pause(`${this.mapName} is no longer in the kernel: it was not pinned, so it left with the helper that stopped.`);
+      this.pause(
+        `${this.mapName} is no longer in the kernel: it was not pinned, so it left with the helper that stopped.`,
+      );
       return;
     }
     if (this.disposed) return;
@@ -176,7 +184,13 @@ class MapViewerPanel {
 
   private columns(): ViewerColumn[] {
     const leaves = [...this.source.keyLeaves, ...this.source.valueLeaves];
-    return this.source.columns.map((c, i) => ({ part: c.part, label: c.label, type: c.type, path: c.path, numeric: numericLeaf(leaves[i].kind) }));
+    return this.source.columns.map((c, i) => ({
+      part: c.part,
+      label: c.label,
+      type: c.type,
+      path: c.path,
+      numeric: numericLeaf(leaves[i].kind),
+    }));
   }
 
   private summary(): string {
@@ -210,7 +224,9 @@ class MapViewerPanel {
         this.sendMeta();
         return;
       case 'sort':
-        await this.withProgress('Sorting', async () => this.model.setSort(m.column < 0 ? undefined : { column: m.column, descending: m.descending }));
+        await this.withProgress('Sorting', async () =>
+          this.model.setSort(m.column < 0 ? undefined : { column: m.column, descending: m.descending }),
+        );
         this.sendMeta();
         return;
       case 'refresh':
@@ -226,7 +242,11 @@ class MapViewerPanel {
         await this.save(m);
         return;
       case 'delete': {
-        const pick = await vscode.window.showWarningMessage(`Delete this entry from ${this.source.info.name}? Programs using the map see the change at once.`, { modal: true }, 'Delete');
+        const pick = await vscode.window.showWarningMessage(
+          `Delete this entry from ${this.source.info.name}? Programs using the map see the change at once.`,
+          { modal: true },
+          'Delete',
+        );
         if (pick !== 'Delete') return;
         await this.source.delete(m.keyHex);
         await this.refresh(false);
@@ -258,16 +278,23 @@ class MapViewerPanel {
     for (const uri of await vscode.workspace.findFiles('**/*.bpf.o', '**/node_modules/**', 200)) files.add(uri.fsPath);
     const choices: { label: string; description: string; file: string }[] = [];
     for (const file of files) {
-      const structs = await this.helper.request(Methods.structTypes, { path: file }).catch(() => ({}) as Record<string, never>);
+      const structs = await this.helper
+        .request(Methods.structTypes, { path: file })
+        .catch(() => ({}) as Record<string, never>);
       for (const [name, type] of Object.entries(structs)) {
-        if (type.kind !== 'void' && type.size === size) choices.push({ label: `struct ${name}`, description: vscode.workspace.asRelativePath(file), file });
+        if (type.kind !== 'void' && type.size === size)
+          choices.push({ label: `struct ${name}`, description: vscode.workspace.asRelativePath(file), file });
       }
     }
     if (choices.length === 0) {
-      void vscode.window.showInformationMessage(`No struct of ${size} bytes in the BTF of the workspace's .bpf.o files or of eBPF Studio's loads.`);
+      void vscode.window.showInformationMessage(
+        `No struct of ${size} bytes in the BTF of the workspace's .bpf.o files or of eBPF Studio's loads.`,
+      );
       return;
     }
-    const pick = await vscode.window.showQuickPick(choices, { title: `Decode the ${size}-byte values of ${this.source.info.name} as…` });
+    const pick = await vscode.window.showQuickPick(choices, {
+      title: `Decode the ${size}-byte values of ${this.source.info.name} as…`,
+    });
     if (!pick) return;
     const structs = await this.helper.request(Methods.structTypes, { path: pick.file });
     this.valueOverride = structs[pick.label.replace(/^struct /, '')];
@@ -277,18 +304,32 @@ class MapViewerPanel {
   }
 
   private withProgress<T>(what: string, task: () => Promise<T>): Thenable<T> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `${what} ${this.source.info.name}…` }, task);
+    return vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `${what} ${this.source.info.name}…` },
+      task,
+    );
   }
 
   private sendMeta(readMs?: number): void {
-    this.post({ type: 'meta', rows: this.model.rowCount, entries: this.model.entryCount, loading: this.reading !== undefined, refreshedAt: Date.now(), readMs });
+    this.post({
+      type: 'meta',
+      rows: this.model.rowCount,
+      entries: this.model.entryCount,
+      loading: this.reading !== undefined,
+      refreshedAt: Date.now(),
+      readMs,
+    });
   }
 
   private sendSeries(): void {
     const cols = this.source.columns;
     this.post({
       type: 'series',
-      series: [...this.model.series.entries()].map(([id, s]) => ({ id, label: `${cols[s.column].label} @ key ${s.keyHex}`, points: s.points })),
+      series: [...this.model.series.entries()].map(([id, s]) => ({
+        id,
+        label: `${cols[s.column].label} @ key ${s.keyHex}`,
+        points: s.points,
+      })),
     });
   }
 
@@ -315,7 +356,8 @@ class MapViewerPanel {
         if (cleared !== undefined) this.post({ type: 'error', message: cleared });
       },
       async (error) => {
-        if (await this.checkMapStillThere()) this.post({ type: 'error', message: this.messageLine.readFailed(error as Error) });
+        if (await this.checkMapStillThere())
+          this.post({ type: 'error', message: this.messageLine.readFailed(error as Error) });
       },
     );
     return this.reading.finally(() => {
@@ -344,16 +386,37 @@ class MapViewerPanel {
     const valueLeaves = this.source.valueLeaves;
     const cpu = cpuText && cpuText !== 'Σ' ? Number(cpuText) : undefined;
     let keyValues = keyLeaves.map(() => '');
-    let values = valueLeaves.map((l) => (l.kind === 'string' ? '' : l.kind === 'bytes' ? '00'.repeat(l.bits / 8) : l.kind === 'bool' ? 'false' : l.kind === 'ptr' ? '0x0' : l.kind === 'enum' ? l.enumValues?.[0]?.name ?? '0' : '0'));
+    let values = valueLeaves.map((l) =>
+      l.kind === 'string'
+        ? ''
+        : l.kind === 'bytes'
+          ? '00'.repeat(l.bits / 8)
+          : l.kind === 'bool'
+            ? 'false'
+            : l.kind === 'ptr'
+              ? '0x0'
+              : l.kind === 'enum'
+                ? (l.enumValues?.[0]?.name ?? '0')
+                : '0',
+    );
     if (mode === 'edit' && keyHex) {
       const current = await this.source.lookup(keyHex);
       if (!current) throw new Error('This entry is gone: it was deleted since the last refresh.');
       const page = { count: 1, keys: Buffer.from(keyHex, 'hex'), values: current };
       const decoded = this.source.decode(page, 0);
       keyValues = decoded.key.map(String);
-      values = (cpu !== undefined && decoded.perCpu ? decoded.perCpu[cpu] : decoded.perCpu ? decoded.perCpu[0] : decoded.value).map(String);
+      values = (
+        cpu !== undefined && decoded.perCpu ? decoded.perCpu[cpu] : decoded.perCpu ? decoded.perCpu[0] : decoded.value
+      ).map(String);
     }
-    this.post({ type: 'form', mode, keyHex, cpu, key: this.source.formFields('key', keyValues), value: this.source.formFields('value', values) });
+    this.post({
+      type: 'form',
+      mode,
+      keyHex,
+      cpu,
+      key: this.source.formFields('key', keyValues),
+      value: this.source.formFields('value', values),
+    });
   }
 
   private async save(m: Extract<FromMapViewer, { type: 'save' }>): Promise<void> {
@@ -362,7 +425,11 @@ class MapViewerPanel {
       else await this.source.write({ hex: m.keyHex! }, m.value, { flags: 'exist', cpu: m.cpu });
     } catch (error) {
       // A value that does not fit its type, or the kernel refusing (map full, key exists): nothing was written.
-      this.post({ type: 'formError', message: (error as Error).message, path: error instanceof EncodeError ? error.path : undefined });
+      this.post({
+        type: 'formError',
+        message: (error as Error).message,
+        path: error instanceof EncodeError ? error.path : undefined,
+      });
       return;
     }
     this.post({ type: 'formDone' });
@@ -378,12 +445,17 @@ class MapViewerPanel {
       filters: format === 'json' ? { JSON: ['json'] } : { CSV: ['csv'] },
     });
     if (!target) return;
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Exporting ${this.source.info.name}…` }, async () => {
-      const pages = this.model.allPages;
-      const text = format === 'json' ? exportJson(this.source, pages) : exportCsv(this.source, pages);
-      await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
-    });
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Exporting ${this.source.info.name}…` },
+      async () => {
+        const pages = this.model.allPages;
+        const text = format === 'json' ? exportJson(this.source, pages) : exportCsv(this.source, pages);
+        await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
+      },
+    );
     this.ctx.log.info(`Exported ${this.model.entryCount} entries of ${this.source.info.name} to ${target.fsPath}`);
-    void vscode.window.showInformationMessage(`Exported ${this.model.entryCount.toLocaleString('en-US')} entries to ${path.basename(target.fsPath)}.`);
+    void vscode.window.showInformationMessage(
+      `Exported ${this.model.entryCount.toLocaleString('en-US')} entries to ${path.basename(target.fsPath)}.`,
+    );
   }
 }

@@ -145,7 +145,8 @@ export class MapViewerModel {
     const map = new Map<string, number>();
     const ks = this.source.info.keySize;
     let g = 0;
-    for (const p of pages) for (let i = 0; i < p.count; i++, g++) map.set(p.keys.toString('hex', i * ks, (i + 1) * ks), g);
+    for (const p of pages)
+      for (let i = 0; i < p.count; i++, g++) map.set(p.keys.toString('hex', i * ks, (i + 1) * ks), g);
     return map;
   }
 
@@ -191,7 +192,14 @@ export class MapViewerModel {
       idx.sort((a, b) => {
         const x = keys[a];
         const y = keys[b];
-        const c = typeof x === 'bigint' && typeof y === 'bigint' ? (x < y ? -1 : x > y ? 1 : 0) : String(x).localeCompare(String(y));
+        const c =
+          typeof x === 'bigint' && typeof y === 'bigint'
+            ? x < y
+              ? -1
+              : x > y
+                ? 1
+                : 0
+            : String(x).localeCompare(String(y));
         return descending ? -c : c;
       });
       indices = idx.map((i) => indices[i]);
@@ -215,7 +223,9 @@ export class MapViewerModel {
 
   private columnLeaf(column: number) {
     const k = this.source.keyLeaves.length;
-    return column < k ? { leaf: this.source.keyLeaves[column], part: 'key' as const } : { leaf: this.source.valueLeaves[column - k], part: 'value' as const };
+    return column < k
+      ? { leaf: this.source.keyLeaves[column], part: 'key' as const }
+      : { leaf: this.source.valueLeaves[column - k], part: 'value' as const };
   }
 
   /** Rows [start, start + count) of the current view, decoded, with changed cells marked. */
@@ -232,7 +242,13 @@ export class MapViewerModel {
       const keyCells = decoded.key.map(formatScalar);
       const values: Scalar[] = sub === 0 ? decoded.value : decoded.perCpu![sub - 1];
       const cells = [...keyCells, ...values.map(formatScalar)];
-      out.push({ index: r, keyHex: decoded.keyHex, cpu: per === 1 ? '' : sub === 0 ? 'Σ' : String(sub - 1), cells, changed: this.changedCells(entry, decoded.keyHex, page, i, sub) });
+      out.push({
+        index: r,
+        keyHex: decoded.keyHex,
+        cpu: per === 1 ? '' : sub === 0 ? 'Σ' : String(sub - 1),
+        cells,
+        changed: this.changedCells(entry, decoded.keyHex, page, i, sub),
+      });
     }
     return out;
   }
@@ -245,7 +261,12 @@ export class MapViewerModel {
     else {
       // Large maps: compare with the entry at the same position when it has the same key.
       const [p, j] = this.locate(entry, prev.pages, prev.pageStart);
-      if (p && j < p.count && p.keys.toString('hex', j * this.source.info.keySize, (j + 1) * this.source.info.keySize) === keyHex) old = entry;
+      if (
+        p &&
+        j < p.count &&
+        p.keys.toString('hex', j * this.source.info.keySize, (j + 1) * this.source.info.keySize) === keyHex
+      )
+        old = entry;
     }
     const keys = this.source.keyLeaves.length;
     if (old === undefined) return this.source.valueLeaves.map((_, c) => keys + c);
@@ -290,7 +311,11 @@ export class MapViewerModel {
   histograms(): Histogram[] {
     const out: Histogram[] = this.source.histograms.map((shape) => {
       const counts = this.source.histogramCounts(this.pages, shape);
-      return { title: `${this.source.info.name}${shape.path ? `.${shape.path}` : ''} (log2 buckets)`, labels: counts.map((_, i) => log2BucketLabel(i)), counts };
+      return {
+        title: `${this.source.info.name}${shape.path ? `.${shape.path}` : ''} (log2 buckets)`,
+        labels: counts.map((_, i) => log2BucketLabel(i)),
+        counts,
+      };
     });
     const v = this.source.valueLeaves;
     if (
@@ -314,4 +339,3 @@ export class MapViewerModel {
     return out;
   }
 }
-

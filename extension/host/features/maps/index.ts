@@ -31,7 +31,9 @@ export function activate(ctx: Ctx): NodeTree {
           maps
             .filter((m) => own.has(m.id) && m.maxEntries <= COUNT_UP_TO && !undumpableReason(m.type))
             .map(async (m) => {
-              const r = await helper.request(Methods.mapDump, { mapId: m.id, count: m.maxEntries }).catch(() => undefined);
+              const r = await helper
+                .request(Methods.mapDump, { mapId: m.id, count: m.maxEntries })
+                .catch(() => undefined);
               if (r && !r.cursor) entries[m.id] = r.count;
             }),
         );
@@ -50,7 +52,8 @@ async function previewEntries(ctx: Ctx, node: ViewNode): Promise<ViewNode[]> {
   if (!helper || node.mapId === undefined) return [];
   try {
     const source = await MapSource.open(helper, node.mapId);
-    if (source.undumpable) return [{ id: `${node.id}:undumpable`, label: source.undumpable, icon: 'info', tooltip: source.undumpable }];
+    if (source.undumpable)
+      return [{ id: `${node.id}:undumpable`, label: source.undumpable, icon: 'info', tooltip: source.undumpable }];
     const { page, cursor } = await source.readPage(PREVIEW_ENTRIES);
     const cols = source.columns;
     const keyCount = source.keyLeaves.length;
@@ -58,7 +61,9 @@ async function previewEntries(ctx: Ctx, node: ViewNode): Promise<ViewNode[]> {
     for (let i = 0; i < page.count; i++) {
       const e = source.decode(page, i);
       const key = e.key.map(formatScalar).join(', ');
-      const value = e.value.map((v, j) => (cols[keyCount + j].path ? `${cols[keyCount + j].path}=${formatScalar(v)}` : formatScalar(v))).join(' ');
+      const value = e.value
+        .map((v, j) => (cols[keyCount + j].path ? `${cols[keyCount + j].path}=${formatScalar(v)}` : formatScalar(v)))
+        .join(' ');
       children.push({
         id: `${node.id}:entry:${e.keyHex}`,
         label: key,
@@ -70,7 +75,12 @@ async function previewEntries(ctx: Ctx, node: ViewNode): Promise<ViewNode[]> {
     }
     if (page.count === 0) children.push({ id: `${node.id}:empty`, label: 'empty', icon: 'circle-outline' });
     if (cursor) {
-      children.push({ id: `${node.id}:more`, label: 'Open the map viewer for all entries…', icon: 'table', command: { command: 'ebpf.openMap', title: 'Open Map', arguments: [node.mapId] } });
+      children.push({
+        id: `${node.id}:more`,
+        label: 'Open the map viewer for all entries…',
+        icon: 'table',
+        command: { command: 'ebpf.openMap', title: 'Open Map', arguments: [node.mapId] },
+      });
     }
     return children;
   } catch (error) {

@@ -16,7 +16,8 @@ export interface MapsSnapshot {
 /** "views_fork, other_prog" for each map id, from the programs' map id lists. */
 export function mapUsers(programs: ProgramInfo[]): Map<number, string[]> {
   const users = new Map<number, string[]>();
-  for (const p of programs) for (const id of p.mapIds) users.set(id, [...(users.get(id) ?? []), p.name || `prog ${p.id}`]);
+  for (const p of programs)
+    for (const id of p.mapIds) users.set(id, [...(users.get(id) ?? []), p.name || `prog ${p.id}`]);
   return users;
 }
 
@@ -50,7 +51,9 @@ export function mapsTree(s: MapsSnapshot): ViewNode[] {
     const used = users.get(id);
     return {
       description: n !== undefined ? ` · ${plural(n, 'entry').replace(/entrys$/, 'entries')}` : '',
-      tooltip: (n !== undefined ? `\nCurrent entries: ${n}` : '') + (used ? `\nUsed by ${used.join(', ')}` : '\nUsed by no program'),
+      tooltip:
+        (n !== undefined ? `\nCurrent entries: ${n}` : '') +
+        (used ? `\nUsed by ${used.join(', ')}` : '\nUsed by no program'),
     };
   };
   const own: ViewNode[] = s.loaded.flatMap((load) =>
@@ -75,19 +78,17 @@ export function mapsTree(s: MapsSnapshot): ViewNode[] {
   const others = s.maps
     .filter((m) => !ownIds.has(m.id))
     .sort((a, b) => a.id - b.id)
-    .map(
-      (m): ViewNode => ({
-        id: `map:${m.id}`,
-        label: m.name || `(unnamed ${m.id})`,
-        description: `${mapShape(m)}${extra(m.id).description} · id ${m.id}`,
-        tooltip: mapTooltip(m) + extra(m.id).tooltip,
-        icon: 'database',
-        contextValue: ContextValues.map,
-        mapId: m.id,
-        lazy: true,
-        command: openCommand(m.id),
-      }),
-    );
+    .map((m): ViewNode => ({
+      id: `map:${m.id}`,
+      label: m.name || `(unnamed ${m.id})`,
+      description: `${mapShape(m)}${extra(m.id).description} · id ${m.id}`,
+      tooltip: mapTooltip(m) + extra(m.id).tooltip,
+      icon: 'database',
+      contextValue: ContextValues.map,
+      mapId: m.id,
+      lazy: true,
+      command: openCommand(m.id),
+    }));
   return [
     {
       id: 'maps:own',

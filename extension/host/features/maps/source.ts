@@ -153,14 +153,22 @@ export class MapSource {
   /** The form's inputs for the key or the value, one per leaf, filled with `values`. */
   formFields(part: 'key' | 'value', values: string[]): FormField[] {
     const leaves = part === 'key' ? this.keyLeaves : this.valueLeaves;
-    return leaves.map((l, i) => ({ path: l.path, label: formFieldLabel(part, l.path), type: l.label, value: values[i] }));
+    return leaves.map((l, i) => ({
+      path: l.path,
+      label: formFieldLabel(part, l.path),
+      type: l.label,
+      value: values[i],
+    }));
   }
 
   /** Reads up to `count` entries after `cursor` (undefined: from the start). */
   async readPage(count: number, cursor?: string): Promise<{ page: RawPage; cursor?: string }> {
     if (this.undumpable) throw new Error(this.undumpable);
     const r: MapDumpResult = await this.helper.request(Methods.mapDump, { mapId: this.info.id, count, cursor });
-    return { page: { count: r.count, keys: Buffer.from(r.keys, 'base64'), values: Buffer.from(r.values, 'base64') }, cursor: r.cursor };
+    return {
+      page: { count: r.count, keys: Buffer.from(r.keys, 'base64'), values: Buffer.from(r.values, 'base64') },
+      cursor: r.cursor,
+    };
   }
 
   /** Reads the whole map, page after page (each page's cursor comes from the one before). `onPage` sees
@@ -187,7 +195,9 @@ export class MapSource {
     const base = i * this.userValueSize;
     if (this.cpus === 0) return { keyHex, key, value: decodeLeaves(this.valueLeaves, page.values, base) };
     const slot = perCpuSlot(this.info.valueSize);
-    const perCpu = Array.from({ length: this.cpus }, (_, c) => decodeLeaves(this.valueLeaves, page.values, base + c * slot));
+    const perCpu = Array.from({ length: this.cpus }, (_, c) =>
+      decodeLeaves(this.valueLeaves, page.values, base + c * slot),
+    );
     return { keyHex, key, value: sumPerCpu(this.valueLeaves, page.values, base, this.cpus, slot), perCpu };
   }
 
@@ -218,7 +228,8 @@ export class MapSource {
     options: { flags?: 'any' | 'noexist' | 'exist'; cpu?: number } = {},
   ): Promise<void> {
     const keyBytes = 'hex' in key ? Buffer.from(key.hex, 'hex') : this.encodeKey(key.fields);
-    if (keyBytes.length !== this.info.keySize) throw new Error(`A key of ${this.info.name} has ${this.info.keySize} bytes, not ${keyBytes.length}.`);
+    if (keyBytes.length !== this.info.keySize)
+      throw new Error(`A key of ${this.info.name} has ${this.info.keySize} bytes, not ${keyBytes.length}.`);
     const current = options.flags === 'noexist' ? undefined : await this.lookup(keyBytes.toString('hex'));
     let full: Buffer;
     if (this.cpus === 0) {
@@ -232,7 +243,12 @@ export class MapSource {
         encodeValue(this.valueType, valueFields, base, 'value').copy(full, c * slot);
       }
     }
-    await this.helper.request(Methods.mapUpdate, { mapId: this.info.id, key: keyBytes.toString('hex'), value: full.toString('hex'), flags: options.flags ?? 'any' });
+    await this.helper.request(Methods.mapUpdate, {
+      mapId: this.info.id,
+      key: keyBytes.toString('hex'),
+      value: full.toString('hex'),
+      flags: options.flags ?? 'any',
+    });
   }
 
   async delete(keyHex: string): Promise<boolean> {
@@ -245,7 +261,10 @@ export class MapSource {
     const base = i * this.userValueSize;
     if (this.cpus === 0) return { key, value: decodeTree(this.valueType, page.values, base) };
     const slot = perCpuSlot(this.info.valueSize);
-    return { key, value: Array.from({ length: this.cpus }, (_, c) => decodeTree(this.valueType, page.values, base + c * slot)) };
+    return {
+      key,
+      value: Array.from({ length: this.cpus }, (_, c) => decodeTree(this.valueType, page.values, base + c * slot)),
+    };
   }
 
   /** Bucket counts of a log2 histogram, summed over all entries (and CPUs). */
@@ -256,7 +275,9 @@ export class MapSource {
       for (let i = 0; i < page.count; i++) {
         for (let c = 0; c < Math.max(1, this.cpus); c++) {
           const base = i * this.userValueSize + c * slot;
-          shape.leafIndices.forEach((li, b) => (counts[b] += leafInteger(this.valueLeaves[li], page.values, base) ?? 0n));
+          shape.leafIndices.forEach(
+            (li, b) => (counts[b] += leafInteger(this.valueLeaves[li], page.values, base) ?? 0n),
+          );
         }
       }
     }

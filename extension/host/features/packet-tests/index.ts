@@ -4,7 +4,13 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Ctx } from '../../ctx';
-import { objectFor, PacketTestFile, PacketTestFormatError, parsePacketTestFile, testLines } from '../../../formats/packet-test';
+import {
+  objectFor,
+  PacketTestFile,
+  PacketTestFormatError,
+  parsePacketTestFile,
+  testLines,
+} from '../../../formats/packet-test';
 import { runPacketTestFile, testItemOutcome } from './run';
 import { buildSource } from '../build';
 
@@ -17,7 +23,8 @@ export function activate(ctx: Ctx): void {
 
   const refreshFile = async (uri: vscode.Uri) => {
     const text = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-    const fileItem = controller.items.get(uri.toString()) ?? controller.createTestItem(uri.toString(), path.basename(uri.fsPath), uri);
+    const fileItem =
+      controller.items.get(uri.toString()) ?? controller.createTestItem(uri.toString(), path.basename(uri.fsPath), uri);
     controller.items.add(fileItem);
     fileItem.children.replace([]);
     fileItem.error = undefined;
@@ -34,7 +41,9 @@ export function activate(ctx: Ctx): void {
     } catch (error) {
       parsed.delete(uri.toString());
       const line = error instanceof PacketTestFormatError ? error.line : undefined;
-      fileItem.error = new vscode.MarkdownString(`${(error as Error).message}${line === undefined ? '' : ` (line ${line + 1})`}`);
+      fileItem.error = new vscode.MarkdownString(
+        `${(error as Error).message}${line === undefined ? '' : ` (line ${line + 1})`}`,
+      );
     }
   };
 
@@ -58,7 +67,12 @@ export function activate(ctx: Ctx): void {
     }),
   );
 
-  controller.createRunProfile('Run packet tests', vscode.TestRunProfileKind.Run, (request, token) => runTests(ctx, controller, parsed, refreshFile, request, token), true);
+  controller.createRunProfile(
+    'Run packet tests',
+    vscode.TestRunProfileKind.Run,
+    (request, token) => runTests(ctx, controller, parsed, refreshFile, request, token),
+    true,
+  );
 }
 
 async function runTests(
@@ -87,12 +101,18 @@ async function runTests(
       const fail = (message: string) => tests.forEach((t) => run.errored(t, new vscode.TestMessage(message)));
       const file = parsed.get(fileItem.id);
       if (!file || !fileItem.uri) {
-        fail(fileItem.error ? String((fileItem.error as vscode.MarkdownString).value ?? fileItem.error) : 'The test file could not be read.');
+        fail(
+          fileItem.error
+            ? String((fileItem.error as vscode.MarkdownString).value ?? fileItem.error)
+            : 'The test file could not be read.',
+        );
         continue;
       }
       const helper = ctx.helper;
       if (!helper) {
-        fail(`The eBPF Studio helper is not running (${ctx.helperState.status === 'stopped' ? ctx.helperState.reason : ctx.helperState.status}): packet tests run in the kernel through it.`);
+        fail(
+          `The eBPF Studio helper is not running (${ctx.helperState.status === 'stopped' ? ctx.helperState.reason : ctx.helperState.status}): packet tests run in the kernel through it.`,
+        );
         continue;
       }
       let objectPath = objectFor(fileItem.uri.fsPath, file);
@@ -112,14 +132,21 @@ async function runTests(
           if (!item) continue;
           const outcome = testItemOutcome(result);
           const messages = outcome.messages.map((m) => {
-            const message = m.expected !== undefined ? vscode.TestMessage.diff(m.message, m.expected, m.actual ?? '') : new vscode.TestMessage(m.message);
+            const message =
+              m.expected !== undefined
+                ? vscode.TestMessage.diff(m.message, m.expected, m.actual ?? '')
+                : new vscode.TestMessage(m.message);
             if (item.uri && item.range) message.location = new vscode.Location(item.uri, item.range);
             return message;
           });
           if (outcome.state === 'passed') run.passed(item, outcome.durationMs);
           else if (outcome.state === 'failed') run.failed(item, messages, outcome.durationMs);
           else run.errored(item, messages);
-          run.appendOutput(`${result.name}: retval ${result.retval ?? '-'}, ${result.durationNs ?? '-'} ns\r\n`, undefined, item);
+          run.appendOutput(
+            `${result.name}: retval ${result.retval ?? '-'}, ${result.durationNs ?? '-'} ns\r\n`,
+            undefined,
+            item,
+          );
         }
       } catch (error) {
         fail((error as Error).message);

@@ -44,12 +44,16 @@ export interface TestItemOutcome {
 
 export function testItemOutcome(result: PacketTestResult): TestItemOutcome {
   const durationMs = result.durationNs !== undefined ? result.durationNs / 1e6 : undefined;
-  if (result.error || !result.verdict) return { state: 'errored', messages: [{ message: result.error ?? 'the test did not run' }] };
+  if (result.error || !result.verdict)
+    return { state: 'errored', messages: [{ message: result.error ?? 'the test did not run' }] };
   if (result.verdict.passed) return { state: 'passed', durationMs, messages: [] };
   return {
     state: 'failed',
     durationMs,
-    messages: [{ message: result.verdict.diff }, ...result.verdict.mismatches.map((m) => ({ message: m.what, expected: m.expected, actual: m.actual }))],
+    messages: [
+      { message: result.verdict.diff },
+      ...result.verdict.mismatches.map((m) => ({ message: m.what, expected: m.expected, actual: m.actual })),
+    ],
   };
 }
 
@@ -57,19 +61,33 @@ export function testItemOutcome(result: PacketTestResult): TestItemOutcome {
  * Runs the tests of `file` (all, or those named in `only`) against the built object `objectPath`.
  * Throws only when nothing can run (the object or program is unusable); per-test failures are results.
  */
-export async function runPacketTestFile(helper: Helper, file: PacketTestFile, objectPath: string, only?: Set<string>): Promise<PacketTestFileResult> {
+export async function runPacketTestFile(
+  helper: Helper,
+  file: PacketTestFile,
+  objectPath: string,
+  only?: Set<string>,
+): Promise<PacketTestFileResult> {
   const spec = await helper.request(Methods.describe, { path: objectPath });
   const program = spec.programs.find((p) => p.name === file.program);
   if (!program) {
-    throw new Error(`${spec.name} has no program "${file.program}" (it has: ${spec.programs.map((p) => p.name).join(', ')}).`);
+    throw new Error(
+      `${spec.name} has no program "${file.program}" (it has: ${spec.programs.map((p) => p.name).join(', ')}).`,
+    );
   }
-  const load = await helper.request(Methods.load, { path: objectPath, programs: [program.name], attach: { [program.name]: { kind: 'none' } } });
+  const load = await helper.request(Methods.load, {
+    path: objectPath,
+    programs: [program.name],
+    attach: { [program.name]: { kind: 'none' } },
+  });
   try {
     const progId = load.programs.find((p) => p.name === program.name)!.id;
     const mapIds = new Map(load.maps.map((m) => [m.name, m.id]));
     const mapIdOf = (name: string) => {
       const id = mapIds.get(name);
-      if (id === undefined) throw new Error(`the object has no map "${name}" (it has: ${[...mapIds.keys()].filter((n) => !n.includes('.')).join(', ')})`);
+      if (id === undefined)
+        throw new Error(
+          `the object has no map "${name}" (it has: ${[...mapIds.keys()].filter((n) => !n.includes('.')).join(', ')})`,
+        );
       return id;
     };
     const perCpuSlot = (name: string) => {
@@ -78,7 +96,11 @@ export async function runPacketTestFile(helper: Helper, file: PacketTestFile, ob
     };
     const write = async (entries: PacketTestFile['setup']) => {
       for (const entry of entries) {
-        await helper.request(Methods.mapUpdate, { mapId: mapIdOf(entry.map), key: specBytes(entry.key).toString('hex'), value: specBytes(entry.value).toString('hex') });
+        await helper.request(Methods.mapUpdate, {
+          mapId: mapIdOf(entry.map),
+          key: specBytes(entry.key).toString('hex'),
+          value: specBytes(entry.value).toString('hex'),
+        });
       }
     };
     await write(file.setup);
@@ -110,7 +132,11 @@ async function runOne(
       return value === null ? null : Buffer.from(value, 'hex');
     };
     const before = await Promise.all(test.expect.maps.map((m) => lookup(m.map, specBytes(m.key))));
-    const run = await helper.request(Methods.testRun, { progId, data: packetBytes(test.packet).toString('hex'), repeat: test.repeat });
+    const run = await helper.request(Methods.testRun, {
+      progId,
+      data: packetBytes(test.packet).toString('hex'),
+      repeat: test.repeat,
+    });
     const after = await Promise.all(test.expect.maps.map((m) => lookup(m.map, specBytes(m.key))));
     const packetOut = Buffer.from(run.data, 'hex');
     const verdict = comparePacketRun(
@@ -118,7 +144,12 @@ async function runOne(
       {
         retval: run.retval,
         packetOut,
-        maps: test.expect.maps.map((expectation, i) => ({ expectation, before: before[i], after: after[i], perCpuSlot: perCpuSlot(expectation.map) })),
+        maps: test.expect.maps.map((expectation, i) => ({
+          expectation,
+          before: before[i],
+          after: after[i],
+          perCpuSlot: perCpuSlot(expectation.map),
+        })),
       },
       programType,
     );

@@ -48,7 +48,11 @@ export function activate(ctx: Ctx): NodeTree {
         const statsIntervalMs = previous ? now - previous.at : 0;
         const stats = statsEnabled() ? runStats(previous?.programs, programs, statsIntervalMs) : undefined;
         previous = { at: now, programs };
-        return programsTree({ loaded, programs, links, owners: owners?.programs, stats, statsIntervalMs }, undefined, bootClockToEpochMs());
+        return programsTree(
+          { loaded, programs, links, owners: owners?.programs, stats, statsIntervalMs },
+          undefined,
+          bootClockToEpochMs(),
+        );
       }),
     () => (statsEnabled() ? Math.min(1000, config.programsRefreshIntervalMs()) : config.programsRefreshIntervalMs()),
   );
@@ -82,7 +86,9 @@ export function openSource(_ctx: Ctx, helper: HelperClient) {
     const load = (await helper.request(Methods.listLoaded)).find((l) => l.loadId === node?.loadId);
     const file = load?.source ?? (load?.path.endsWith('.c') ? load.path : undefined);
     if (!file) {
-      void vscode.window.showInformationMessage('eBPF Studio does not know the source of this program (it was loaded from an object file, or found again from its pins).');
+      void vscode.window.showInformationMessage(
+        'eBPF Studio does not know the source of this program (it was loaded from an object file, or found again from its pins).',
+      );
       return;
     }
     await vscode.window.showTextDocument(vscode.Uri.file(file));

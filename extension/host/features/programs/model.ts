@@ -27,7 +27,11 @@ export interface RunStats {
 }
 
 /** Run counts and times over the interval between two listings of kernel/programs. */
-export function runStats(previous: ProgramInfo[] | undefined, current: ProgramInfo[], elapsedMs: number): Map<number, RunStats> {
+export function runStats(
+  previous: ProgramInfo[] | undefined,
+  current: ProgramInfo[],
+  elapsedMs: number,
+): Map<number, RunStats> {
   const before = new Map((previous ?? []).map((p) => [p.id, p]));
   const out = new Map<number, RunStats>();
   for (const p of current) {
@@ -61,7 +65,8 @@ function plural(n: number, word: string): string {
 
 function ownProgramNode(load: LoadedSummary, p: ProgramReport, s: ProgramsSnapshot, info?: ProgramInfo): ViewNode {
   const where = !p.loaded ? 'not loaded' : p.attachment ? p.attachment.description : 'not attached';
-  const stats = p.stats.insnsProcessed !== undefined ? `\nVerifier: ${p.stats.insnsProcessed} instructions processed` : '';
+  const stats =
+    p.stats.insnsProcessed !== undefined ? `\nVerifier: ${p.stats.insnsProcessed} instructions processed` : '';
   const attach = p.attachment
     ? `\nAttached: ${p.attachment.kind} ${p.attachment.description}${p.attachment.linkId ? ` (link ${p.attachment.linkId})` : ''}`
     : p.attachNote
@@ -70,7 +75,9 @@ function ownProgramNode(load: LoadedSummary, p: ProgramReport, s: ProgramsSnapsh
   return {
     id: `load:${load.loadId}:prog:${p.name}`,
     label: p.name,
-    description: (p.loaded ? `${p.type} · id ${p.id} · ${where}` : `${p.type} · ${where}`) + statsText(s.stats?.get(p.id), s.statsIntervalMs ?? 0),
+    description:
+      (p.loaded ? `${p.type} · id ${p.id} · ${where}` : `${p.type} · ${where}`) +
+      statsText(s.stats?.get(p.id), s.statsIntervalMs ?? 0),
     tooltip:
       `${p.name} (${p.type}), section "${p.section}"${p.loaded ? `, id ${p.id}` : ''}${attach}${stats}` +
       (info ? `\nTag ${info.tag}` : '') +
@@ -89,7 +96,7 @@ function ownMapNode(load: LoadedSummary, m: LoadedSummary['maps'][number]): View
     id: `load:${load.loadId}:map:${m.name}`,
     label: m.name,
     description: `${m.type} map · id ${m.id}${m.internal ? ' · globals' : ''}`,
-    tooltip: `Map ${m.name} (${m.type}), id ${m.id}${m.internal ? '\nHolds the object\'s global variables.' : ''}`,
+    tooltip: `Map ${m.name} (${m.type}), id ${m.id}${m.internal ? "\nHolds the object's global variables." : ''}`,
     icon: m.internal ? 'symbol-variable' : 'database',
     contextValue: ContextValues.ownMap,
     loadId: load.loadId,
@@ -98,7 +105,9 @@ function ownMapNode(load: LoadedSummary, m: LoadedSummary['maps'][number]): View
 }
 
 function runsTooltip(r: RunStats | undefined): string {
-  return r ? `\nRuns: ${r.totalRuns} in total, ${r.avgNs} ns each on average, ${r.cpuPercent.toFixed(2)}% of a CPU lately` : '';
+  return r
+    ? `\nRuns: ${r.totalRuns} in total, ${r.avgNs} ns each on average, ${r.cpuPercent.toFixed(2)}% of a CPU lately`
+    : '';
 }
 
 export function loadNode(
@@ -122,7 +131,10 @@ export function loadNode(
     contextValue: load.pinned ? ContextValues.ownLoadPinned : ContextValues.ownLoad,
     expanded: true,
     loadId: load.loadId,
-    children: [...load.programs.map((p) => ownProgramNode(load, p, s, infos.get(p.id))), ...load.maps.map((m) => ownMapNode(load, m))],
+    children: [
+      ...load.programs.map((p) => ownProgramNode(load, p, s, infos.get(p.id))),
+      ...load.maps.map((m) => ownMapNode(load, m)),
+    ],
   };
 }
 
@@ -131,7 +143,8 @@ function linkNode(link: LinkInfo): ViewNode {
     id: `link:${link.id}`,
     label: link.target || `link ${link.id}`,
     description: `${link.type} · link ${link.id}`,
-    tooltip: `Link ${link.id} (${link.type})${link.attachType ? `, attach type ${link.attachType}` : ''}` +
+    tooltip:
+      `Link ${link.id} (${link.type})${link.attachType ? `, attach type ${link.attachType}` : ''}` +
       (link.target ? `\nTarget: ${link.target}` : ''),
     icon: 'link',
   };
@@ -169,7 +182,11 @@ export function otherProgramNode(
 }
 
 /** The two groups of the Programs view. */
-export function programsTree(s: ProgramsSnapshot, formatTime?: (ms: number) => string, bootToEpochMs?: (ns: number) => number): ViewNode[] {
+export function programsTree(
+  s: ProgramsSnapshot,
+  formatTime?: (ms: number) => string,
+  bootToEpochMs?: (ns: number) => number,
+): ViewNode[] {
   const ownIds = new Set(s.loaded.flatMap((l) => l.programs.filter((p) => p.loaded).map((p) => p.id)));
   const others = s.programs.filter((p) => !ownIds.has(p.id)).sort((a, b) => a.id - b.id);
   const own: ViewNode[] =

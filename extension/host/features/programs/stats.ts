@@ -22,7 +22,10 @@ function set(value: boolean): void {
 
 export function activate(ctx: Ctx): void {
   // The kernel keeps counting only while the helper holds the stats fd: a new helper starts with it off.
-  ctx.push(changed, ctx.onDidChangeHelper(() => enabled && set(false)));
+  ctx.push(
+    changed,
+    ctx.onDidChangeHelper(() => enabled && set(false)),
+  );
 }
 
 export function toggleStats(_ctx: Ctx, helper: HelperClient) {
@@ -30,7 +33,9 @@ export function toggleStats(_ctx: Ctx, helper: HelperClient) {
     const result = await helper.request(Methods.setStats, { enabled: !enabled });
     set(result.enabled);
     void vscode.window.setStatusBarMessage(
-      result.enabled ? 'eBPF program statistics on: the kernel now times every program run.' : 'eBPF program statistics off.',
+      result.enabled
+        ? 'eBPF program statistics on: the kernel now times every program run.'
+        : 'eBPF program statistics off.',
       4000,
     );
   };

@@ -55,7 +55,9 @@ class TracePanel implements vscode.WebviewViewProvider {
       css: TRACE_CSS,
       body: TRACE_BODY,
     });
-    view.webview.onDidReceiveMessage((m: FromTracePanel) => this.handle(m).catch((e) => this.ctx.log.warn(`trace panel: ${(e as Error).message}`)));
+    view.webview.onDidReceiveMessage((m: FromTracePanel) =>
+      this.handle(m).catch((e) => this.ctx.log.warn(`trace panel: ${(e as Error).message}`)),
+    );
     view.onDidDispose(() => (this.view = undefined));
     void this.start();
   }
@@ -123,7 +125,11 @@ class TracePanel implements vscode.WebviewViewProvider {
       this.lossCounters.map(async (c) => {
         const r = await helper.request(Methods.mapLookup, { mapId: c.mapId, key: '00000000' });
         const b = r.value ? Buffer.from(r.value, 'hex') : undefined;
-        return !b || b.length < c.offset + c.size ? 0 : c.size === 8 ? Number(b.readBigUInt64LE(c.offset)) : b.readUInt32LE(c.offset);
+        return !b || b.length < c.offset + c.size
+          ? 0
+          : c.size === 8
+            ? Number(b.readBigUInt64LE(c.offset))
+            : b.readUInt32LE(c.offset);
       }),
     ).then(
       (values) => (this.programLosses = values.reduce((a, b) => a + b, 0)),
@@ -198,11 +204,15 @@ class TracePanel implements vscode.WebviewViewProvider {
    * Ring buffers tell nobody when bpf_ringbuf_reserve fails: programs count that themselves, in a global
    * named like "dropped", "lost" or "reserve_failed". Those counters are read and shown as kernel-side losses.
    */
-  private async findLossCounters(helper: HelperClient, load: { path: string; maps: { id: number; name: string; internal: boolean }[] }): Promise<void> {
+  private async findLossCounters(
+    helper: HelperClient,
+    load: { path: string; maps: { id: number; name: string; internal: boolean }[] },
+  ): Promise<void> {
     if (!load.path) return;
     const spec = await helper.request(Methods.describe, { path: load.path }).catch(() => undefined);
     for (const v of spec?.variables ?? []) {
-      if (!/(drop|lost|fail)/i.test(v.name) || (v.size !== 4 && v.size !== 8) || v.section.startsWith('.rodata')) continue;
+      if (!/(drop|lost|fail)/i.test(v.name) || (v.size !== 4 && v.size !== 8) || v.section.startsWith('.rodata'))
+        continue;
       const map = load.maps.find((m) => m.internal && m.name.endsWith(v.section));
       if (map && !this.lossCounters.some((c) => c.mapId === map.id && c.offset === v.offset)) {
         this.lossCounters.push({ mapId: map.id, offset: v.offset, size: v.size, name: v.name });
@@ -216,15 +226,23 @@ class TracePanel implements vscode.WebviewViewProvider {
     const source = this.source;
     if (!source) throw new Error('The trace panel could not start: the helper is not running.');
     const loads = await helper.request(Methods.listLoaded);
-    const candidates = loads.flatMap((l) => l.maps.filter((m) => m.type === 'ringbuf' || m.type === 'perf_event_array').map((m) => ({ load: l, map: m })));
+    const candidates = loads.flatMap((l) =>
+      l.maps.filter((m) => m.type === 'ringbuf' || m.type === 'perf_event_array').map((m) => ({ load: l, map: m })),
+    );
     let chosen = node?.mapId !== undefined ? candidates.find((c) => c.map.id === node.mapId) : undefined;
     if (!chosen) {
       if (candidates.length === 0) {
-        void vscode.window.showInformationMessage('No program loaded by eBPF Studio has a ring buffer or perf event array.');
+        void vscode.window.showInformationMessage(
+          'No program loaded by eBPF Studio has a ring buffer or perf event array.',
+        );
         return;
       }
       const pick = await vscode.window.showQuickPick(
-        candidates.map((c) => ({ label: c.map.name, description: `${c.map.type} · ${c.load.name} · id ${c.map.id}`, c })),
+        candidates.map((c) => ({
+          label: c.map.name,
+          description: `${c.map.type} · ${c.load.name} · id ${c.map.id}`,
+          c,
+        })),
         { title: 'Stream events into the trace panel' },
       );
       if (!pick) return;
@@ -233,7 +251,11 @@ class TracePanel implements vscode.WebviewViewProvider {
     const rememberKey = `${chosen.load.path}#${chosen.map.name}`;
     const remembered = this.ctx.extension.workspaceState.get<Record<string, string>>(STRUCT_CHOICES, {});
     this.mapOwners.set(chosen.map.id, chosen.load.name);
-    const subscription = await source.subscribeEvents(chosen.map.id, chosen.load.path || undefined, remembered[rememberKey]);
+    const subscription = await source.subscribeEvents(
+      chosen.map.id,
+      chosen.load.path || undefined,
+      remembered[rememberKey],
+    );
     // When no struct has the events' size, or several do, ask once and remember the answer.
     const previous = source.onEvents;
     let asked = Boolean(remembered[rememberKey]);
@@ -261,7 +283,9 @@ let panel: TracePanel | undefined;
 
 export function activate(ctx: Ctx): void {
   panel = new TracePanel(ctx);
-  ctx.push(vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }));
+  ctx.push(
+    vscode.window.registerWebviewViewProvider(VIEW_ID, panel, { webviewOptions: { retainContextWhenHidden: true } }),
+  );
 }
 
 /** ebpf.showTrace */

@@ -5,7 +5,9 @@ import { formatScalar } from '../../../formats/btf-decode';
 import type { TraceRow } from '../../../webview/messages';
 import type { EventBatchDecoded, TraceEntry } from './source';
 
-type Kept = { seq: number; at: number; line: TraceEntry } | { seq: number; at: number; batch: EventBatchDecoded; i: number; program: string };
+type Kept =
+  | { seq: number; at: number; line: TraceEntry }
+  | { seq: number; at: number; batch: EventBatchDecoded; i: number; program: string };
 
 export interface TraceFilter {
   program: string;
@@ -133,7 +135,9 @@ export class TraceModel {
       pid: pidAt >= 0 ? formatScalar(cells[pidAt]) : '',
       cpu: '',
       program: k.program,
-      text: batch.structName ? columns.map((c, j) => `${c}=${formatScalar(cells[j])}`).join(' ') : `(${batch.lengths[i]} bytes, no struct picked) ${formatScalar(cells[0])}`,
+      text: batch.structName
+        ? columns.map((c, j) => `${c}=${formatScalar(cells[j])}`).join(' ')
+        : `(${batch.lengths[i]} bytes, no struct picked) ${formatScalar(cells[0])}`,
     };
   }
 
@@ -160,11 +164,21 @@ export class TraceModel {
   /** Every kept row that passes the filter (after a filter change, for copy and export). */
   allRows(): TraceRow[] {
     this.sentSeq = this.seq;
-    return this.keptRecords().map((k) => this.format(k)).filter((r) => this.matches(r));
+    return this.keptRecords()
+      .map((k) => this.format(k))
+      .filter((r) => this.matches(r));
   }
 }
 
 /** Rows as text, one per line (copy and export). */
 export function rowsAsText(rows: TraceRow[]): string {
-  return rows.map((r) => [r.time, r.source, r.task && `${r.task}-${r.pid}`, r.cpu && `[${r.cpu}]`, r.program && `<${r.program}>`, r.text].filter(Boolean).join(' ')).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        [r.time, r.source, r.task && `${r.task}-${r.pid}`, r.cpu && `[${r.cpu}]`, r.program && `<${r.program}>`, r.text]
+          .filter(Boolean)
+          .join(' '),
+      )
+      .join('\n') + '\n'
+  );
 }

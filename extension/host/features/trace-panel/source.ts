@@ -26,7 +26,22 @@ export function formatToPattern(format: string): RegExp {
   for (let m: RegExpExecArray | null; (m = spec.exec(body)); last = spec.lastIndex) {
     out += escapeRegExp(body.slice(last, m.index));
     const conv = m[5];
-    out += conv === '%' ? '%' : conv === 'd' || conv === 'i' ? '\\s*-?\\d+' : conv === 'u' ? '\\s*\\d+' : conv === 'x' || conv === 'X' ? '\\s*[0-9a-fA-F]+' : conv === 'o' ? '\\s*[0-7]+' : conv === 'c' ? '[\\s\\S]' : conv === 'p' ? '\\S*' : '[\\s\\S]*?';
+    out +=
+      conv === '%'
+        ? '%'
+        : conv === 'd' || conv === 'i'
+          ? '\\s*-?\\d+'
+          : conv === 'u'
+            ? '\\s*\\d+'
+            : conv === 'x' || conv === 'X'
+              ? '\\s*[0-9a-fA-F]+'
+              : conv === 'o'
+                ? '\\s*[0-7]+'
+                : conv === 'c'
+                  ? '[\\s\\S]'
+                  : conv === 'p'
+                    ? '\\S*'
+                    : '[\\s\\S]*?';
   }
   out += escapeRegExp(body.slice(last));
   return new RegExp(`^${out}$`);
@@ -168,7 +183,9 @@ export class TraceSource {
     if (info.type !== 'ringbuf' && info.type !== 'perf_event_array') {
       throw new Error(`${info.name} is a ${info.type} map: only ring buffers and perf event arrays stream events.`);
     }
-    const structs = objectPath ? await this.helper.request(Methods.structTypes, { path: objectPath }).catch(() => ({})) : {};
+    const structs = objectPath
+      ? await this.helper.request(Methods.structTypes, { path: objectPath }).catch(() => ({}))
+      : {};
     const { subscription } = await this.helper.request(
       Methods.subscribe,
       info.type === 'ringbuf' ? { source: 'ringbuf', mapId } : { source: 'perf', mapId, pages: 64 },
@@ -218,7 +235,16 @@ export class TraceSource {
         sub.decoder = new EventDecoder(name ? sub.structs[name] : undefined);
       }
     }
-    this.onEvents({ mapId: sub.mapId, mapName: sub.mapName, structName: sub.structName, decoder: sub.decoder!, data, offsets, lengths, count });
+    this.onEvents({
+      mapId: sub.mapId,
+      mapName: sub.mapName,
+      structName: sub.structName,
+      decoder: sub.decoder!,
+      data,
+      offsets,
+      lengths,
+      count,
+    });
   }
 
   async dispose(): Promise<void> {

@@ -14,7 +14,11 @@ export const LANGUAGE_ID = 'bpf-verifier-log';
 
 /** The last verification of each source (by absolute path), as the language server asked for it. */
 const verifications = new Map<string, { objectPath: string; programs: ProgramVerdict[] }>();
-const documents = new ReadOnlyDocuments('ebpf-verifier-log', LANGUAGE_ID, '; this log is gone: run eBPF: Show Verifier Log again\n');
+const documents = new ReadOnlyDocuments(
+  'ebpf-verifier-log',
+  LANGUAGE_ID,
+  '; this log is gone: run eBPF: Show Verifier Log again\n',
+);
 
 export function rememberVerification(source: string, objectPath: string, programs: ProgramVerdict[]): void {
   verifications.set(source, { objectPath, programs });
@@ -24,8 +28,19 @@ export function rememberVerification(source: string, objectPath: string, program
  * A verified program's log is not kept by a verify-only load (statistics only, to stay fast): load it
  * once more with log level 1, unattached, read the log, and unload.
  */
-async function fullLogOfVerified(helper: HelperClient, objectPath: string, source: string, program: string): Promise<string> {
-  const load = await helper.request(Methods.load, { path: objectPath, programs: [program], attach: { [program]: { kind: 'none' } }, logLevel: 1, source });
+async function fullLogOfVerified(
+  helper: HelperClient,
+  objectPath: string,
+  source: string,
+  program: string,
+): Promise<string> {
+  const load = await helper.request(Methods.load, {
+    path: objectPath,
+    programs: [program],
+    attach: { [program]: { kind: 'none' } },
+    logLevel: 1,
+    source,
+  });
   try {
     return (await helper.request(Methods.verifierLog, { loadId: load.loadId, program })).log;
   } finally {
@@ -36,16 +51,25 @@ async function fullLogOfVerified(helper: HelperClient, objectPath: string, sourc
 /** Works without the helper for rejections (their log came with the error); a verified program's log needs it. */
 export function showVerifierLog(ctx: Ctx) {
   return async (uriArg?: string | vscode.Uri, programArg?: string): Promise<void> => {
-    const uri = typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : uriArg ?? vscode.window.activeTextEditor?.document.uri;
+    const uri =
+      typeof uriArg === 'string' ? vscode.Uri.parse(uriArg) : (uriArg ?? vscode.window.activeTextEditor?.document.uri);
     const source = uri?.fsPath;
     const checked = source ? verifications.get(source) : undefined;
     if (!source || !checked || checked.programs.length === 0) {
-      void vscode.window.showInformationMessage('No verifier result for this file yet: save a *.bpf.c (or run eBPF: Build and Verify) first.');
+      void vscode.window.showInformationMessage(
+        'No verifier result for this file yet: save a *.bpf.c (or run eBPF: Build and Verify) first.',
+      );
       return;
     }
     let program = programArg;
     if (!program) {
-      program = checked.programs.length === 1 ? checked.programs[0].program : await vscode.window.showQuickPick(checked.programs.map((p) => p.program), { placeHolder: 'Verifier log of which program?' });
+      program =
+        checked.programs.length === 1
+          ? checked.programs[0].program
+          : await vscode.window.showQuickPick(
+              checked.programs.map((p) => p.program),
+              { placeHolder: 'Verifier log of which program?' },
+            );
       if (!program) return;
     }
     const verdict = checked.programs.find((p) => p.program === program);
@@ -53,8 +77,13 @@ export function showVerifierLog(ctx: Ctx) {
     let log: string;
     if (verdict.status === 'rejected') log = verdict.log;
     else if (verdict.status === 'refused') log = `; ${verdict.message}\n`;
-    else if (!ctx.helper) throw new Error(`The full log of the verified ${program} needs the eBPF Studio helper, which is not running.`);
-    else log = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` }, () => fullLogOfVerified(ctx.helper!, checked.objectPath, source, program!));
+    else if (!ctx.helper)
+      throw new Error(`The full log of the verified ${program} needs the eBPF Studio helper, which is not running.`);
+    else
+      log = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` },
+        () => fullLogOfVerified(ctx.helper!, checked.objectPath, source, program!),
+      );
     await documents.show(`/${program}.verifier.log`, verifierLogHeader(program, source, verdict.status) + log, source);
     ctx.log.info(`Verifier log of ${program}: ${log.length} characters.`);
   };
