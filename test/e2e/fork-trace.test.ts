@@ -250,7 +250,7 @@ describe('e2e: fork_trace in code-server', function () {
       await wb.step('F1 eBPF Open Map pinned forks_by_parent', async () => {
         await wb.runCommand('eBPF: Open Map…');
         await wb.waitForQuickInput('eBPF: Open Map');
-        await wb.pick('forks_by_parent');
+        await wb.pick('forks_by_parent', `id ${mapId}`);
         await wb.webview(summary);
       });
       const pid = String(process.pid);

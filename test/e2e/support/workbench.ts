@@ -170,12 +170,33 @@ export class Workbench {
     return (await titleBar.innerText()).trim();
   }
 
-  /** Types into the open quick pick's filter, waits for the matching row to be the focused one, and accepts it. */
-  async pick(label: string): Promise<void> {
+  /**
+   * Types `label` into the open quick pick's filter and accepts the row that shows it (and `alsoShowing`,
+   * where rows share a label, e.g. a map's name and its id). The filter is typed again while no such row
+   * shows: on a slow machine a quick pick can be visible before it takes its items, and what was typed
+   * first filtered nothing (a cold-cache CI run failed so at "Open Map").
+   */
+  async pick(label: string, alsoShowing?: string, timeout = TIMEOUT.ui): Promise<void> {
     const input = this.quickInput.locator('input');
-    await input.fill(label);
-    await this.quickInput.locator('.quick-input-list .monaco-list-row.focused', { hasText: label }).waitFor();
-    await this.page.keyboard.press('Enter');
+    let rows = this.quickInput.locator('.quick-input-list .monaco-list-row', { hasText: label });
+    if (alsoShowing) rows = rows.filter({ hasText: alsoShowing });
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      await input.fill(label);
+      const shown = await rows
+        .first()
+        .waitFor({ timeout: 2000 })
+        .then(() => true)
+        .catch(() => false);
+      if (shown) break;
+      if (Date.now() > deadline) {
+        const visible = await this.quickInput.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+        throw new Error(
+          `no quick pick row shows "${label}"${alsoShowing ? ` and "${alsoShowing}"` : ''}; rows: ${visible.join(' | ')}`,
+        );
+      }
+    }
+    await rows.first().click();
   }
 
   /** The activity-bar entry of a view container. */

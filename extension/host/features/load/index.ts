@@ -14,6 +14,7 @@ import {
   Methods,
 } from '../../../protocol/methods';
 import type { ObjectSpec, ProgramSpec } from '../../../protocol/types';
+import { openVerifierLog } from '../verifier-log';
 import { buildSource } from '../build';
 import { buildFailureSummary } from '../build/options';
 import {
@@ -369,7 +370,7 @@ async function explainFailure(
     }
     case 'VerifierRejected': {
       const pick = await vscode.window.showErrorMessage(explainLoadError(data, message), 'Show Log');
-      if (pick) await showVerifierLog(spec, data.program, data.log);
+      if (pick) await openVerifierLog(data.program, params.source ?? spec.path, 'rejected', data.log);
       return undefined;
     }
     default: {
@@ -378,14 +379,6 @@ async function explainFailure(
       return undefined;
     }
   }
-}
-
-async function showVerifierLog(spec: ObjectSpec, program: string, log: string): Promise<void> {
-  const languages = await vscode.languages.getLanguages();
-  const language = languages.includes('bpf-verifier-log') ? 'bpf-verifier-log' : 'plaintext';
-  const header = `; Verifier log of ${program} in ${spec.path}\n`;
-  const doc = await vscode.workspace.openTextDocument({ content: header + log, language });
-  await vscode.window.showTextDocument(doc, { preview: false });
 }
 
 /** Own loads to act on: the one given (tree menu) or one the user picks. Never other programs. */

@@ -36,7 +36,11 @@ export function openMap(ctx: Ctx, helper: HelperClient) {
             description: `${m.type} · id ${m.id}${own.has(m.id) ? ' · loaded here' : ''}`,
             id: m.id,
           })),
-        { title: 'eBPF: Open Map…', placeHolder: 'Pick a map to view' },
+        {
+          title: 'eBPF: Open Map…',
+          placeHolder: 'Pick a map to view (type its name, type or id)',
+          matchOnDescription: true,
+        },
       );
       if (!pick) return;
       mapId = pick.id;

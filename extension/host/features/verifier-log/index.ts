@@ -48,6 +48,19 @@ async function fullLogOfVerified(
   }
 }
 
+/**
+ * Shows a verifier log in the one read-only log view: the grammar, and `@ file:LINE` linked to the source.
+ * Used by Show Verifier Log and by a load the verifier rejected.
+ */
+export async function openVerifierLog(
+  program: string,
+  source: string,
+  status: ProgramVerdict['status'],
+  log: string,
+): Promise<void> {
+  await documents.show(`/${program}.verifier.log`, verifierLogHeader(program, source, status) + log, source);
+}
+
 /** Works without the helper for rejections (their log came with the error); a verified program's log needs it. */
 export function showVerifierLog(ctx: Ctx) {
   return async (uriArg?: string | vscode.Uri, programArg?: string): Promise<void> => {
@@ -84,7 +97,7 @@ export function showVerifierLog(ctx: Ctx) {
         { location: vscode.ProgressLocation.Window, title: `Verifier log of ${program}` },
         () => fullLogOfVerified(ctx.helper!, checked.objectPath, source, program!),
       );
-    await documents.show(`/${program}.verifier.log`, verifierLogHeader(program, source, verdict.status) + log, source);
+    await openVerifierLog(program, source, verdict.status, log);
     ctx.log.info(`Verifier log of ${program}: ${log.length} characters.`);
   };
 }
