@@ -2,32 +2,16 @@
 // The data it returns has the wire's shapes (extension/protocol/types.ts); the handles, options and
 // results declared here stay inside the helper.
 import type {
-  BtfMember,
   BtfType,
-  InsnLineInfo,
   LinkInfo,
   MapInfo,
-  MapSpec,
   ObjectSpec,
   ProgramInfo,
   ProgramInstructions,
-  ProgramSpec,
-  VariableSpec,
 } from '../extension/protocol/types';
 
-export type {
-  BtfMember,
-  BtfType,
-  InsnLineInfo,
-  LinkInfo,
-  MapInfo,
-  MapSpec,
-  ObjectSpec,
-  ProgramInfo,
-  ProgramInstructions,
-  ProgramSpec,
-  VariableSpec,
-};
+// The wire's shapes are re-exported, so the helper imports the addon's face from one module.
+export type * from '../extension/protocol/types';
 
 export interface LoadOptions {
   path: string;
