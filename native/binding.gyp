@@ -2,16 +2,37 @@
   "targets": [
     {
       "target_name": "ebpf_studio",
+      # core/: plain C++ over libbpf, a file per concern. js/: N-API only (binding and async workers).
       "sources": [
-        "src/bpf_core.cc",
-        "src/btf_resolve.cc",
-        "src/binding.cc",
-        "src/load_worker.cc",
-        "src/events_worker.cc",
-        "src/btf_structs.cc",
-        "src/map_batch_worker.cc",
-        "src/insns.cc",
-        "src/feature_probes.cc"
+        "src/core/attach.cc",
+        "src/core/btf_resolve.cc",
+        "src/core/btf_structs.cc",
+        "src/core/errors.cc",
+        "src/core/events.cc",
+        "src/core/feature_probes.cc",
+        "src/core/insns.cc",
+        "src/core/libbpf_log.cc",
+        "src/core/listing.cc",
+        "src/core/load.cc",
+        "src/core/map_batch.cc",
+        "src/core/maps.cc",
+        "src/core/names.cc",
+        "src/core/object.cc",
+        "src/core/object_file.cc",
+        "src/core/pins.cc",
+        "src/core/spec.cc",
+        "src/core/test_run.cc",
+        "src/js/convert.cc",
+        "src/js/events_worker.cc",
+        "src/js/feature_probes.cc",
+        "src/js/insns.cc",
+        "src/js/kernel.cc",
+        "src/js/load_worker.cc",
+        "src/js/map_batch_worker.cc",
+        "src/js/map_wrap.cc",
+        "src/js/module.cc",
+        "src/js/object_wrap.cc",
+        "src/js/spec.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -1,12 +1,13 @@
-// The named structs of an object file's BTF, resolved into BtfType trees: what the trace panel decodes
-// ring/perf buffer events with, and what the map viewer offers when a map has no BTF of its own.
-// Reads the file with libbpf only; the kernel is not involved.
-#include <bpf/btf.h>
+// Core layer: the named structs of an object file's BTF, resolved into BtfNode trees: what the trace
+// panel decodes ring/perf buffer events with, and what the map viewer offers when a map has no BTF of
+// its own. Reads the file with libbpf only; the kernel is not involved.
+#include "btf.h"
 
+#include <bpf/btf.h>
+#include <cerrno>
 #include <memory>
 
-#include "bpf_core.h"
-#include "napi_util.h"
+#include "errors.h"
 
 namespace core {
 
@@ -33,19 +34,3 @@ std::vector<std::pair<std::string, BtfNode>> object_struct_types(const std::stri
 }
 
 } // namespace core
-
-namespace binding {
-
-Napi::Value object_struct_types(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	if (info.Length() < 1 || !info[0].IsString())
-		throw Napi::TypeError::New(env, "Usage: objectStructTypes(path: string)");
-	auto structs = guarded(env, [&] { return core::object_struct_types(info[0].As<Napi::String>().Utf8Value()); });
-	Napi::Object o = Napi::Object::New(env);
-	for (const auto &s : structs)
-		o.Set(s.first, btf_to_js(env, s.second));
-	return o;
-}
-
-} // namespace binding

@@ -1,15 +1,13 @@
-// Feature probes that need no object file: can this kernel create a map of a type, and does the verifier
-// offer a helper to a program type? Both ask the kernel for real (libbpf creates the map or loads a tiny
+// Core layer: feature probes. Both ask the kernel for real (libbpf creates the map or loads a tiny
 // program calling the helper) and report the answer with its errno; the helper caches the results.
-#include <bpf/libbpf.h>
-#include <linux/bpf.h>
+#include "feature_probes.h"
 
+#include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
-#include <string>
+#include <linux/bpf.h>
 
-#include "bpf_core.h"
-#include "napi_util.h"
+#include "errors.h"
 
 namespace core {
 
@@ -79,38 +77,3 @@ int probe_helper(const std::string &prog_type, const std::string &helper)
 }
 
 } // namespace core
-
-namespace binding {
-
-Napi::Value probe_map_type(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	if (info.Length() < 1 || !info[0].IsString())
-		throw Napi::TypeError::New(env, "Usage: probeMapType(type: string)");
-	return Napi::Number::New(env, guarded(env, [&] { return core::probe_map_type(info[0].As<Napi::String>().Utf8Value()); }));
-}
-
-Napi::Value probe_helper(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString())
-		throw Napi::TypeError::New(env, "Usage: probeHelper(programType: string, helper: string)");
-	return Napi::Number::New(env, guarded(env, [&] {
-		return core::probe_helper(info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
-	}));
-}
-
-Napi::Value probe_helper_names(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	return to_js_array(env, core::probe_helper_names());
-}
-
-void register_feature_probes(Napi::Env env, Napi::Object exports)
-{
-	exports.Set("probeMapType", Napi::Function::New<probe_map_type>(env, "probeMapType"));
-	exports.Set("probeHelper", Napi::Function::New<probe_helper>(env, "probeHelper"));
-	exports.Set("probeHelperNames", Napi::Function::New<probe_helper_names>(env, "probeHelperNames"));
-}
-
-} // namespace binding

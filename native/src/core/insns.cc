@@ -1,38 +1,17 @@
-// A loaded program's instructions as the kernel holds them: translated (xlated) BPF instructions, the
-// JITed machine code, and line info resolved through the program's BTF (file name, line, source text).
+// Core layer: program_instructions(): sizes first, then the data in buffers of exactly those sizes.
 // What "eBPF: Show Instructions" disassembles. Needs root (raw dumps follow bpf_dump_raw_ok()).
+#include "insns.h"
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
-#include <linux/bpf.h>
-
+#include <cerrno>
 #include <cstring>
+#include <linux/bpf.h>
 #include <memory>
 
-#include "bpf_core.h"
-#include "napi_util.h"
+#include "errors.h"
 
 namespace core {
-
-struct InsnLineInfo {
-	uint32_t insn_off; // in instructions (8-byte units) of the xlated image
-	std::string file;
-	std::string text;
-	uint32_t line;
-	uint32_t column;
-};
-
-struct ProgramInstructions {
-	std::string name;
-	std::string tag;
-	std::vector<uint8_t> xlated;
-	std::vector<uint8_t> jited;
-	std::vector<InsnLineInfo> lines;
-	// Kernel addresses: where each line info's code starts in the JITed image, and where each
-	// function (main program first, then subprograms) starts, with its length.
-	std::vector<uint64_t> jited_line_addrs;
-	std::vector<uint64_t> jited_ksyms;
-	std::vector<uint32_t> jited_func_lens;
-};
 
 // Line info larger than this is not a program the verifier accepted (1M insns max).
 constexpr uint32_t kMaxRecords = 1u << 20;
@@ -109,50 +88,3 @@ ProgramInstructions program_instructions(uint32_t prog_id)
 }
 
 } // namespace core
-
-namespace binding {
-
-namespace {
-
-Napi::String hex_address(Napi::Env env, uint64_t addr)
-{
-	// Kernel addresses do not fit a double: hex strings keep every bit.
-	char buf[19];
-	snprintf(buf, sizeof(buf), "%llx", (unsigned long long)addr);
-	return Napi::String::New(env, buf);
-}
-
-} // namespace
-
-Napi::Value program_instructions(const Napi::CallbackInfo &info)
-{
-	Napi::Env env = info.Env();
-	const char *usage = "Usage: programInstructions(progId: number)";
-	if (info.Length() < 1 || !info[0].IsNumber())
-		throw Napi::TypeError::New(env, usage);
-	double id = info[0].As<Napi::Number>().DoubleValue();
-	if (id < 1 || id > 0x7fffffff || id != (double)(uint32_t)id)
-		throw Napi::TypeError::New(env, usage);
-	auto p = guarded(env, [&] { return core::program_instructions((uint32_t)id); });
-
-	Napi::Object o = Napi::Object::New(env);
-	o.Set("name", p.name);
-	o.Set("tag", p.tag);
-	o.Set("xlated", to_buffer(env, p.xlated));
-	o.Set("jited", to_buffer(env, p.jited));
-	o.Set("lineInfo", to_js_array(env, p.lines, [](Napi::Env env, const core::InsnLineInfo &li) {
-		Napi::Object l = Napi::Object::New(env);
-		l.Set("insnOffset", li.insn_off);
-		l.Set("file", li.file);
-		l.Set("line", li.line);
-		l.Set("column", li.column);
-		l.Set("text", li.text);
-		return l;
-	}));
-	o.Set("jitedLineAddresses", to_js_array(env, p.jited_line_addrs, hex_address));
-	o.Set("jitedFunctionAddresses", to_js_array(env, p.jited_ksyms, hex_address));
-	o.Set("jitedFunctionLengths", to_js_array(env, p.jited_func_lens));
-	return o;
-}
-
-} // namespace binding

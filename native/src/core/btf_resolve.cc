@@ -1,7 +1,7 @@
-// BTF type id -> self-contained tree (core::BtfNode). Pointers are cut to a type name so that
+// Core layer: BTF type id -> self-contained tree (core::BtfNode). Pointers are cut to a type name so that
 // self-referential structs (lists, trees) terminate; anything nested deeper than 32 levels
 // becomes {kind: unknown} rather than blowing the stack on hostile BTF.
-#include "bpf_core.h"
+#include "btf.h"
 
 #include <bpf/btf.h>
 

@@ -1,8 +1,9 @@
-// Batch lookups of a map by id on a libuv worker thread (kernel 5.6 for batch ops): the helper reads the
+// N-API layer: batch lookups of a map by id on a libuv worker thread (kernel 5.6 for batch ops): the helper reads the
 // next page of a map dump from the kernel while its JS thread encodes and sends the previous one.
 // Plain batch lookups only; map types without them fail with the kernel's errno (EINVAL/ENOTSUPP), and
 // the caller falls back to MapHandle.lookupBatch, which walks keys.
-#include "napi_util.h"
+#include "../core/maps.h"
+#include "binding.h"
 
 namespace binding {
 namespace {

@@ -1,6 +1,6 @@
-// loadObject(): the verifier can take seconds, so the load runs on the libuv pool.
+// N-API layer: loadObject(): the verifier can take seconds, so the load runs on the libuv pool.
 // Execute() fills a core::LoadResult; OnOK() converts it on the JS thread.
-#include "napi_util.h"
+#include "binding.h"
 
 namespace binding {
 namespace {

@@ -1,0 +1,76 @@
+// Core layer: ring buffer (kernel 5.8) and perf buffer (4.3) consumers. A dedicated thread polls and
+// packs records into batches ([u32 len][bytes], each record padded to 8 bytes) handed to a sink at
+// most every ~10 ms or per ~1 MiB: one hand-off per batch, never one per event. Bytes handed off and
+// not yet released are bounded; beyond that records are dropped and counted.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "errors.h"
+
+struct ring_buffer;
+struct perf_buffer;
+
+namespace core {
+
+// State shared by a pump and the batches it has handed off.
+struct PumpShared {
+	std::atomic<size_t> inflight{0};
+	std::atomic<bool> closed{false};
+};
+
+struct EventBatch {
+	std::vector<uint8_t> data;
+	uint32_t count = 0;
+	uint64_t lost = 0, dropped = 0;
+	std::shared_ptr<PumpShared> shared;
+	// Releases the batch's bytes from the pump's in-flight count.
+	~EventBatch();
+};
+
+class EventPump {
+public:
+	// Takes a batch; false when it could not be queued (the batch is then dropped).
+	using Sink = std::function<bool(std::unique_ptr<EventBatch>)>;
+
+	EventPump() = default;
+	~EventPump() { stop(); }
+	EventPump(const EventPump &) = delete;
+	EventPump &operator=(const EventPump &) = delete;
+
+	// Opens the map's buffer and starts the poll thread; throws core::Error.
+	void start(bool ring, uint32_t map_id, uint32_t pages, Sink sink);
+	// Joins the thread and frees the buffer; batches still queued see shared()->closed.
+	void stop();
+	bool running() const { return running_; }
+
+private:
+	static int on_ring_sample(void *ctx, void *data, size_t size);
+	static void on_perf_sample(void *ctx, int cpu, void *data, uint32_t size);
+	static void on_perf_lost(void *ctx, int cpu, unsigned long long cnt);
+	void append(const void *data, size_t size);
+	void flush();
+	void poll_loop();
+
+	bool ring_ = true;
+	bool running_ = false;
+	std::atomic<bool> stop_{false};
+	Fd map_fd_;
+	struct ring_buffer *rb_ = nullptr;
+	struct perf_buffer *pb_ = nullptr;
+	std::thread thread_;
+	Sink sink_;
+	std::shared_ptr<PumpShared> shared_;
+	std::vector<uint8_t> cur_;
+	uint32_t count_ = 0;
+	uint64_t lost_ = 0, dropped_ = 0;
+	std::chrono::steady_clock::time_point batch_start_;
+};
+
+} // namespace core

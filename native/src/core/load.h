@@ -1,0 +1,42 @@
+// Core layer: loading an object file into the kernel with options (programs, variables, max_entries,
+// verifier log level and size), retrying until the failing program's verifier log is complete.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "object.h"
+
+namespace core {
+
+struct LoadOptions {
+	std::string path;
+	bool has_programs = false;
+	std::vector<std::string> programs;
+	std::map<std::string, std::vector<uint8_t>> variables;
+	std::map<std::string, uint32_t> max_entries;
+	uint32_t log_level = 4;
+	size_t log_size = 1 << 20;
+};
+struct ProgramReport {
+	std::string name, section, type;
+	bool loaded = false;
+	uint32_t id = 0;
+	std::string log;
+};
+struct LoadResult {
+	bool ok = false;
+	int err = 0;
+	std::string message, program;
+	std::vector<ProgramReport> programs;
+	std::string libbpf_log;
+	std::unique_ptr<Object> object;
+};
+// Never throws for a load failure: the result carries errno/message/program instead.
+LoadResult load_object(const LoadOptions &opts);
+
+} // namespace core

@@ -1,0 +1,143 @@
+// N-API layer: kernel-wide functions: listing programs, maps and links, run-time stats, opening maps
+// by id or pin, pinned objects, and test runs.
+#include "../core/listing.h"
+#include "../core/maps.h"
+#include "../core/pins.h"
+#include "../core/test_run.h"
+#include "binding.h"
+
+namespace binding {
+namespace {
+
+Napi::Value list_programs(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto progs = guarded(env, [] { return core::list_programs(); });
+	return to_js_array(env, progs, [](Napi::Env env, const core::ProgramInfo &p) {
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("id", p.id);
+		o.Set("name", p.name);
+		o.Set("type", p.type);
+		o.Set("tag", p.tag);
+		o.Set("mapIds", to_js_array(env, p.map_ids));
+		o.Set("loadTimeNs", Napi::Number::New(env, (double)p.load_time_ns));
+		o.Set("uid", p.uid);
+		o.Set("runCount", Napi::Number::New(env, (double)p.run_count));
+		o.Set("runTimeNs", Napi::Number::New(env, (double)p.run_time_ns));
+		o.Set("recursionMisses", Napi::Number::New(env, (double)p.recursion_misses));
+		o.Set("verifiedInsns", p.verified_insns);
+		o.Set("xlatedBytes", p.xlated_bytes);
+		o.Set("jitedBytes", p.jited_bytes);
+		o.Set("btfId", p.btf_id);
+		o.Set("gplCompatible", p.gpl_compatible);
+		return o;
+	});
+}
+
+Napi::Value list_maps(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto maps = guarded(env, [] { return core::list_maps(); });
+	return to_js_array(env, maps, map_info_to_js);
+}
+
+Napi::Value list_links(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	auto links = guarded(env, [] { return core::list_links(); });
+	return to_js_array(env, links, [](Napi::Env env, const core::LinkInfo &l) {
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("id", l.id);
+		o.Set("type", l.type);
+		o.Set("progId", l.prog_id);
+		o.Set("target", l.target);
+		if (l.has_ifindex)
+			o.Set("ifindex", l.ifindex);
+		if (l.has_cgroup_id)
+			o.Set("cgroupId", Napi::Number::New(env, (double)l.cgroup_id));
+		if (l.has_attach_type)
+			o.Set("attachType", l.attach_type);
+		return o;
+	});
+}
+
+Napi::Value enable_stats(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	int fd = guarded(env, [] { return core::enable_stats(); });
+	core::Fd guard(fd);
+	Napi::Object o = addon_data(env).stats.New({Napi::External<int>::New(env, &fd)});
+	guard.release();
+	return o;
+}
+
+Napi::Value new_map_handle(Napi::Env env, std::unique_ptr<core::MapHandle> m)
+{
+	return addon_data(env).map_handle.New(
+		{Napi::External<std::unique_ptr<core::MapHandle>>::New(env, &m)});
+}
+
+Napi::Value open_map(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	uint32_t id = get_u32(env, info[0], "Usage: openMap(id: number)");
+	return new_map_handle(env, guarded(env, [&] { return core::MapHandle::open_id(id); }));
+}
+
+Napi::Value open_pinned_map(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = get_string(env, info[0], "Usage: openPinnedMap(path: string)");
+	return new_map_handle(env, guarded(env, [&] { return core::MapHandle::open_pinned(path); }));
+}
+
+Napi::Value pinned_object_info(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = get_string(env, info[0], "Usage: pinnedObjectInfo(path: string)");
+	core::PinnedInfo pi = guarded(env, [&] { return core::pinned_object_info(path); });
+	Napi::Object o = Napi::Object::New(env);
+	o.Set("kind", pi.kind);
+	o.Set("id", pi.id);
+	return o;
+}
+
+void unpin(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = get_string(env, info[0], "Usage: unpin(path: string)");
+	guarded(env, [&] { core::unpin(path); });
+}
+
+Napi::Value test_run(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	const char *usage = "Usage: testRun(progId: number, dataIn: Buffer, repeat: number)";
+	uint32_t id = get_u32(env, info[0], usage);
+	Napi::Buffer<uint8_t> data = get_buffer(env, info[1], usage);
+	uint32_t repeat = get_u32(env, info[2], usage);
+	core::TestRunResult r =
+		guarded(env, [&] { return core::test_run(id, data.Data(), data.Length(), repeat); });
+	Napi::Object o = Napi::Object::New(env);
+	o.Set("retval", Napi::Number::New(env, (double)r.retval));
+	o.Set("dataOut", to_buffer(env, r.data_out));
+	o.Set("durationNs", r.duration_ns);
+	return o;
+}
+
+} // namespace
+
+void register_kernel_functions(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("listPrograms", Napi::Function::New<list_programs>(env, "listPrograms"));
+	exports.Set("listMaps", Napi::Function::New<list_maps>(env, "listMaps"));
+	exports.Set("listLinks", Napi::Function::New<list_links>(env, "listLinks"));
+	exports.Set("enableStats", Napi::Function::New<enable_stats>(env, "enableStats"));
+	exports.Set("openMap", Napi::Function::New<open_map>(env, "openMap"));
+	exports.Set("openPinnedMap", Napi::Function::New<open_pinned_map>(env, "openPinnedMap"));
+	exports.Set("pinnedObjectInfo", Napi::Function::New<pinned_object_info>(env, "pinnedObjectInfo"));
+	exports.Set("unpin", Napi::Function::New<unpin>(env, "unpin"));
+	exports.Set("testRun", Napi::Function::New<test_run>(env, "testRun"));
+}
+
+} // namespace binding
