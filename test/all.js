@@ -8,7 +8,7 @@ const { spawn } = require('child_process');
 const path = require('path');
 
 const runs = [
-  ['unit, kernel, security', [path.join(__dirname, 'run.js'), 'unit', 'kernel', 'security']],
+  ['unit, kernel, security, faults', [path.join(__dirname, 'run.js'), 'unit', 'kernel', 'security', 'faults']],
   ['integration and e2e', [path.join(__dirname, 'e2e', 'run.js')]],
 ];
 

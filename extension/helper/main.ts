@@ -11,6 +11,7 @@ import { loadNative } from '../../native';
 import type { MapHandle, NativeAddon } from '../../native/types';
 import { callTargetNames } from '../formats/kallsyms';
 import { HelperFailure, toResponseError } from './errors';
+import { faultPoint } from './faults';
 import { probeCapabilities } from './probes';
 import {
   BPFFS_PREFIX,
@@ -38,7 +39,7 @@ import {
 import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
-import { checkObjectFile, ensureFilesystems, processIsPrivileged } from './system';
+import { checkObjectFile, ensureBpffs, ensureFilesystems, processIsPrivileged } from './system';
 import { scanOwners } from './owners';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
@@ -165,7 +166,10 @@ function startHelper(): void {
   handle(Methods.describe, DescribeParams, (p) => registry.describe(p.path));
   handle(Methods.load, LoadParams, (p) => registry.load(p));
   handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId));
-  handle(Methods.pin, LoadIdParams, (p) => registry.pin(p.loadId));
+  handle(Methods.pin, LoadIdParams, async (p) => {
+    await ensureBpffs();
+    return registry.pin(p.loadId);
+  });
   handle0(Methods.listLoaded, () => registry.list());
   handle(Methods.verifierLog, VerifierLogParams, (p) => ({ log: registry.verifierLog(p.loadId, p.program) }));
   handle0(Methods.programs, () => native.listPrograms());
@@ -183,9 +187,10 @@ function startHelper(): void {
     withMap(p.mapId, (map) => ({ value: map.lookup(Buffer.from(p.key, 'hex'))?.toString('hex') ?? null })),
   );
   handle(Methods.mapUpdate, MapUpdateParams, (p) =>
-    withMap(p.mapId, (map) =>
-      map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags]),
-    ),
+    withMap(p.mapId, (map) => {
+      faultPoint('map:update');
+      return map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags]);
+    }),
   );
   handle(Methods.mapDelete, MapKeyParams, (p) =>
     withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) })),

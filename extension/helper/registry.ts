@@ -16,6 +16,7 @@ import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-lo
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import { checkCgroupPath, checkObjectFile, checkUprobeBinary, interfaceIndex, lockdownMode } from './system';
+import { faultPoint } from './faults';
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -64,6 +65,18 @@ export function linkDescription(link: LinkInfo): string {
 }
 
 /** bpffs refuses names with dots (internal maps are called "obj.rodata"), so pins use underscores. */
+/** Pins in progress live in `<prefix>/pinning--<pid>--<loadId>` until they are complete. */
+const STAGING_PREFIX = 'pinning--';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function pinName(kind: 'prog' | 'map', name: string): string {
   return `${kind}_${name.replace(/\./g, '_')}`;
 }
@@ -131,6 +144,7 @@ export class Registry {
         maxEntries: params.maxEntries,
         logLevel: (params.logLevel ?? 0) | 4,
       });
+      if (outcome.object) faultPoint('load:loaded');
       if (outcome.object) return this.attachAll(params, spec, outcome.object, outcome.programs, refused);
       const failure = this.explainLoadFailure(spec, outcome.error!, outcome.programs, outcome.libbpfLog);
       const failedProgram = outcome.error?.program;
@@ -336,6 +350,7 @@ export class Registry {
             throw this.attachFailure(loaded.name, request, error as Error & { errno?: number });
           }
           attachments.push(attachment);
+          faultPoint('load:attached');
           programReport.attachment = {
             kind: attachment.kind,
             linkId: attachment.linkId,
@@ -402,19 +417,26 @@ export class Registry {
     return log;
   }
 
-  /** Pins programs, maps and links under BPFFS_PREFIX/<loadId>/ so they outlive the helper. */
+  /**
+   * Pins programs, maps and links under BPFFS_PREFIX/<loadId>/ so they outlive the helper. They are pinned
+   * into a staging folder named after this helper's pid and renamed into place at the end, so a helper that
+   * dies half-way leaves no half-pinned load: the next helper removes a dead helper's staging folder, and
+   * what it held leaves the kernel as an unpinned load would.
+   */
   pin(loadId: string): LoadedSummary {
     const load = this.owned(loadId);
     if (load.summary.pinned) return load.summary;
-    const dir = path.join(BPFFS_PREFIX, loadId);
+    const dir = path.join(BPFFS_PREFIX, `${STAGING_PREFIX}${process.pid}--${loadId}`);
     fs.mkdirSync(dir, { recursive: true });
     try {
       for (const program of load.object!.programs())
         load.object!.pinProgram(program.name, path.join(dir, pinName('prog', program.name)));
+      faultPoint('pin:partial');
       for (const map of load.object!.maps()) load.object!.pinMap(map.name, path.join(dir, pinName('map', map.name)));
       load.attachments.forEach((attachment, i) => {
         if (attachment.linkId) attachment.pin(path.join(dir, `link_${i}`));
       });
+      fs.renameSync(dir, path.join(BPFFS_PREFIX, loadId));
     } catch (error) {
       for (const entry of fs.readdirSync(dir)) this.native.unpin(path.join(dir, entry));
       fs.rmdirSync(dir);
@@ -430,6 +452,7 @@ export class Registry {
   unload(loadId: string): void {
     const load = this.owned(loadId);
     if (load.summary.pinned) this.removePins(loadId);
+    faultPoint('unload:unpinned');
     for (const attachment of load.attachments) attachment.detach();
     load.object?.close();
     this.loads.delete(loadId);
@@ -444,6 +467,17 @@ export class Registry {
     fs.rmdirSync(dir);
   }
 
+  /** A staging folder of a pin that did not finish: removed when its helper is gone. True for any staging folder. */
+  private removeDeadStaging(entry: string): boolean {
+    const staging = new RegExp(`^${STAGING_PREFIX}(\\d+)--`).exec(entry);
+    if (!staging) return false;
+    if (processAlive(Number(staging[1]))) return true;
+    const dir = path.join(BPFFS_PREFIX, entry);
+    for (const pin of fs.readdirSync(dir)) this.native.unpin(path.join(dir, pin));
+    fs.rmdirSync(dir);
+    return true;
+  }
+
   /** Finds what an earlier helper pinned, so a restart (or a crash) loses nothing that was pinned. */
   rediscover(): void {
     if (!fs.existsSync(BPFFS_PREFIX)) return;
@@ -451,6 +485,7 @@ export class Registry {
     const maps = new Map(this.native.listMaps().map((m) => [m.id, m]));
     const links = new Map(this.native.listLinks().map((l) => [l.id, l]));
     for (const loadId of fs.readdirSync(BPFFS_PREFIX)) {
+      if (this.removeDeadStaging(loadId)) continue;
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
       const dir = path.join(BPFFS_PREFIX, loadId);
       const summary: LoadedSummary = {

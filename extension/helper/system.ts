@@ -53,6 +53,17 @@ async function ensureMounted(type: string, target: string): Promise<string> {
   }
 }
 
+/**
+ * bpffs mounted at /sys/fs/bpf before a pin: it may have been unmounted since the helper started. Throws a
+ * NotSupported failure that says why when it cannot be mounted again.
+ */
+export async function ensureBpffs(): Promise<void> {
+  const state = await ensureMounted('bpf', BPFFS);
+  if (state !== 'present' && state !== 'mounted') {
+    throw new HelperFailure({ kind: 'NotSupported', feature: 'pinning', reason: state }, `Cannot pin: ${state}.`);
+  }
+}
+
 export async function ensureFilesystems(): Promise<Record<string, string>> {
   const tracefs = readMounts().find((m) => m.type === 'tracefs');
   return {

@@ -203,7 +203,11 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
     ({ stderr } = await run(command[0], command.slice(1), { maxBuffer: 16 * 1024 * 1024 }));
   } catch (error) {
     ok = false;
-    stderr = (error as { stderr?: string }).stderr ?? (error as Error).message;
+    const failed = error as { stderr?: string; signal?: string | null; message: string };
+    stderr = failed.stderr ?? failed.message;
+    // A killed clang prints nothing useful: say so, so the build's error is not an empty line.
+    if (failed.signal)
+      stderr = `${stderr.trimEnd()}\nclang was stopped by ${failed.signal} before it finished`.trimStart();
   }
   return {
     ok,
