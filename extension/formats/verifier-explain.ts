@@ -55,7 +55,7 @@ export const explanationRules: readonly Rule[] = [
     id: 'null-deref',
     fix: 'null-check',
     title: 'Pointer used without a NULL check',
-    patterns: [/R(\d+) invalid mem access '((?:\w+_)?(?:ptr_)?or_null\w*|\w+_or_null)'/],
+    patterns: [/R(\d+) invalid mem access '(\w*or_null\w*)'/],
     explain: (m) => ({
       register: reg(m[1]),
       details: { type: m[2] },
@@ -74,7 +74,9 @@ export const explanationRules: readonly Rule[] = [
       const details: Record<string, number> = {};
       if (full) Object.assign(details, { offset: Number(full[1]), size: Number(full[2]), provenBytes: Number(full[5]) });
       const register = full ? Number(full[3]) : reg(m[1]);
-      const what = full ? `bytes ${full[1]}..${Number(full[1]) + Number(full[2]) - 1} of the packet` : 'packet bytes';
+      const first = full ? Number(full[1]) : 0;
+      const last = full ? first + Number(full[2]) - 1 : 0;
+      const what = !full ? 'packet bytes' : first === last ? `byte ${first} of the packet` : `bytes ${first}..${last} of the packet`;
       return {
         register,
         details,
@@ -121,13 +123,20 @@ export const explanationRules: readonly Rule[] = [
     fix: 'return-value',
     title: 'Return value out of range',
     patterns: [/At program exit the register R0 has (.*?) should have been in \[(-?\d+), (-?\d+)\]/, /At program exit the register R0 has (.*?) should have been in \((0x[0-9a-f]+); (0x[0-9a-f]+)\)/],
-    explain: (m) => ({
-      register: 0,
-      details: { has: m[1], min: m[2], max: m[3] },
-      text:
-        `This program type's return value means something to the kernel, so the verifier checks it at every exit: R0 must be within [${Number(m[2])}, ${Number(m[3])}], ` +
-        `and on this path it is ${m[1].replace(/^value /, '')}.`,
-    }),
+    explain: (m) => {
+      const min = Number(m[2]);
+      const max = Number(m[3]);
+      // 6.x prints the range it has (`smin=2 smax=2`), older kernels a tnum (`value (0x2; 0x0)`).
+      const range = /smin=(-?\w+) smax=(-?\w+)/.exec(m[1]);
+      const has = range ? (range[1] === range[2] ? `${Number(range[1])}` : `anywhere in [${Number(range[1])}, ${Number(range[2])}]`) : m[1];
+      return {
+        register: 0,
+        details: { has: m[1], min, max },
+        text:
+          `This program type's return value means something to the kernel, so the verifier checks it at every exit: R0 must be within [${min}, ${max}], ` +
+          `and on this path it can be ${has}.`,
+      };
+    },
   },
   {
     id: 'gpl-only',

@@ -71,7 +71,7 @@ export interface DiagnosticReport {
   end: number;
 }
 
-const headerLine = /^Verification failed: (.*)$/;
+const headerLine = /^Verification failed:\s*(.*)$/;
 const sectionTitle = /^([A-Z][A-Za-z ]*):$/;
 /** Lines the verifier prints after the report, or that end it. */
 const trailerLine = /^(processed \d+ insns|verification time |stack depth |-- END PROG LOAD LOG --)/;
@@ -101,7 +101,8 @@ export function parseDiagnosticReport(log: string): DiagnosticReport | undefined
   }
   while (lines.length > 1 && lines[lines.length - 1].text === '') lines.pop();
 
-  const header = headerLine.exec(lines[0].text)!;
+  const header = headerLine.exec(lines[0].text);
+  if (!header) return undefined;
   const colon = header[1].indexOf(': ');
   const category = (colon >= 0 ? header[1].slice(0, colon) : header[1]).trim();
   const problem = colon >= 0 ? header[1].slice(colon + 2).trim() : undefined;

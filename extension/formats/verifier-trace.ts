@@ -13,11 +13,11 @@
 // - `; <code> @ <file>:<line>` before the first instruction of each source line;
 // - registers it no longer prints (R1-R5 after a call) simply vanish from later states.
 //
-// A million-step log is 100 MB of text, so states are not materialised per step: the parser keeps the raw
-// state text of each register as a slice of the log, records per step only offsets into a list of state
-// operations, and stores the full state every `checkpointEvery` steps. A step's full state is the nearest
-// checkpoint plus at most that many steps of operations, parsed into objects only when asked for.
-// Pure: no I/O.
+// A million-step log is 100 MB of text, so states are not materialised per step: the parser records, per
+// step, a few integers (instruction, frame, line, offsets) and the range of its state operations (each an
+// offset into the log); a state is where each register's text starts in the log. Every `checkpointEvery`
+// steps it keeps the whole state, shared copy-on-write. A step's state is the nearest checkpoint plus at
+// most that many steps of operations, turned into objects only when asked for. Pure: no I/O.
 import { parseRejection, type SourceLocation } from './verifier-rejection';
 import type { DiagnosticReport } from './verifier-report-7x';
 
@@ -229,7 +229,10 @@ function framePrefix(s: string, i: number, end: number): number {
   return 0;
 }
 
-/** Calls `each(nameStart, eq, end)` for every `name=value` token of s[i, end) and returns flag tokens. */
+/**
+ * Applies `R3=... fp-8=... refs=1 cb` from s[i, end) to a frame, recording where each value starts.
+ * Values may hold spaces inside parentheses (`var_off=(0x0; 0xff)`).
+ */
 function applyStateText(f: RawFrame, s: string, i: number, end: number): void {
   while (i < end) {
     let c = s.charCodeAt(i);
@@ -309,7 +312,7 @@ function applyDelta(frames: RawFrame[], frame: number, s: string, start: number,
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Growable columns of 32-bit integers (one array type keeps the hot pushes monomorphic).
+// Growable arrays of 32-bit integers.
 
 class Column {
   data: Int32Array;
@@ -326,9 +329,6 @@ class Column {
   put(index: number, value: number): void {
     if (index >= this.data.length) this.grow(index + 1);
     if (index >= this.length) this.length = index + 1;
-    this.data[index] = value;
-  }
-  set(index: number, value: number): void {
     this.data[index] = value;
   }
   get(index: number): number {
@@ -851,6 +851,13 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
         // The callee's last state ("returning from callee:") is what its exit already showed.
         if (block !== Block.Returning) fullState(frame, prefixEnd, end, -1);
         block = Block.None;
+      } else if (lastInsn >= 0) {
+        // Kernels before 5.17 print the whole state after a branch on a line of its own: ` R0=... R1=...`.
+        const frame = framePrefix(log, pos, end);
+        const c = log.charCodeAt(prefixEnd);
+        if (c === 82 /* R */ && prefixEnd + 1 < end && hexDigit(log.charCodeAt(prefixEnd + 1)) >= 0 && hexDigit(log.charCodeAt(prefixEnd + 1)) <= 9) {
+          fullState(frame, prefixEnd, end, -1);
+        }
       }
     } else if (c0 === 102 /* f */) {
       if (log.startsWith('from ', pos)) {
@@ -960,6 +967,8 @@ const benignTail = [
   /^(\d+: |from \d+ to \d+( \(speculative execution\))?: )?safe$/,
   /^func#\d+ @\d+$/,
   /^Live regs before insn:$/,
+  // With no message at all the classic reading falls back to the last line: an instruction or a state.
+  /^\d+: /,
 ];
 
 /** The rejection at the end of the walk: its message from the log's tail, its path from the walk. */
