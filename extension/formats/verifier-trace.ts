@@ -600,7 +600,23 @@ const enum Block {
 }
 
 const rewindOnLine = / (\d+): (?=R\d|frame\d|fp-?\d)/;
-const gotoPc = /goto pc([+-]\d+)/;
+/** The N of `goto pc+N` / `goto pc-N` in s[from, to), or NaN. */
+function gotoOffset(s: string, from: number, to: number): number {
+  for (let k = from; k + 8 < to; k++) {
+    if (s.charCodeAt(k) !== 103 /* g */ || !s.startsWith('goto pc', k)) continue;
+    const sign = s.charCodeAt(k + 7);
+    if (sign !== 43 && sign !== 45) return NaN;
+    let n = 0;
+    let j = k + 8;
+    for (; j < to; j++) {
+      const c = s.charCodeAt(j);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+    }
+    return j > k + 8 ? (sign === 45 ? -n : n) : NaN;
+  }
+  return NaN;
+}
 const fromLine = /^from (\d+) to (\d+)( \(speculative execution\))?:/;
 const processedLine = /^processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/;
 
@@ -712,29 +728,29 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
           const opcode = hi * 16 + lo;
           const isJumpClass = (opcode & 7) === 5 || (opcode & 7) === 6;
           const isCall = opcode === 0x85 || opcode === 0x8d;
+          // Up to `;` (never part of an instruction's text) come the instruction and, after a level 1
+          // rewind, the popped branch's state: `... goto pc+3 7: R0=...` (whose var_off may hold a `;`).
           let semi = -1;
+          let colonSpace = false;
           for (let k = body + 4; k < end; k++) {
-            if (log.charCodeAt(k) === 59) {
+            const c = log.charCodeAt(k);
+            if (c === 59) {
               semi = k;
               break;
             }
+            if (c === 58 && log.charCodeAt(k + 1) === 32) colonSpace = true;
           }
           let textEnd = semi >= 0 ? semi : end;
           let rewindAt = -1;
           let rewindDigits = 0;
-          let jumpText = '';
-          if (isJumpClass) {
-            // A level 1 rewind puts the popped branch's state on the branch's own line, `... goto pc+3 7: R0=...`,
-            // and that state may hold a `;` of its own (in var_off).
-            const line = log.slice(body, end);
-            const m = rewindOnLine.exec(line);
-            if (m && (semi < 0 || body + m.index < semi)) {
+          if (isJumpClass && colonSpace) {
+            const m = rewindOnLine.exec(log.slice(body, end));
+            if (m) {
               rewindAt = body + m.index + 1;
               rewindDigits = m[1].length;
               textEnd = body + m.index;
               semi = -1;
             }
-            jumpText = line.slice(0, textEnd - body);
           }
           while (textEnd > body && log.charCodeAt(textEnd - 1) === 32) textEnd--;
 
@@ -770,7 +786,8 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
           afterOpen = true;
           expectFull = false;
 
-          const isJump = isJumpClass && jumpText.indexOf(' goto pc') >= 0;
+          const jump = isJumpClass ? gotoOffset(log, body, textEnd) : NaN;
+          const isJump = !Number.isNaN(jump);
           if (isCall) addOp(Op.Clobber, depth, 0, 0, -1);
           if (depth > 0 && (isCall || isJump)) {
             const outer = frames.slice(0, depth);
@@ -785,10 +802,7 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
           nextInsn = n + (opcode === 0x18 ? 2 : 1);
           gotoTarget = -1;
           lastWasCall = isCall;
-          if (isJump) {
-            const g = gotoPc.exec(jumpText);
-            if (g) gotoTarget = n + 1 + Number(g[1]);
-          }
+          if (isJump) gotoTarget = n + 1 + jump;
           if (rewindAt >= 0) {
             popped(n);
             const frame = framePrefix(log, rewindAt + rewindDigits + 1, end);
