@@ -39,7 +39,7 @@ export interface Explanation {
   details: Record<string, string | number>;
 }
 
-interface Rule {
+export interface ExplanationRule {
   id: string;
   fix: FixKind;
   title: string;
@@ -50,7 +50,7 @@ interface Rule {
 const reg = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
 /** The rules, most specific first. */
-export const explanationRules: readonly Rule[] = [
+export const explanationRules: readonly ExplanationRule[] = [
   {
     id: 'null-deref',
     fix: 'null-check',
