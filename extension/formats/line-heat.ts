@@ -69,7 +69,12 @@ export function lineHeat(log: string): LineHeat {
         n = n * 10 + (c - 48);
         i++;
       }
-      if (log.charCodeAt(i) === 58 && log.charCodeAt(i + 1) === 32 && log.charCodeAt(i + 2) === 40 && log.charCodeAt(i + 5) === 41) {
+      if (
+        log.charCodeAt(i) === 58 &&
+        log.charCodeAt(i + 1) === 32 &&
+        log.charCodeAt(i + 2) === 40 &&
+        log.charCodeAt(i + 5) === 41
+      ) {
         if (n >= insnRow.length) {
           const bigger = new Int32Array(Math.max(n + 1, insnRow.length * 2)).fill(-1);
           bigger.set(insnRow);
@@ -92,7 +97,9 @@ export function lineHeat(log: string): LineHeat {
 
   for (const row of rows) row.share = total > 0 ? row.insns / total : 0;
   return {
-    rows: rows.filter((r) => r.insns > 0).sort((a, b) => b.insns - a.insns || a.file.localeCompare(b.file) || a.line - b.line),
+    rows: rows
+      .filter((r) => r.insns > 0)
+      .sort((a, b) => b.insns - a.insns || a.file.localeCompare(b.file) || a.line - b.line),
     total,
     unattributed,
   };

@@ -68,15 +68,25 @@ export const explanationRules: readonly ExplanationRule[] = [
     id: 'packet-bounds',
     fix: 'packet-bounds-check',
     title: 'Packet read without a data_end check',
-    patterns: [/invalid access to packet, off=(-?\d+) size=(\d+), R(\d+)\(id=\d+,off=(-?\d+),r=(\d+)\)/, /R(\d+) offset is outside of the packet/],
+    patterns: [
+      /invalid access to packet, off=(-?\d+) size=(\d+), R(\d+)\(id=\d+,off=(-?\d+),r=(\d+)\)/,
+      /R(\d+) offset is outside of the packet/,
+    ],
     explain: (m, message) => {
-      const full = /invalid access to packet, off=(-?\d+) size=(\d+), R(\d+)\(id=\d+,off=(-?\d+),r=(\d+)\)/.exec(message);
+      const full = /invalid access to packet, off=(-?\d+) size=(\d+), R(\d+)\(id=\d+,off=(-?\d+),r=(\d+)\)/.exec(
+        message,
+      );
       const details: Record<string, number> = {};
-      if (full) Object.assign(details, { offset: Number(full[1]), size: Number(full[2]), provenBytes: Number(full[5]) });
+      if (full)
+        Object.assign(details, { offset: Number(full[1]), size: Number(full[2]), provenBytes: Number(full[5]) });
       const register = full ? Number(full[3]) : reg(m[1]);
       const first = full ? Number(full[1]) : 0;
       const last = full ? first + Number(full[2]) - 1 : 0;
-      const what = !full ? 'packet bytes' : first === last ? `byte ${first} of the packet` : `bytes ${first}..${last} of the packet`;
+      const what = !full
+        ? 'packet bytes'
+        : first === last
+          ? `byte ${first} of the packet`
+          : `bytes ${first}..${last} of the packet`;
       return {
         register,
         details,
@@ -98,10 +108,20 @@ export const explanationRules: readonly ExplanationRule[] = [
       /invalid (?:unbounded )?variable-offset (?:indirect access|read|write) (?:from|to) stack R?(\d*)/,
     ],
     explain: (m, message) => {
-      const access = /invalid access to (map value|memory), (?:value_size|mem_size)=(\d+) off=(-?\d+) size=(\d+)/.exec(message);
+      const access = /invalid access to (map value|memory), (?:value_size|mem_size)=(\d+) off=(-?\d+) size=(\d+)/.exec(
+        message,
+      );
       const details: Record<string, string | number> = {};
-      if (access) Object.assign(details, { object: access[1], objectSize: Number(access[2]), offset: Number(access[3]), size: Number(access[4]) });
-      const side = /(min|max) value is outside/.exec(message)?.[1] ?? (/min value is negative|unbounded min value/.test(message) ? 'min' : undefined);
+      if (access)
+        Object.assign(details, {
+          object: access[1],
+          objectSize: Number(access[2]),
+          offset: Number(access[3]),
+          size: Number(access[4]),
+        });
+      const side =
+        /(min|max) value is outside/.exec(message)?.[1] ??
+        (/min value is negative|unbounded min value/.test(message) ? 'min' : undefined);
       if (side) details.side = side;
       const why =
         side === 'max'
@@ -122,13 +142,20 @@ export const explanationRules: readonly ExplanationRule[] = [
     id: 'return-range',
     fix: 'return-value',
     title: 'Return value out of range',
-    patterns: [/At program exit the register R0 has (.*?) should have been in \[(-?\d+), (-?\d+)\]/, /At program exit the register R0 has (.*?) should have been in \((0x[0-9a-f]+); (0x[0-9a-f]+)\)/],
+    patterns: [
+      /At program exit the register R0 has (.*?) should have been in \[(-?\d+), (-?\d+)\]/,
+      /At program exit the register R0 has (.*?) should have been in \((0x[0-9a-f]+); (0x[0-9a-f]+)\)/,
+    ],
     explain: (m) => {
       const min = Number(m[2]);
       const max = Number(m[3]);
       // 6.x prints the range it has (`smin=2 smax=2`), older kernels a tnum (`value (0x2; 0x0)`).
       const range = /smin=(-?\w+) smax=(-?\w+)/.exec(m[1]);
-      const has = range ? (range[1] === range[2] ? `${Number(range[1])}` : `anywhere in [${Number(range[1])}, ${Number(range[2])}]`) : m[1];
+      const has = range
+        ? range[1] === range[2]
+          ? `${Number(range[1])}`
+          : `anywhere in [${Number(range[1])}, ${Number(range[2])}]`
+        : m[1];
       return {
         register: 0,
         details: { has: m[1], min, max },
@@ -216,10 +243,24 @@ function explainReport(report: DiagnosticReport): Explanation | undefined {
   if (report.problem === 'Invalid dereference') {
     const n = register ? Number(register[1]) : undefined;
     if (/may be NULL/.test(report.reason)) {
-      return { rule: 'null-deref', fix: 'null-check', title: 'Pointer used without a NULL check', register: n, details: {}, text: report.reason };
+      return {
+        rule: 'null-deref',
+        fix: 'null-check',
+        title: 'Pointer used without a NULL check',
+        register: n,
+        details: {},
+        text: report.reason,
+      };
     }
     if (/integer scalar here, not a pointer/.test(report.reason)) {
-      return { rule: 'scalar-deref', fix: 'core-read', title: 'Kernel pointer dereferenced directly', register: n, details: {}, text: report.reason };
+      return {
+        rule: 'scalar-deref',
+        fix: 'core-read',
+        title: 'Kernel pointer dereferenced directly',
+        register: n,
+        details: {},
+        text: report.reason,
+      };
     }
   }
   return undefined;

@@ -29,7 +29,8 @@ export interface Rejection {
 
 const sourceAnnotation = /^; (.*?) @ (\S+):(\d+)$/;
 const instructionLine = /^(\d+): \([0-9a-f]{2}\) /;
-const stateLine = /^(\d+: )?(R\d+(_[rwD]+)?=|frame\d+:|from \d+ to \d+|last_idx|regs=|parent |propagating|mark_precise|\s)/;
+const stateLine =
+  /^(\d+: )?(R\d+(_[rwD]+)?=|frame\d+:|from \d+ to \d+|last_idx|regs=|parent |propagating|mark_precise|\s)/;
 const trailer = /^(processed \d+ insns|verification time|stack depth|ERROR: |-- END PROG LOAD LOG --)/;
 
 /** Finds what a verifier log says went wrong. Undefined for an empty log. */
@@ -40,7 +41,8 @@ export function parseRejection(log: string): Rejection | undefined {
   if (!report) return rejection;
   const at = report.at;
   const fromReport: Rejection = rejection ?? { message: '', path: [] };
-  if (!fromReport.message) fromReport.message = at?.message ?? [report.category, report.problem].filter(Boolean).join(': ');
+  if (!fromReport.message)
+    fromReport.message = at?.message ?? [report.category, report.problem].filter(Boolean).join(': ');
   if (fromReport.instruction === undefined && at?.insn !== undefined && at.instruction) {
     fromReport.insn = at.insn;
     fromReport.instruction = `${at.insn}: ${at.instruction}`;
@@ -60,7 +62,12 @@ function parseClassic(log: string): Rejection | undefined {
 
   // The message is the run of plain lines at the end, before the statistics trailer.
   let start = end;
-  while (start > 0 && !instructionLine.test(lines[start - 1]) && !sourceAnnotation.test(lines[start - 1]) && !stateLine.test(lines[start - 1])) {
+  while (
+    start > 0 &&
+    !instructionLine.test(lines[start - 1]) &&
+    !sourceAnnotation.test(lines[start - 1]) &&
+    !stateLine.test(lines[start - 1])
+  ) {
     start--;
   }
   const messageLines = lines.slice(start, end).filter(Boolean);

@@ -117,7 +117,11 @@ export function parseDiagnosticReport(log: string): DiagnosticReport | undefined
     }
   }
   const section = (title: string) => sections.find((s) => s.title === title);
-  const paragraph = (title: string) => (section(title)?.lines ?? []).map((l) => l.trim()).filter(Boolean).join(' ');
+  const paragraph = (title: string) =>
+    (section(title)?.lines ?? [])
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ');
 
   const atBlocks = sourceBlocks(section('At')?.lines ?? []);
   const causal = sourceBlocks(section('Causal path')?.lines ?? []);
@@ -149,7 +153,7 @@ export function withoutDiagnosticReport(log: string): string {
 
 function findReportStart(log: string): number {
   // The report is printed once, at the rejection, so the last header is the one; look from the end.
-  let at = log.lastIndexOf('\nVerification failed: ');
+  const at = log.lastIndexOf('\nVerification failed: ');
   if (at >= 0) return at + 1;
   return log.startsWith('Verification failed: ') ? 0 : -1;
 }

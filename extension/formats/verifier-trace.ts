@@ -292,7 +292,14 @@ function applyStateText(f: RawFrame, s: string, i: number, end: number): void {
   }
 }
 
-function applyFull(frames: RawFrame[], frame: number, s: string, start: number, end: number, outer: RawFrame[] | undefined): void {
+function applyFull(
+  frames: RawFrame[],
+  frame: number,
+  s: string,
+  start: number,
+  end: number,
+  outer: RawFrame[] | undefined,
+): void {
   if (outer) {
     frames.length = 0;
     for (let k = 0; k < frame; k++) frames.push(outer[k] ?? emptyFrame());
@@ -317,7 +324,10 @@ function applyDelta(frames: RawFrame[], frame: number, s: string, start: number,
 class Column {
   data: Int32Array;
   length = 0;
-  constructor(capacity = 1024, private readonly fill = 0) {
+  constructor(
+    capacity = 1024,
+    private readonly fill = 0,
+  ) {
     this.data = new Int32Array(capacity);
     if (fill !== 0) this.data.fill(fill);
   }
@@ -349,7 +359,10 @@ class Column {
 class Table {
   data: Int32Array;
   count = 0;
-  constructor(readonly width: number, capacity: number) {
+  constructor(
+    readonly width: number,
+    capacity: number,
+  ) {
     this.data = new Int32Array(width * Math.max(16, capacity));
   }
   /** Appends a zeroed record and returns the index of its first field. */
@@ -413,7 +426,16 @@ function applyOp(frames: RawFrame[], log: string, t: Columns, op: number): void 
   applyOpValues(frames, log, kf & 0xff, kf >> 8, t.ops[o + O_START], t.ops[o + O_END], t.ops[o + O_AUX], t.savedFrames);
 }
 
-function applyOpValues(frames: RawFrame[], log: string, kind: number, frame: number, start: number, end: number, aux: number, saved: RawFrame[][]): void {
+function applyOpValues(
+  frames: RawFrame[],
+  log: string,
+  kind: number,
+  frame: number,
+  start: number,
+  end: number,
+  aux: number,
+  saved: RawFrame[][],
+): void {
   switch (kind) {
     case Op.Delta:
       applyDelta(frames, frame, log, start, end);
@@ -544,7 +566,8 @@ export class VerifierTrace {
     const t = this.t;
     const wanted = new Set<number>();
     t.locations.forEach((l, i) => {
-      if (l.line === line && (l.file === file || l.file.endsWith(`/${file}`) || file.endsWith(`/${l.file}`))) wanted.add(i);
+      if (l.line === line && (l.file === file || l.file.endsWith(`/${file}`) || file.endsWith(`/${l.file}`)))
+        wanted.add(i);
     });
     const out: number[] = [];
     if (wanted.size === 0) return out;
@@ -564,7 +587,8 @@ export class VerifierTrace {
   }
 
   private check(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.length) throw new RangeError(`no step ${index} (0..${this.length - 1})`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.length)
+      throw new RangeError(`no step ${index} (0..${this.length - 1})`);
   }
 
   private segmentOf(step: number): number {
@@ -618,7 +642,8 @@ function gotoOffset(s: string, from: number, to: number): number {
   return NaN;
 }
 const fromLine = /^from (\d+) to (\d+)( \(speculative execution\))?:/;
-const processedLine = /^processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/;
+const processedLine =
+  /^processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/;
 
 function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -818,7 +843,14 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
           const afterBlock = block !== Block.None;
           block = Block.None;
           // At level 1 a popped branch's state may follow its branch on a line of its own.
-          const rewind = !expectFull && !afterBlock && !lastWasCall && lastInsn >= 0 && n !== lastInsn && n !== nextInsn && n !== gotoTarget;
+          const rewind =
+            !expectFull &&
+            !afterBlock &&
+            !lastWasCall &&
+            lastInsn >= 0 &&
+            n !== lastInsn &&
+            n !== nextInsn &&
+            n !== gotoTarget;
           if (rewind) popped(lastInsn);
           if (expectFull || rewind) {
             fullState(frame, prefixEnd, end, -1);
@@ -869,7 +901,12 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
         // Kernels before 5.17 print the whole state after a branch on a line of its own: ` R0=... R1=...`.
         const frame = framePrefix(log, pos, end);
         const c = log.charCodeAt(prefixEnd);
-        if (c === 82 /* R */ && prefixEnd + 1 < end && hexDigit(log.charCodeAt(prefixEnd + 1)) >= 0 && hexDigit(log.charCodeAt(prefixEnd + 1)) <= 9) {
+        if (
+          c === 82 /* R */ &&
+          prefixEnd + 1 < end &&
+          hexDigit(log.charCodeAt(prefixEnd + 1)) >= 0 &&
+          hexDigit(log.charCodeAt(prefixEnd + 1)) <= 9
+        ) {
           fullState(frame, prefixEnd, end, -1);
         }
       }
@@ -911,7 +948,14 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
       if (log.startsWith('processed ', pos)) {
         const m = processedLine.exec(log.slice(pos, end));
         if (m) {
-          [stats.insnsProcessed, stats.insnsLimit, stats.maxStatesPerInsn, stats.totalStates, stats.peakStates, stats.markRead] = m.slice(1).map(Number);
+          [
+            stats.insnsProcessed,
+            stats.insnsLimit,
+            stats.maxStatesPerInsn,
+            stats.totalStates,
+            stats.peakStates,
+            stats.markRead,
+          ] = m.slice(1).map(Number);
         }
       }
     } else if (c0 === 118 /* v */) {
@@ -986,7 +1030,12 @@ const benignTail = [
 ];
 
 /** The rejection at the end of the walk: its message from the log's tail, its path from the walk. */
-function findFailure(log: string, trace: VerifierTrace, lastStepLineStart: number, verdict: TraceOptions['verdict']): TraceFailure | undefined {
+function findFailure(
+  log: string,
+  trace: VerifierTrace,
+  lastStepLineStart: number,
+  verdict: TraceOptions['verdict'],
+): TraceFailure | undefined {
   if (verdict === 'accepted') return undefined;
   // Only the tail is read again: the last instruction, the message, a 7.3 report and the statistics.
   const tail = lastStepLineStart >= 0 ? log.slice(lastStepLineStart) : log;
@@ -997,9 +1046,17 @@ function findFailure(log: string, trace: VerifierTrace, lastStepLineStart: numbe
   const last = trace.length - 1;
   const lastStep = last >= 0 ? trace.step(last) : undefined;
   if (!lastStep || rejection.insn !== lastStep.insn) {
-    return { message: rejection.message, path: [], report: rejection.report, ...(rejection.location ? { location: rejection.location } : {}) };
+    return {
+      message: rejection.message,
+      path: [],
+      report: rejection.report,
+      ...(rejection.location ? { location: rejection.location } : {}),
+    };
   }
-  const location = lastStep.file !== undefined ? { file: lastStep.file, line: lastStep.line!, code: lastStep.code ?? '' } : rejection.location;
+  const location =
+    lastStep.file !== undefined
+      ? { file: lastStep.file, line: lastStep.line!, code: lastStep.code ?? '' }
+      : rejection.location;
   const path: SourceLocation[] = [];
   for (const [first, lastInRun] of trace.pathTo(last)) {
     for (let i = first; i <= lastInRun; i++) {
@@ -1044,7 +1101,11 @@ function materialise(log: string, frames: RawFrame[]): VerifierState {
           .sort((a, b) => b[0] - a[0])
           .map(([offset, start]) => parseStackSlot(offset, valueAt(log, start))),
       };
-      if (f.refs >= 0) state.refs = valueAt(log, f.refs).split(',').map(Number).filter((n) => Number.isFinite(n));
+      if (f.refs >= 0)
+        state.refs = valueAt(log, f.refs)
+          .split(',')
+          .map(Number)
+          .filter((n) => Number.isFinite(n));
       if (f.flags) state.flags = f.flags.split(' ');
       return state;
     }),
@@ -1201,9 +1262,19 @@ function readAttributes(state: RegisterState, inner: string): void {
         if (m) state.varOff = { value: BigInt(m[1]), mask: BigInt(m[2]) };
       } else if (key === 'imm') {
         // Older kernels print imm in hex without 0x.
-        const v = /^-?[0-9a-f]+$/i.test(value) ? BigInt(`${value.startsWith('-') ? '-' : ''}0x${value.replace('-', '')}`) : undefined;
+        const v = /^-?[0-9a-f]+$/i.test(value)
+          ? BigInt(`${value.startsWith('-') ? '-' : ''}0x${value.replace('-', '')}`)
+          : undefined;
         if (v !== undefined) state.imm = v;
-      } else if (key === 'id' || key === 'ref_obj_id' || key === 'off' || key === 'r' || key === 'sz' || key === 'ks' || key === 'vs') {
+      } else if (
+        key === 'id' ||
+        key === 'ref_obj_id' ||
+        key === 'off' ||
+        key === 'r' ||
+        key === 'sz' ||
+        key === 'ks' ||
+        key === 'vs'
+      ) {
         const v = toNumber(value);
         if (v === undefined) {
           (state.extra ??= {})[key] = value;

@@ -9,12 +9,21 @@ const read = (name: string) => fs.readFileSync(path.join(dir, name), 'utf8');
 
 describe('line heat', () => {
   it('counts every processed instruction of a level 2 log, pruned visits included', () => {
-    for (const name of ['loop_heat.level2.log', 'accepted_xdp.level2.log', 'null_deref_subprog.level2.log', 'unbounded_index.level2.log']) {
+    for (const name of [
+      'loop_heat.level2.log',
+      'accepted_xdp.level2.log',
+      'null_deref_subprog.level2.log',
+      'unbounded_index.level2.log',
+    ]) {
       const log = read(name);
       const heat = lineHeat(log);
       assert.equal(heat.total, parseVerifierTrace(log).stats.insnsProcessed, name);
       assert.equal(heat.unattributed, 0, name);
-      assert.equal(heat.rows.reduce((n, r) => n + r.insns, 0), heat.total, name);
+      assert.equal(
+        heat.rows.reduce((n, r) => n + r.insns, 0),
+        heat.total,
+        name,
+      );
     }
   });
 
@@ -39,7 +48,8 @@ describe('line heat', () => {
     const heat = lineHeat(log);
     const trace = parseVerifierTrace(log);
     assert.equal(heat.total, trace.length);
-    for (const row of heat.rows) assert.equal(row.insns, trace.stepsAt(row.file, row.line).length, `${row.file}:${row.line}`);
+    for (const row of heat.rows)
+      assert.equal(row.insns, trace.stepsAt(row.file, row.line).length, `${row.file}:${row.line}`);
   });
 
   it('leaves instructions without line info unattributed', () => {

@@ -44,12 +44,21 @@ describe('verifier rejection explanations', () => {
   }
 
   it('reads the details a quick fix needs from the message', () => {
-    assert.deepEqual([explain('null_deref_subprog.level1.log')!.register, explain('null_deref_subprog.level1.log')!.details], [0, { type: 'map_value_or_null' }]);
+    assert.deepEqual(
+      [explain('null_deref_subprog.level1.log')!.register, explain('null_deref_subprog.level1.log')!.details],
+      [0, { type: 'map_value_or_null' }],
+    );
     const packet = explain('packet_no_check.level1.log')!;
     assert.equal(packet.register, 1);
     assert.deepEqual(packet.details, { offset: 12, size: 1, provenBytes: 0 });
     assert.match(packet.text, /byte 12 of the packet/);
-    assert.deepEqual(explain('index_too_large.level1.log')!.details, { object: 'map value', objectSize: 128, offset: 2040, size: 8, side: 'max' });
+    assert.deepEqual(explain('index_too_large.level1.log')!.details, {
+      object: 'map value',
+      objectSize: 128,
+      offset: 2040,
+      size: 8,
+      side: 'max',
+    });
     assert.equal(explain('index_negative.level1.log')!.details.side, 'min');
     assert.equal(explain('index_negative.level1.log')!.register, 6);
     const ret = explain('return_range.level1.log')!;

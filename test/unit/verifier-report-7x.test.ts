@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseVerifierFailure } from '../../extension/common/verifier-log';
+import { parseVerifierFailure } from '../../extension/formats/verifier-log';
 import { parseRejection } from '../../extension/formats/verifier-rejection';
 import { parseDiagnosticReport, withoutDiagnosticReport } from '../../extension/formats/verifier-report-7x';
 import { parseVerifierTrace } from '../../extension/formats/verifier-trace';
@@ -24,12 +24,18 @@ describe('Linux 7.3 verifier report', () => {
     const report = parseDiagnosticReport(read('report-7x/r0_not_read.7x.log'))!;
     assert.equal(report.category, 'Register Type Safety');
     assert.equal(report.problem, 'Unreadable register');
-    assert.equal(report.reason, 'R0 has never been initialized on this path, so the verifier cannot use it as an input.');
+    assert.equal(
+      report.reason,
+      'R0 has never been initialized on this path, so the verifier cannot use it as an input.',
+    );
     assert.deepEqual(report.at, { insn: 0, label: 'error', message: 'R0 is not readable', instruction: '(95) exit' });
     assert.deepEqual(report.causalPath, []);
     assert.deepEqual(report.causalNotes, ['no retained diagnostic events on this path']);
     assert.equal(report.suggestion, 'Initialize R0 on every path before this instruction.');
-    assert.deepEqual(report.sections.map((s) => s.title), ['Reason', 'At', 'Causal path', 'Suggestion']);
+    assert.deepEqual(
+      report.sections.map((s) => s.title),
+      ['Reason', 'At', 'Causal path', 'Suggestion'],
+    );
   });
 
   it('reads source sites, wrapped text and causal events', () => {
@@ -56,7 +62,10 @@ describe('Linux 7.3 verifier report', () => {
     assert.deepEqual([event.label, event.line, event.insn], ['update', 26, 30]);
     // A caret message wrapped onto a second line is joined.
     assert.equal(event.message, 'R0 changed from uninitialized value to nullable map value from counts at offset 0');
-    assert.equal(report.suggestion, 'Add a NULL check before the access and dereference the pointer only on the non-NULL path.');
+    assert.equal(
+      report.suggestion,
+      'Add a NULL check before the access and dereference the pointer only on the non-NULL path.',
+    );
   });
 
   it('reads the earlier layout with source and instruction lanes side by side', () => {
@@ -94,7 +103,8 @@ describe('Linux 7.3 verifier report', () => {
   });
 
   it('comes off cleanly: without it the log is its current-format twin', () => {
-    for (const [classic, redesigned] of twins) assert.equal(withoutDiagnosticReport(read(redesigned)), read(classic), redesigned);
+    for (const [classic, redesigned] of twins)
+      assert.equal(withoutDiagnosticReport(read(redesigned)), read(classic), redesigned);
   });
 
   it('does not change the message, instruction, line or path the current parser finds in the twin', () => {
@@ -104,7 +114,11 @@ describe('Linux 7.3 verifier report', () => {
         const rejection = parseRejection(read(name))!;
         assert.equal(rejection.message, current.message, name);
         assert.equal(rejection.instruction, current.instruction, name);
-        assert.equal(rejection.insn, current.instruction ? Number(/^(\d+):/.exec(current.instruction)![1]) : undefined, name);
+        assert.equal(
+          rejection.insn,
+          current.instruction ? Number(/^(\d+):/.exec(current.instruction)![1]) : undefined,
+          name,
+        );
         assert.equal(rejection.location?.file, current.location?.file, name);
         assert.equal(rejection.location?.line, current.location?.line, name);
         assert.deepEqual(rejection.path, current.path, name);

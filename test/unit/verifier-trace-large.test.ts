@@ -9,7 +9,10 @@ import { lineHeat } from '../../extension/formats/line-heat';
 // 1,000,000 instruction lines, as a long verification would. The numbers are printed; the assertions only
 // catch a parser gone quadratic. The real targets (open < 2 s, a step < 50 ms, heat < 1 s) belong to the
 // benchmark (`npm run bench`), on a quiet machine.
-const real = fs.readFileSync(path.join(__dirname, 'fixtures', 'verifier-logs', 'null_deref_subprog.level2.log'), 'utf8');
+const real = fs.readFileSync(
+  path.join(__dirname, 'fixtures', 'verifier-logs', 'null_deref_subprog.level2.log'),
+  'utf8',
+);
 const json = (state: VerifierState) => JSON.stringify(state, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
 describe('verifier trace of a 1,000,000-step log', function () {

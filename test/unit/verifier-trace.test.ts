@@ -1,7 +1,12 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseRegisterValue, parseStackSlot, parseVerifierTrace, type VerifierState } from '../../extension/formats/verifier-trace';
+import {
+  parseRegisterValue,
+  parseStackSlot,
+  parseVerifierTrace,
+  type VerifierState,
+} from '../../extension/formats/verifier-trace';
 import { parseDiagnosticReport } from '../../extension/formats/verifier-report-7x';
 import { parseRejection } from '../../extension/formats/verifier-rejection';
 import { lineHeat } from '../../extension/formats/line-heat';
@@ -62,9 +67,15 @@ describe('verifier trace', () => {
       assert.deepEqual(r0.map, { name: 'counts', keySize: 4, valueSize: 8 });
       assert.equal(r0.id, 2);
       // The call ends R1-R5; R10 and the spilled key stay.
-      assert.deepEqual([1, 2, 3, 4, 5].map((r) => afterLookup.registers[r]), [undefined, undefined, undefined, undefined, undefined]);
+      assert.deepEqual(
+        [1, 2, 3, 4, 5].map((r) => afterLookup.registers[r]),
+        [undefined, undefined, undefined, undefined, undefined],
+      );
       assert.equal(afterLookup.registers[10]?.type, 'fp');
-      assert.deepEqual(afterLookup.stack.map((s) => [s.offset, s.bytes]), [[-8, 'mmmm????']]);
+      assert.deepEqual(
+        afterLookup.stack.map((s) => [s.offset, s.bytes]),
+        [[-8, 'mmmm????']],
+      );
       assert.equal(trace.step(12).instruction, '(15) if r0 == 0x0 goto pc+4');
       const checked = trace.stateAfter(12).frames[1].registers[0]!;
       assert.equal(checked.type, 'map_value');
@@ -99,7 +110,10 @@ describe('verifier trace', () => {
       assert.equal(failure.insn, 31);
       assert.equal(failure.instruction, '31: (79) r1 = *(u64 *)(r0 +0)');
       assert.deepEqual(failure.location, { file: 'null_deref_subprog.bpf.c', line: 28, code: '*count += 2;' });
-      assert.deepEqual(failure.path.map((p) => p.line), [35, 37, 39, 24, 26]);
+      assert.deepEqual(
+        failure.path.map((p) => p.line),
+        [35, 37, 39, 24, 26],
+      );
     });
 
     it('names what each instruction changed', () => {
@@ -181,7 +195,10 @@ describe('verifier trace', () => {
     });
 
     it('lets the caller say the load succeeded or failed', () => {
-      assert.equal(parseVerifierTrace(read('null_deref_subprog.level2.log'), { verdict: 'accepted' }).failure, undefined);
+      assert.equal(
+        parseVerifierTrace(read('null_deref_subprog.level2.log'), { verdict: 'accepted' }).failure,
+        undefined,
+      );
       assert.ok(parseVerifierTrace(read('infinite_loop.level2.log'), { verdict: 'rejected' }).failure);
     });
   });
@@ -241,7 +258,10 @@ describe('verifier register and slot texts', () => {
     const precise = parseRegisterValue('P0xdd86');
     assert.equal(precise.precise, true);
     assert.equal(precise.imm, 0xdd86n);
-    assert.equal(parseRegisterValue('Pscalar(smin=smin32=0,smax=umax=smax32=umax32=0xffff,var_off=(0x0; 0xffff))').precise, true);
+    assert.equal(
+      parseRegisterValue('Pscalar(smin=smin32=0,smax=umax=smax32=umax32=0xffff,var_off=(0x0; 0xffff))').precise,
+      true,
+    );
     const fp = parseRegisterValue('fp-4');
     assert.equal(fp.kind, 'fp');
     assert.equal(fp.off, -4);
@@ -254,7 +274,9 @@ describe('verifier register and slot texts', () => {
     assert.equal(parseRegisterValue('pkt_end()').kind, 'pkt_end');
     const mapPtr = parseRegisterValue('map_ptr(map=counts,ks=4,vs=8)');
     assert.deepEqual([mapPtr.kind, mapPtr.map], ['map_ptr', { name: 'counts', keySize: 4, valueSize: 8 }]);
-    const value = parseRegisterValue('map_value(map=table,ks=4,vs=128,smin=0,smax=umax=0x7fffffff8,smax32=0x7ffffff8,umax32=0xfffffff8,var_off=(0x0; 0x7fffffff8))');
+    const value = parseRegisterValue(
+      'map_value(map=table,ks=4,vs=128,smin=0,smax=umax=0x7fffffff8,smax32=0x7ffffff8,umax32=0xfffffff8,var_off=(0x0; 0x7fffffff8))',
+    );
     assert.equal(value.bounds.umax, 0x7fffffff8n);
     assert.equal(value.varOff?.mask, 0x7fffffff8n);
   });
@@ -270,7 +292,10 @@ describe('verifier register and slot texts', () => {
     assert.deepEqual([task.kind, task.btfType, task.nullable], ['ptr', 'task_struct', false]);
     const maybe = parseRegisterValue('rcu_ptr_or_null_task_struct(id=3)');
     assert.deepEqual([maybe.kind, maybe.btfType, maybe.nullable], ['ptr', 'task_struct', true]);
-    assert.deepEqual([parseRegisterValue('rdonly_mem(sz=8)').kind, parseRegisterValue('rdonly_mem(sz=8)').size], ['mem', 8]);
+    assert.deepEqual(
+      [parseRegisterValue('rdonly_mem(sz=8)').kind, parseRegisterValue('rdonly_mem(sz=8)').size],
+      ['mem', 8],
+    );
   });
 
   it('reads stack slots: bytes or a spilled register', () => {
@@ -298,8 +323,34 @@ function prng(seed: number): () => number {
 // real logs checks that no parser throws on damaged or arbitrary text.
 describe('verifier log parsers on damaged text', () => {
   const sources = logNames.filter((n) => !n.startsWith('loop_heat')).map(read);
-  sources.push(...fs.readdirSync(path.join(dir, 'report-7x')).filter((f) => f.endsWith('.log')).map((f) => read(path.join('report-7x', f))));
-  const junk = ['(', ')', ';', ' ', '\n', ':', '=', 'R', 'fp-', 'frame1:', 'from 3 to 7:', '0: ', '@ x.c:', '>>> ', '| ^-- ', 'Verification failed: ', 'safe', '\r', '\u00e9', '9999999999'];
+  sources.push(
+    ...fs
+      .readdirSync(path.join(dir, 'report-7x'))
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => read(path.join('report-7x', f))),
+  );
+  const junk = [
+    '(',
+    ')',
+    ';',
+    ' ',
+    '\n',
+    ':',
+    '=',
+    'R',
+    'fp-',
+    'frame1:',
+    'from 3 to 7:',
+    '0: ',
+    '@ x.c:',
+    '>>> ',
+    '| ^-- ',
+    'Verification failed: ',
+    'safe',
+    '\r',
+    '\u00e9',
+    '9999999999',
+  ];
 
   function mutate(text: string, rand: () => number): string {
     const lines = text.split('\n');
@@ -326,7 +377,9 @@ describe('verifier log parsers on damaged text', () => {
           lines.length = Math.floor(rand() * lines.length);
           break;
         default:
-          lines[i] = Array.from({ length: Math.floor(rand() * 40) }, () => String.fromCharCode(32 + Math.floor(rand() * 95))).join('');
+          lines[i] = Array.from({ length: Math.floor(rand() * 40) }, () =>
+            String.fromCharCode(32 + Math.floor(rand() * 95)),
+          ).join('');
       }
     }
     return lines.join(rand() < 0.1 ? '\r\n' : '\n');
