@@ -3,6 +3,8 @@
 // integration test (test/integration-test/src/tests/log.rs at tag aya-log-v0.3.0), so the decoder is held
 // to what aya-log itself prints.
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   AyaArgumentKind, AyaDisplayHint, AyaLogLevel, AyaLogResult, AyaLogTransport, AyaLogVersion,
   ayaArgumentTag, ayaFieldTag, ayaHintValue, ayaLevelValue, ayaLogLine, decodeAyaLogRecord, ipv6Text, rustFloat,
@@ -320,6 +322,27 @@ describe('aya-log records', () => {
       }
       assert.ok(decoded > 0, 'some mutations leave a decodable record (e.g. a changed digit of a string)');
     });
+  });
+
+  it('agrees with the numbers the kernel fixtures write (test/kernel/fixtures/aya_log_writer.h)', () => {
+    const header = fs.readFileSync(path.join(__dirname, '..', 'kernel', 'fixtures', 'aya_log_writer.h'), 'utf8');
+    const defines = new Map([...header.matchAll(/^#define (AYA_\w+) (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+    const checks: [string, number | undefined][] = [
+      ['AYA_LEVEL_ERROR', ayaLevelValue('error')], ['AYA_LEVEL_TRACE', ayaLevelValue('trace')],
+      ['AYA_HINT_DEFAULT', ayaHintValue('default')], ['AYA_HINT_IP', ayaHintValue('ip')], ['AYA_HINT_UPPER_MAC', ayaHintValue('upperMac')], ['AYA_HINT_POINTER', ayaHintValue('pointer')],
+      ['AYA_V020_FIELD_TARGET', ayaFieldTag('0.2.0', 'target')], ['AYA_V01X_FIELD_TARGET', ayaFieldTag('0.1.15', 'target')],
+      ['AYA_ARG_I32', ayaArgumentTag('0.1.14', 'I32')], ['AYA_ARG_U32', ayaArgumentTag('0.2.0', 'U32')], ['AYA_ARG_U64', ayaArgumentTag('0.1.15', 'U64')],
+    ];
+    const byVersion: [string, AyaLogVersion][] = [['V020', '0.2.0'], ['V0115', '0.1.15'], ['V0114', '0.1.14']];
+    const kinds: [string, AyaArgumentKind][] = [['IPV4_ADDR', 'Ipv4Addr'], ['IPV6_ADDR', 'Ipv6Addr'], ['ARR_U8_LEN6', 'ArrU8Len6'], ['ARR_U8_LEN16', 'ArrU8Len16'], ['BYTES', 'Bytes'], ['STR', 'Str'], ['POINTER', 'Pointer']];
+    for (const [prefix, version] of byVersion) {
+      for (const [suffix, kind] of kinds) {
+        const name = `AYA_${prefix}_ARG_${suffix}`;
+        if (defines.has(name)) checks.push([name, ayaArgumentTag(version, kind)]);
+      }
+    }
+    assert.ok(checks.length > 20, `${checks.length} numbers checked`);
+    for (const [name, value] of checks) assert.equal(defines.get(name), value, name);
   });
 
   it('formats a record on one line for logs', () => {
