@@ -174,6 +174,22 @@ describe('bpftrace -f json output (0.17, captured)', () => {
     assert.ok(named(parseBpftraceOutput(stdout), 'map', '@calls', true).entries.length > 0);
   });
 
+  it('the bpftrace_syscalls sample, stopped: its line, then both maps at exit', () => {
+    const { stdout, status } = run('syscalls_sample');
+    assert.equal(status, 124, 'stopped by timeout, as a user stops it');
+    const events = parseBpftraceOutput(stdout);
+    const attached = only(events, 'attached')[0];
+    assert.ok(attached.probes > 300, `every sys_enter_* tracepoint: ${attached.probes}`);
+    assert.deepEqual(only(events, 'text').map((e) => e.text), ['Tracing system calls... stop to see the counts.\n']);
+    const syscalls = named(events, 'map', '@syscalls', true);
+    assert.ok(syscalls.entries.every((e) => /^tracepoint:syscalls:sys_enter_\w+,/.test(e.key!)), 'probe,comm keys');
+    assert.ok(syscalls.entries.some((e) => e.key!.startsWith('tracepoint:syscalls:sys_enter_read,')));
+    const [plot] = bpftraceHistogramPlots(named(events, 'hist', '@read_bytes', true));
+    assert.equal(plot.title, '@read_bytes');
+    assert.ok(plot.counts.reduce((a, b) => a + b, 0) > 0);
+    assert.ok(!plot.labels.includes('(..., 0)'), 'only reads that returned bytes');
+  });
+
   it('reads a stream in chunks of any size to the same events', () => {
     const { stdout } = run('values');
     const whole = parseBpftraceOutput(stdout);
