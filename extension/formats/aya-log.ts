@@ -4,9 +4,9 @@
 //
 // The layouts, from the sources of github.com/aya-rs/aya at the release tags named below:
 //
-// * "ringbuf" — aya-log-common 0.2.0 with aya-log-ebpf 0.2.0 and aya-log 0.3.0 (repository tags aya-log-common-v0.2.0, aya-log-ebpf-v0.2.0, aya-log-v0.3.0;
-//   commit 9be2d723 "aya-log: Replace AsyncPerfEventArray with RingBuf" and 353b8338 "aya-log-ebpf:
-//   zero copy!"). AYA_LOGS is a BPF_MAP_TYPE_RINGBUF. Each sample is reserved at a power of two
+// * "ringbuf" — aya-log-common 0.2.0 with aya-log-ebpf 0.2.0 and aya-log 0.3.0 (repository tags
+//   aya-log-common-v0.2.0, aya-log-ebpf-v0.2.0, aya-log-v0.3.0; commits 9be2d723 "aya-log: Replace
+//   AsyncPerfEventArray with RingBuf" and 353b8338 "aya-log-ebpf: zero copy!"). AYA_LOGS is a BPF_MAP_TYPE_RINGBUF. Each sample is reserved at a power of two
 //   between 64 and 8192 bytes (aya-log-ebpf-macros/src/expand.rs), so it carries garbage after the
 //   record; the record starts with its own length as a native-endian u16 that counts those two bytes.
 //   Fields are [kind u8][len u16][value]. RecordFieldKind counts from 0 (Target = 0 … NumArgs = 5),
@@ -18,7 +18,7 @@
 //   RecordField counts from 1 (Target = 1 … NumArgs = 6) and NumArgs is a usize (8 bytes on BPF).
 //   0.1.15 (commit a75fc2f7) inserted Ipv4Addr, Ipv6Addr and ArrU8Len4 after F64, which renumbered
 //   every later ArgumentKind: Str is 17 in 0.1.14 and 20 in 0.1.15. The two are told apart by trying
-//   0.1.15 first: a record read with the wrong table fails on a value's size or hint (see decodeAyaLogRecord).
+//   0.1.15 first: a record read with the wrong table fails on a value's size or hint.
 // * aya-log-common 0.1.13 and older (aya-log ≤ 0.1.13, 2022) wrote usize tags and usize lengths with
 //   other numbering (DisplayHint Ipv4 = 4, Ipv6 = 5, …). They are recognised and refused with
 //   'unsupported-version' rather than misread.
