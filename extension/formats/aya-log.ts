@@ -8,7 +8,8 @@
 //   aya-log-common-v0.2.0, aya-log-ebpf-v0.2.0, aya-log-v0.3.0; commits 9be2d723 "aya-log: Replace
 //   AsyncPerfEventArray with RingBuf" and 353b8338 "aya-log-ebpf: zero copy!"). AYA_LOGS is a
 //   BPF_MAP_TYPE_RINGBUF. Each sample is reserved at a power of two between 64 and 8192 bytes
-//   (aya-log-ebpf-macros/src/expand.rs), so it carries garbage after the record; the record starts with its own length as a native-endian u16 that counts those two bytes.
+//   (aya-log-ebpf-macros/src/expand.rs), so it carries garbage after the record; the record starts
+//   with its own length as a native-endian u16 that counts those two bytes.
 //   Fields are [kind u8][len u16][value]. RecordFieldKind counts from 0 (Target = 0 … NumArgs = 5),
 //   NumArgs is a u32, and ArgumentKind gained Pointer (= 21) with DisplayHint::Pointer (= 7, `{:p}`).
 // * "perf" — aya-log-common 0.1.14 and 0.1.15, used by aya-log-ebpf 0.1.0 (which asks for
