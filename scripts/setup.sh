@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool iproute2 sudo make g++ python3 util-linux)
+packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool bpftrace iproute2 sudo make g++ python3 util-linux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
