@@ -43,12 +43,27 @@ export type AyaLogTransport = 'ringbuf' | 'perf';
 export type AyaDisplayHint = 'default' | 'lowerHex' | 'upperHex' | 'ip' | 'lowerMac' | 'upperMac' | 'pointer';
 
 export type AyaArgumentKind =
-  | 'I8' | 'I16' | 'I32' | 'I64' | 'Isize'
-  | 'U8' | 'U16' | 'U32' | 'U64' | 'Usize'
-  | 'F32' | 'F64'
-  | 'Ipv4Addr' | 'Ipv6Addr'
-  | 'ArrU8Len4' | 'ArrU8Len6' | 'ArrU8Len16' | 'ArrU16Len8'
-  | 'Bytes' | 'Str' | 'Pointer';
+  | 'I8'
+  | 'I16'
+  | 'I32'
+  | 'I64'
+  | 'Isize'
+  | 'U8'
+  | 'U16'
+  | 'U32'
+  | 'U64'
+  | 'Usize'
+  | 'F32'
+  | 'F64'
+  | 'Ipv4Addr'
+  | 'Ipv6Addr'
+  | 'ArrU8Len4'
+  | 'ArrU8Len6'
+  | 'ArrU8Len16'
+  | 'ArrU16Len8'
+  | 'Bytes'
+  | 'Str'
+  | 'Pointer';
 
 /** One `{…}` of the format string with its value; literal pieces are only in the message. */
 export interface AyaLogArgument {
@@ -75,16 +90,16 @@ export interface AyaLogRecord {
 }
 
 export type AyaLogErrorKind =
-  | 'truncated'          // a length runs past the end of the bytes
-  | 'bad-length'         // the ring buffer record's u16 length is below 2 or past the sample
-  | 'unknown-field'      // a header tag that is no RecordField
+  | 'truncated' // a length runs past the end of the bytes
+  | 'bad-length' // the ring buffer record's u16 length is below 2 or past the sample
+  | 'unknown-field' // a header tag that is no RecordField
   | 'duplicate-field'
-  | 'bad-field'          // a header value of the wrong size or not UTF-8
+  | 'bad-field' // a header value of the wrong size or not UTF-8
   | 'bad-level'
-  | 'unknown-argument'   // an argument tag that is no ArgumentKind of the version
-  | 'bad-argument'       // an argument value of the wrong size for its kind
-  | 'bad-hint'           // a display hint byte that is no DisplayHint
-  | 'hint-mismatch'      // a hint that does not apply to the value (aya-log drops such records)
+  | 'unknown-argument' // an argument tag that is no ArgumentKind of the version
+  | 'bad-argument' // an argument value of the wrong size for its kind
+  | 'bad-hint' // a display hint byte that is no DisplayHint
+  | 'hint-mismatch' // a hint that does not apply to the value (aya-log drops such records)
   | 'unsupported-version';
 
 export interface AyaLogError {
@@ -126,13 +141,34 @@ export const AYA_LOG_VERSIONS: Readonly<Record<AyaLogVersion, VersionFacts>> = {
   '0.2.0': {
     firstField: 0,
     numArgsSize: 4,
-    arguments: [...INTEGERS, 'Ipv4Addr', 'Ipv6Addr', 'ArrU8Len4', 'ArrU8Len6', 'ArrU8Len16', 'ArrU16Len8', 'Bytes', 'Str', 'Pointer'],
+    arguments: [
+      ...INTEGERS,
+      'Ipv4Addr',
+      'Ipv6Addr',
+      'ArrU8Len4',
+      'ArrU8Len6',
+      'ArrU8Len16',
+      'ArrU16Len8',
+      'Bytes',
+      'Str',
+      'Pointer',
+    ],
     lastHint: 7,
   },
   '0.1.15': {
     firstField: 1,
     numArgsSize: 8,
-    arguments: [...INTEGERS, 'Ipv4Addr', 'Ipv6Addr', 'ArrU8Len4', 'ArrU8Len6', 'ArrU8Len16', 'ArrU16Len8', 'Bytes', 'Str'],
+    arguments: [
+      ...INTEGERS,
+      'Ipv4Addr',
+      'Ipv6Addr',
+      'ArrU8Len4',
+      'ArrU8Len6',
+      'ArrU8Len16',
+      'ArrU16Len8',
+      'Bytes',
+      'Str',
+    ],
     lastHint: 6,
   },
   '0.1.14': {
@@ -187,7 +223,9 @@ export function decodeAyaLogRecord(bytes: Uint8Array, options: AyaLogDecodeOptio
   const littleEndian = options.littleEndian ?? true;
   const candidates: AyaLogVersion[] = options.version
     ? [options.version]
-    : options.transport === 'ringbuf' ? ['0.2.0'] : ['0.1.15', '0.1.14'];
+    : options.transport === 'ringbuf'
+      ? ['0.2.0']
+      : ['0.1.15', '0.1.14'];
   let first: AyaLogResult | undefined;
   for (const version of candidates) {
     const result = decodeWith(bytes, options.transport, version, littleEndian);
@@ -195,7 +233,14 @@ export function decodeAyaLogRecord(bytes: Uint8Array, options: AyaLogDecodeOptio
     first ??= result;
   }
   if (options.transport === 'perf' && looksLikeUsizeTags(bytes, littleEndian)) {
-    return { ok: false, error: { kind: 'unsupported-version', offset: 0, message: 'an aya-log record of aya-log-common 0.1.13 or older (usize tags and lengths), which is not decoded' } };
+    return {
+      ok: false,
+      error: {
+        kind: 'unsupported-version',
+        offset: 0,
+        message: 'an aya-log record of aya-log-common 0.1.13 or older (usize tags and lengths), which is not decoded',
+      },
+    };
   }
   return first!;
 }
@@ -207,17 +252,30 @@ function looksLikeUsizeTags(bytes: Uint8Array, littleEndian: boolean): boolean {
   return view.getBigUint64(0, littleEndian) === 1n && view.getBigUint64(8, littleEndian) < BigInt(bytes.length);
 }
 
-function decodeWith(bytes: Uint8Array, transport: AyaLogTransport, version: AyaLogVersion, littleEndian: boolean): AyaLogResult {
+function decodeWith(
+  bytes: Uint8Array,
+  transport: AyaLogTransport,
+  version: AyaLogVersion,
+  littleEndian: boolean,
+): AyaLogResult {
   try {
     return { ok: true, record: decodeRecord(bytes, transport, version, littleEndian) };
   } catch (error) {
     if (error instanceof Failure) return { ok: false, error: error.error };
     // Anything else is a bug in this module; still a value, never an exception, for the caller.
-    return { ok: false, error: { kind: 'truncated', offset: 0, message: `internal decoding error: ${(error as Error).message}` } };
+    return {
+      ok: false,
+      error: { kind: 'truncated', offset: 0, message: `internal decoding error: ${(error as Error).message}` },
+    };
   }
 }
 
-function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: AyaLogVersion, littleEndian: boolean): AyaLogRecord {
+function decodeRecord(
+  bytes: Uint8Array,
+  transport: AyaLogTransport,
+  version: AyaLogVersion,
+  littleEndian: boolean,
+): AyaLogRecord {
   const facts = AYA_LOG_VERSIONS[version];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
@@ -225,7 +283,8 @@ function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: Ay
   if (transport === 'ringbuf') {
     if (bytes.length < 2) fail('truncated', 0, `a ring buffer record needs a 2-byte length; got ${bytes.length} bytes`);
     const size = view.getUint16(0, littleEndian);
-    if (size < 2 || size > bytes.length) fail('bad-length', 0, `the record's length ${size} does not fit the ${bytes.length}-byte sample`);
+    if (size < 2 || size > bytes.length)
+      fail('bad-length', 0, `the record's length ${size} does not fit the ${bytes.length}-byte sample`);
     end = size;
     at = 2;
   }
@@ -235,7 +294,8 @@ function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: Ay
     if (end - at < 3) fail('truncated', at, `a field needs a kind and a length at ${at}; ${end - at} bytes left`);
     const tag = bytes[at];
     const length = view.getUint16(at + 1, littleEndian);
-    if (end - at - 3 < length) fail('truncated', at, `a field of ${length} bytes at ${at} runs past the record's ${end} bytes`);
+    if (end - at - 3 < length)
+      fail('truncated', at, `a field of ${length} bytes at ${at} runs past the record's ${end} bytes`);
     const value = bytes.subarray(at + 3, at + 3 + length);
     at += 3 + length;
     return { tag, value, start };
@@ -247,7 +307,8 @@ function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: Ay
   while (header.size < HEADER_FIELDS.length) {
     const { tag, value, start } = readField();
     const field = HEADER_FIELDS[tag - facts.firstField];
-    if (field === undefined) fail('unknown-field', start, `header field kind ${tag} is not one of aya-log-common ${version}`);
+    if (field === undefined)
+      fail('unknown-field', start, `header field kind ${tag} is not one of aya-log-common ${version}`);
     if (header.has(field)) fail('duplicate-field', start, `the header has ${field} twice`);
     header.set(field, { value, start });
   }
@@ -268,11 +329,15 @@ function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: Ay
 
   const levelValue = fixed('level', 1).getUint8(0);
   const level = LEVELS[levelValue - 1];
-  if (level === undefined) fail('bad-level', header.get('level')!.start, `level ${levelValue} is not 1 (error) to 5 (trace)`);
+  if (level === undefined)
+    fail('bad-level', header.get('level')!.start, `level ${levelValue} is not 1 (error) to 5 (trace)`);
   const line = fixed('line', 4).getUint32(0, littleEndian);
   const numArgsView = fixed('numArgs', facts.numArgsSize);
   // A hostile count only runs the loop until the bytes end (every argument takes at least 3).
-  const numArgs = facts.numArgsSize === 4 ? BigInt(numArgsView.getUint32(0, littleEndian)) : numArgsView.getBigUint64(0, littleEndian);
+  const numArgs =
+    facts.numArgsSize === 4
+      ? BigInt(numArgsView.getUint32(0, littleEndian))
+      : numArgsView.getBigUint64(0, littleEndian);
 
   let message = '';
   const args: AyaLogArgument[] = [];
@@ -282,12 +347,14 @@ function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: Ay
     if (tag === 0) {
       if (value.length !== 1) fail('bad-argument', start, `a display hint is 1 byte, not ${value.length}`);
       const hint = HINTS[value[0] - 1];
-      if (hint === undefined || value[0] > facts.lastHint) fail('bad-hint', start, `display hint ${value[0]} is not one of aya-log-common ${version}`);
+      if (hint === undefined || value[0] > facts.lastHint)
+        fail('bad-hint', start, `display hint ${value[0]} is not one of aya-log-common ${version}`);
       pendingHint = hint;
       continue;
     }
     const kind = facts.arguments[tag - 1];
-    if (kind === undefined) fail('unknown-argument', start, `argument kind ${tag} is not one of aya-log-common ${version}`);
+    if (kind === undefined)
+      fail('unknown-argument', start, `argument kind ${tag} is not one of aya-log-common ${version}`);
     if (kind === 'Str') {
       // aya-log logs an error for a non-UTF-8 piece and leaves it out; showing it replaced is more useful here.
       message += lenientUtf8.decode(value);
@@ -299,27 +366,63 @@ function decodeRecord(bytes: Uint8Array, transport: AyaLogTransport, version: Ay
     args.push(argument);
   }
 
-  return { version, level, target: text('target'), module: text('module'), file: text('file'), line, message, args, size: end };
+  return {
+    version,
+    level,
+    target: text('target'),
+    module: text('module'),
+    file: text('file'),
+    line,
+    message,
+    args,
+    size: end,
+  };
 }
 
 const INT_SIZES: Partial<Record<AyaArgumentKind, { size: number; signed: boolean }>> = {
-  I8: { size: 1, signed: true }, I16: { size: 2, signed: true }, I32: { size: 4, signed: true },
-  I64: { size: 8, signed: true }, Isize: { size: 8, signed: true },
-  U8: { size: 1, signed: false }, U16: { size: 2, signed: false }, U32: { size: 4, signed: false },
-  U64: { size: 8, signed: false }, Usize: { size: 8, signed: false },
+  I8: { size: 1, signed: true },
+  I16: { size: 2, signed: true },
+  I32: { size: 4, signed: true },
+  I64: { size: 8, signed: true },
+  Isize: { size: 8, signed: true },
+  U8: { size: 1, signed: false },
+  U16: { size: 2, signed: false },
+  U32: { size: 4, signed: false },
+  U64: { size: 8, signed: false },
+  Usize: { size: 8, signed: false },
 };
 
 // isize and usize are 8 bytes: the writer is a 64-bit BPF target and the reader a 64-bit host.
 const VALUE_SIZES: Partial<Record<AyaArgumentKind, number>> = {
-  F32: 4, F64: 8, Ipv4Addr: 4, Ipv6Addr: 16, ArrU8Len4: 4, ArrU8Len6: 6, ArrU8Len16: 16, ArrU16Len8: 16, Pointer: 8,
+  F32: 4,
+  F64: 8,
+  Ipv4Addr: 4,
+  Ipv6Addr: 16,
+  ArrU8Len4: 4,
+  ArrU8Len6: 6,
+  ArrU8Len16: 16,
+  ArrU16Len8: 16,
+  Pointer: 8,
 };
 
-function formatArgument(kind: AyaArgumentKind, value: Uint8Array, hint: AyaDisplayHint | undefined, littleEndian: boolean, at: number): AyaLogArgument {
+function formatArgument(
+  kind: AyaArgumentKind,
+  value: Uint8Array,
+  hint: AyaDisplayHint | undefined,
+  littleEndian: boolean,
+  at: number,
+): AyaLogArgument {
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const expected = INT_SIZES[kind]?.size ?? VALUE_SIZES[kind];
-  if (expected !== undefined && value.length !== expected) fail('bad-argument', at, `a ${kind} is ${expected} bytes, not ${value.length}`);
+  if (expected !== undefined && value.length !== expected)
+    fail('bad-argument', at, `a ${kind} is ${expected} bytes, not ${value.length}`);
   const mismatch = (): never => fail('hint-mismatch', at, `the hint ${hint} does not apply to a ${kind}`);
-  const done = (v: AyaLogArgument['value'], text: string): AyaLogArgument => ({ kind, ...(hint ? { hint } : {}), value: v, text });
+  const done = (v: AyaLogArgument['value'], text: string): AyaLogArgument => ({
+    kind,
+    ...(hint ? { hint } : {}),
+    value: v,
+    text,
+  });
 
   const integer = INT_SIZES[kind];
   if (integer) {
@@ -327,7 +430,8 @@ function formatArgument(kind: AyaArgumentKind, value: Uint8Array, hint: AyaDispl
     if (hint === undefined || hint === 'default') return done(raw, raw.toString());
     if (hint === 'lowerHex' || hint === 'upperHex') {
       // Rust prints a negative number's two's complement at the type's width.
-      const unsigned = typeof raw === 'bigint' ? BigInt.asUintN(integer.size * 8, raw) : (raw < 0 ? raw + 2 ** (integer.size * 8) : raw);
+      const unsigned =
+        typeof raw === 'bigint' ? BigInt.asUintN(integer.size * 8, raw) : raw < 0 ? raw + 2 ** (integer.size * 8) : raw;
       const hex = unsigned.toString(16);
       return done(raw, hint === 'upperHex' ? hex.toUpperCase() : hex);
     }
@@ -377,10 +481,14 @@ function formatArgument(kind: AyaArgumentKind, value: Uint8Array, hint: AyaDispl
 
 function readInteger(view: DataView, size: number, signed: boolean, littleEndian: boolean): number | bigint {
   switch (size) {
-    case 1: return signed ? view.getInt8(0) : view.getUint8(0);
-    case 2: return signed ? view.getInt16(0, littleEndian) : view.getUint16(0, littleEndian);
-    case 4: return signed ? view.getInt32(0, littleEndian) : view.getUint32(0, littleEndian);
-    default: return signed ? view.getBigInt64(0, littleEndian) : view.getBigUint64(0, littleEndian);
+    case 1:
+      return signed ? view.getInt8(0) : view.getUint8(0);
+    case 2:
+      return signed ? view.getInt16(0, littleEndian) : view.getUint16(0, littleEndian);
+    case 4:
+      return signed ? view.getInt32(0, littleEndian) : view.getUint32(0, littleEndian);
+    default:
+      return signed ? view.getBigInt64(0, littleEndian) : view.getBigUint64(0, littleEndian);
   }
 }
 

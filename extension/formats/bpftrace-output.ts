@@ -130,8 +130,19 @@ export function parseBpftraceLine(line: string, atExit = false): BpftraceEvent {
       if (isObject(data) && isNumber(data.events)) return { type: 'lost', events: data.events };
       break;
     case 'helper_error':
-      if (typeof parsed.helper === 'string' && isNumber(parsed.retcode) && isNumber(parsed.line) && isNumber(parsed.col)) {
-        return { type: 'helperError', helper: parsed.helper, retcode: Number(parsed.retcode), line: Number(parsed.line), column: Number(parsed.col) };
+      if (
+        typeof parsed.helper === 'string' &&
+        isNumber(parsed.retcode) &&
+        isNumber(parsed.line) &&
+        isNumber(parsed.col)
+      ) {
+        return {
+          type: 'helperError',
+          helper: parsed.helper,
+          retcode: Number(parsed.retcode),
+          line: Number(parsed.line),
+          column: Number(parsed.col),
+        };
       }
       break;
     case 'value':
@@ -179,7 +190,16 @@ function isValue(x: unknown): x is BpftraceValue {
 }
 
 function isBuckets(x: unknown): x is BpftraceBucket[] {
-  return Array.isArray(x) && x.every((b) => isObject(b) && isNumber(b.count) && (b.min === undefined || isNumber(b.min)) && (b.max === undefined || isNumber(b.max)));
+  return (
+    Array.isArray(x) &&
+    x.every(
+      (b) =>
+        isObject(b) &&
+        isNumber(b.count) &&
+        (b.min === undefined || isNumber(b.min)) &&
+        (b.max === undefined || isNumber(b.max)),
+    )
+  );
 }
 
 function isStats(x: unknown): x is BpftraceStats {
@@ -222,7 +242,8 @@ function parseJson(line: string): unknown {
         return sawByte ? bytesToUtf8(value) : value;
       }
       // Map keys (a comm, a path) carry the same escapes as values.
-      if (sawByte && isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [bytesToUtf8(k), v]));
+      if (sawByte && isObject(value))
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [bytesToUtf8(k), v]));
       return value;
     });
   } catch {
@@ -252,7 +273,9 @@ export function bpftraceBucketLabel(bucket: BpftraceBucket): string {
 }
 
 /** Histogram plots (title, labels, counts) of a hist event, one per key, as the map viewer draws them. */
-export function bpftraceHistogramPlots(event: Extract<BpftraceEvent, { type: 'hist' }>): { title: string; labels: string[]; counts: number[] }[] {
+export function bpftraceHistogramPlots(
+  event: Extract<BpftraceEvent, { type: 'hist' }>,
+): { title: string; labels: string[]; counts: number[] }[] {
   return event.entries.map((entry) => ({
     title: entry.key === undefined ? event.name : `${event.name}[${entry.key}]`,
     labels: entry.value.map(bpftraceBucketLabel),
@@ -315,18 +338,28 @@ export function parseBpftraceStderr(stderr: string, options: { file?: string } =
     let m = SINGLE_LINE.exec(line);
     if (m) {
       diagnostics.push({
-        severity: severityOf(m[5] as BpftraceLogLevel), level: m[5] as BpftraceLogLevel, message: m[6],
-        file: file(m[1]), line: Number(m[2]), column: Number(m[3]), endColumn: Number(m[4]),
+        severity: severityOf(m[5] as BpftraceLogLevel),
+        level: m[5] as BpftraceLogLevel,
+        message: m[6],
+        file: file(m[1]),
+        line: Number(m[2]),
+        column: Number(m[3]),
+        endColumn: Number(m[4]),
       });
       // The source line and the ~~~ marker under it follow when the source line is not empty.
-      if (i + 2 < lines.length && lines[i + 1] !== '' && MARKER.test(lines[i + 2]) && !UNLOCATED.test(lines[i + 1])) i += 2;
+      if (i + 2 < lines.length && lines[i + 1] !== '' && MARKER.test(lines[i + 2]) && !UNLOCATED.test(lines[i + 1]))
+        i += 2;
       continue;
     }
     m = MULTI_LINE.exec(line);
     if (m) {
       diagnostics.push({
-        severity: severityOf(m[4] as BpftraceLogLevel), level: m[4] as BpftraceLogLevel, message: m[5],
-        file: file(m[1]), line: Number(m[2]), endLine: Number(m[3]),
+        severity: severityOf(m[4] as BpftraceLogLevel),
+        level: m[4] as BpftraceLogLevel,
+        message: m[5],
+        file: file(m[1]),
+        line: Number(m[2]),
+        endLine: Number(m[3]),
       });
       continue;
     }

@@ -4,11 +4,20 @@
 // the samples the addon delivers into the lines aya-log prints. Needs root; leaves the kernel as before.
 import { strict as assert } from 'assert';
 import * as path from 'path';
-import { splitRecords } from '../../extension/common/event-decode';
+import { splitRecords } from '../../extension/formats/event-decode';
 import { AyaLogRecord, AyaLogTransport, AyaLogVersion, decodeAyaLogRecord } from '../../extension/formats/aya-log';
 import { loadNative } from '../../native/index';
 import type { EventBatch, LoadedObject, NativeAddon } from '../../native/index';
-import { buildObject, eventually, expectKernelAsBefore, forkChildren, isRoot, kernelObjects, KernelObjects, requireCapability } from '../support/kernel';
+import {
+  buildObject,
+  eventually,
+  expectKernelAsBefore,
+  forkChildren,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  requireCapability,
+} from '../support/kernel';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 
@@ -53,9 +62,21 @@ describe('aya-log records from the kernel', function () {
   });
 
   /** Loads a fixture, attaches it, forks once and returns the decoded records of this process's fork. */
-  async function capture(object: string, program: string, transport: AyaLogTransport, variables: Record<string, Buffer>, expected: number): Promise<{ records: AyaLogRecord[]; sizes: number[]; failures: string[] }> {
-    const outcome = await addon.loadObject({ path: object, variables: { target_tgid: u32le(process.pid), ...variables } });
-    assert.ok(outcome.object, `load failed: ${outcome.error?.message}\n${outcome.programs.map((p) => p.log).join('\n')}`);
+  async function capture(
+    object: string,
+    program: string,
+    transport: AyaLogTransport,
+    variables: Record<string, Buffer>,
+    expected: number,
+  ): Promise<{ records: AyaLogRecord[]; sizes: number[]; failures: string[] }> {
+    const outcome = await addon.loadObject({
+      path: object,
+      variables: { target_tgid: u32le(process.pid), ...variables },
+    });
+    assert.ok(
+      outcome.object,
+      `load failed: ${outcome.error?.message}\n${outcome.programs.map((p) => p.log).join('\n')}`,
+    );
     const obj: LoadedObject = outcome.object;
     const batches: EventBatch[] = [];
     let consumer: { close(): void } | undefined;
@@ -64,9 +85,10 @@ describe('aya-log records from the kernel', function () {
       const map = obj.maps().find((m) => m.name === 'AYA_LOGS');
       assert.ok(map, 'the fixture has the map AYA_LOGS');
       assert.equal(map.type, transport === 'ringbuf' ? 'ringbuf' : 'perf_event_array');
-      consumer = transport === 'ringbuf'
-        ? addon.consumeRingBuffer(map.id, (b) => batches.push(b))
-        : addon.consumePerfBuffer(map.id, 8, (b) => batches.push(b));
+      consumer =
+        transport === 'ringbuf'
+          ? addon.consumeRingBuffer(map.id, (b) => batches.push(b))
+          : addon.consumePerfBuffer(map.id, 8, (b) => batches.push(b));
       link = obj.attach(program, { kind: 'tracepoint', category: 'sched', name: 'sched_process_fork' });
       forkChildren(1);
       const count = () => batches.reduce((n, b) => n + b.count, 0);
@@ -102,34 +124,69 @@ describe('aya-log records from the kernel', function () {
     assert.ok(m, fork.message);
     assert.equal(Number(m[1]), process.pid, 'the parent is this process');
     assert.ok(Number(m[2]) > 0 && Number(m[2]) !== process.pid, `a child pid: ${m[2]}`);
-    assert.deepEqual(fork.args.map((a) => [a.kind, a.hint]), [['U32', 'default'], ['U32', 'default']]);
-    assert.deepEqual([fork.level, fork.target, fork.module, fork.file], ['info', 'aya_fixture', 'aya_fixture', 'src/main.rs']);
+    assert.deepEqual(
+      fork.args.map((a) => [a.kind, a.hint]),
+      [
+        ['U32', 'default'],
+        ['U32', 'default'],
+      ],
+    );
+    assert.deepEqual(
+      [fork.level, fork.target, fork.module, fork.file],
+      ['info', 'aya_fixture', 'aya_fixture', 'src/main.rs'],
+    );
   }
 
   it('ring buffer (aya-log-common 0.2.0): every record decodes to the line aya-log prints, samples sized as aya reserves them', async () => {
-    const { records, sizes, failures } = await capture(objects.ring, 'aya_log_ring', 'ringbuf', {}, RING_LINES.length + 1);
+    const { records, sizes, failures } = await capture(
+      objects.ring,
+      'aya_log_ring',
+      'ringbuf',
+      {},
+      RING_LINES.length + 1,
+    );
     assert.deepEqual(failures, []);
     assert.deepEqual(summary(records.filter((r) => r.line !== 16)), RING_LINES);
     checkForkLine(records, 16);
     assert.ok(records.every((r) => r.version === '0.2.0'));
     // aya-log-ebpf 0.2.0 reserves the smallest power of two from 64 that holds the record.
-    records.forEach((r, i) => assert.equal(sizes[i], Math.max(64, 2 ** Math.ceil(Math.log2(r.size))), `record of ${r.size} bytes`));
+    records.forEach((r, i) =>
+      assert.equal(sizes[i], Math.max(64, 2 ** Math.ceil(Math.log2(r.size))), `record of ${r.size} bytes`),
+    );
   });
 
   it('ring buffer: AYA_LOG_LEVEL set to warn at load keeps only errors and warnings', async () => {
-    const { records, failures } = await capture(objects.ring, 'aya_log_ring', 'ringbuf', { AYA_LOG_LEVEL: Buffer.of(2) }, 2);
+    const { records, failures } = await capture(
+      objects.ring,
+      'aya_log_ring',
+      'ringbuf',
+      { AYA_LOG_LEVEL: Buffer.of(2) },
+      2,
+    );
     assert.deepEqual(failures, []);
-    assert.deepEqual(records.map((r) => r.level), ['error', 'warn']);
+    assert.deepEqual(
+      records.map((r) => r.level),
+      ['error', 'warn'],
+    );
   });
 
   for (const patch of [15, 14]) {
     const version = `0.1.${patch}` as AyaLogVersion;
     it(`perf event array (aya-log-common ${version}): records decode, the version is recognised from the bytes`, async () => {
-      const { records, failures } = await capture(objects.perf, 'aya_log_perf', 'perf', { common_patch: Buffer.of(patch) }, PERF_LINES.length + 1);
+      const { records, failures } = await capture(
+        objects.perf,
+        'aya_log_perf',
+        'perf',
+        { common_patch: Buffer.of(patch) },
+        PERF_LINES.length + 1,
+      );
       assert.deepEqual(failures, []);
       assert.deepEqual(summary(records.filter((r) => r.line !== 25)), PERF_LINES);
       checkForkLine(records, 25);
-      assert.ok(records.every((r) => r.version === version), records.map((r) => r.version).join());
+      assert.ok(
+        records.every((r) => r.version === version),
+        records.map((r) => r.version).join(),
+      );
     });
   }
 });

@@ -7,7 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const root = path.join(__dirname, '..', '..');
-const grammar = JSON.parse(fs.readFileSync(path.join(root, 'syntaxes', 'bpftrace.tmLanguage.json'), 'utf8')) as Rule & { scopeName: string; repository: Record<string, Rule> };
+const grammar = JSON.parse(fs.readFileSync(path.join(root, 'syntaxes', 'bpftrace.tmLanguage.json'), 'utf8')) as Rule & {
+  scopeName: string;
+  repository: Record<string, Rule>;
+};
 
 interface Rule {
   name?: string;
@@ -73,15 +76,16 @@ function tokenize(text: string): { lines: Token[][]; depth: number } {
         }
       }
     };
-    const withCaptures = (m: RegExpExecArray, base: string[], captures?: Record<string, { name: string }>) => (i: number) => {
-      const scopes = [...base];
-      if (captures?.['0']) scopes.push(captures['0'].name);
-      for (let g = 1; g < m.length; g++) {
-        const span = m.indices?.[g];
-        if (span && captures?.[String(g)] && i >= span[0] && i < span[1]) scopes.push(captures[String(g)].name);
-      }
-      return scopes;
-    };
+    const withCaptures =
+      (m: RegExpExecArray, base: string[], captures?: Record<string, { name: string }>) => (i: number) => {
+        const scopes = [...base];
+        if (captures?.['0']) scopes.push(captures['0'].name);
+        for (let g = 1; g < m.length; g++) {
+          const span = m.indices?.[g];
+          if (span && captures?.[String(g)] && i >= span[0] && i < span[1]) scopes.push(captures[String(g)].name);
+        }
+        return scopes;
+      };
     let pos = 0;
     for (let guard = 0; pos <= line.length && guard < 10000; guard++) {
       const top = stack[stack.length - 1];
@@ -141,7 +145,8 @@ describe('bpftrace grammar', () => {
     let rules = 0;
     const visit = (rule: Rule) => {
       rules++;
-      for (const key of ['match', 'begin', 'end'] as const) if (rule[key]) assert.doesNotThrow(() => regex(rule[key]!), `${key}: ${rule[key]}`);
+      for (const key of ['match', 'begin', 'end'] as const)
+        if (rule[key]) assert.doesNotThrow(() => regex(rule[key]!), `${key}: ${rule[key]}`);
       if (rule.name && rule !== grammar) assert.match(rule.name, /\.bpftrace$/); // the root's name is its title
       for (const captures of [rule.captures, rule.beginCaptures, rule.endCaptures]) {
         for (const c of Object.values(captures ?? {})) assert.match(c.name, /\.bpftrace$/);
@@ -163,7 +168,10 @@ describe('bpftrace grammar', () => {
     const two = 'kprobe:vfs_read,kretprobe:vfs_read { @[comm] = count(); }';
     assert.equal(innermost(two, 'vfs_read'), 'entity.name.function.probe.bpftrace');
     assert.equal(innermost(two, 'kretprobe'), 'storage.type.probe.bpftrace');
-    assert.equal(innermost('uprobe:/bin/bash:readline { }', '/bin/bash:readline'), 'entity.name.function.probe.bpftrace');
+    assert.equal(
+      innermost('uprobe:/bin/bash:readline { }', '/bin/bash:readline'),
+      'entity.name.function.probe.bpftrace',
+    );
     assert.equal(innermost('interval:s:1 { exit(); }', 's:1'), 'entity.name.function.probe.bpftrace');
     assert.equal(innermost('t:sched:sched_process_fork { }', 't'), 'storage.type.probe.bpftrace');
   });
@@ -181,28 +189,40 @@ describe('bpftrace grammar', () => {
     const tokens = tokenize(src).lines[0];
     assert.equal(tokens.find((t) => t.text === '->')?.scopes.at(-1), 'punctuation.accessor.bpftrace');
     // count() is the function; args->count a member.
-    assert.deepEqual(tokens.filter((t) => t.text === 'count').map((t) => t.scopes.at(-1)), ['support.function.builtin.bpftrace', 'variable.other.member.bpftrace']);
+    assert.deepEqual(
+      tokens.filter((t) => t.text === 'count').map((t) => t.scopes.at(-1)),
+      ['support.function.builtin.bpftrace', 'variable.other.member.bpftrace'],
+    );
   });
 
   it('functions only when called; strings with escapes and printf placeholders', () => {
-    const src = 'BEGIN { printf("%-10s %d\\n", comm, pid); @h = hist(retval); @l = lhist($x, 0, 100, 10); print(@h); exit(); }';
-    for (const f of ['printf', 'hist', 'lhist', 'print', 'exit']) assert.equal(innermost(src, f), 'support.function.builtin.bpftrace', f);
+    const src =
+      'BEGIN { printf("%-10s %d\\n", comm, pid); @h = hist(retval); @l = lhist($x, 0, 100, 10); print(@h); exit(); }';
+    for (const f of ['printf', 'hist', 'lhist', 'print', 'exit'])
+      assert.equal(innermost(src, f), 'support.function.builtin.bpftrace', f);
     assert.equal(innermost(src, '%-10s'), 'constant.other.placeholder.bpftrace');
     assert.equal(innermost(src, '\\n'), 'constant.character.escape.bpftrace');
     assert.ok(scopeOf(src, '%-10s').includes('string.quoted.double.bpftrace'));
     assert.equal(innermost(src, 'comm'), 'support.variable.builtin.bpftrace');
     assert.equal(innermost(src, '100'), 'constant.numeric.bpftrace');
-    const more = 'BEGIN { @x = str(arg1); @y = ksym(reg("ip")); @z = usym(arg0); delete(@x); clear(@y); @a = avg(1); @b = sum(2); @c = min(3); @d = max(4); }';
-    for (const f of ['str', 'ksym', 'usym', 'reg', 'delete', 'clear', 'avg', 'sum', 'min', 'max']) assert.equal(innermost(more, f), 'support.function.builtin.bpftrace', f);
+    const more =
+      'BEGIN { @x = str(arg1); @y = ksym(reg("ip")); @z = usym(arg0); delete(@x); clear(@y); @a = avg(1); @b = sum(2); @c = min(3); @d = max(4); }';
+    for (const f of ['str', 'ksym', 'usym', 'reg', 'delete', 'clear', 'avg', 'sum', 'min', 'max'])
+      assert.equal(innermost(more, f), 'support.function.builtin.bpftrace', f);
   });
 
   it('filters: scoped, with a division inside that does not end them', () => {
     const src = 'tracepoint:syscalls:sys_exit_read /args->ret / 2 > 0 && pid != 1/ { @r = hist(args->ret); }';
     const tokens = tokenize(src).lines[0];
     const slashes = tokens.filter((t) => t.text.trim() === '/');
-    assert.deepEqual(slashes.map((t) => t.scopes.at(-1)), [
-      'punctuation.definition.filter.begin.bpftrace', 'keyword.operator.bpftrace', 'punctuation.definition.filter.end.bpftrace',
-    ]);
+    assert.deepEqual(
+      slashes.map((t) => t.scopes.at(-1)),
+      [
+        'punctuation.definition.filter.begin.bpftrace',
+        'keyword.operator.bpftrace',
+        'punctuation.definition.filter.end.bpftrace',
+      ],
+    );
     assert.ok(scopeOf(src, 'pid').includes('meta.filter.bpftrace'));
     assert.ok(!scopeOf(src, 'hist').includes('meta.filter.bpftrace'), 'the block is not in the filter');
     assert.equal(innermost('uprobe:/bin/bash:readline /pid == 1/ { }', 'pid'), 'support.variable.builtin.bpftrace');
@@ -222,14 +242,18 @@ describe('bpftrace grammar', () => {
     assert.equal(innermost(src, '*/', 2), 'comment.block.bpftrace');
     assert.equal(innermost(src, 'BEGIN', 2), 'keyword.other.special-probe.bpftrace');
     assert.equal(innermost(src, '// trailing', 2), 'comment.line.double-slash.bpftrace');
-    for (const k of ['if', 'unroll', 'else', 'return']) assert.equal(innermost(src, k, 3), 'keyword.control.bpftrace', k);
+    for (const k of ['if', 'unroll', 'else', 'return'])
+      assert.equal(innermost(src, k, 3), 'keyword.control.bpftrace', k);
     assert.equal(innermost(src, 'foo', 5), 'entity.name.type.bpftrace');
     assert.equal(innermost(src, 'char', 5), 'storage.type.bpftrace');
   });
 
   it('every bpftrace script of the repository tokenizes back to the top level', () => {
     const scripts = [
-      ...fs.readdirSync(path.join(__dirname, 'fixtures', 'bpftrace')).filter((f) => f.endsWith('.bt')).map((f) => path.join(__dirname, 'fixtures', 'bpftrace', f)),
+      ...fs
+        .readdirSync(path.join(__dirname, 'fixtures', 'bpftrace'))
+        .filter((f) => f.endsWith('.bt'))
+        .map((f) => path.join(__dirname, 'fixtures', 'bpftrace', f)),
       path.join(root, 'bpf-samples', 'bpftrace_syscalls', 'syscalls.bt'),
     ].filter((f) => !f.endsWith('syntax.bt')); // syntax.bt is deliberately broken
     assert.ok(scripts.length >= 8);
@@ -237,7 +261,11 @@ describe('bpftrace grammar', () => {
       const { lines, depth } = tokenize(fs.readFileSync(file, 'utf8'));
       assert.equal(depth, 0, `${path.basename(file)} ends at the top level`);
       const stray = lines.flat().filter((t) => /[{}]/.test(t.text) && t.scopes.length === 1);
-      assert.deepEqual(stray.map((t) => t.text), [], `${path.basename(file)}: every brace belongs to a block`);
+      assert.deepEqual(
+        stray.map((t) => t.text),
+        [],
+        `${path.basename(file)}: every brace belongs to a block`,
+      );
     }
   });
 });

@@ -5,18 +5,36 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  BpftraceEvent, BpftraceOutputParser, bpftraceBucketLabel, bpftraceHistogramPlots, parseBpftraceLine, parseBpftraceOutput,
-  parseBpftraceStderr, utf16Column,
+  BpftraceEvent,
+  BpftraceOutputParser,
+  bpftraceBucketLabel,
+  bpftraceHistogramPlots,
+  parseBpftraceLine,
+  parseBpftraceOutput,
+  parseBpftraceStderr,
+  utf16Column,
 } from '../../extension/formats/bpftrace-output';
 
 const DIR = path.join(__dirname, 'fixtures', 'bpftrace');
 const read = (name: string) => fs.readFileSync(path.join(DIR, name), 'utf8');
-const run = (name: string) => ({ stdout: read(`${name}.stdout`), stderr: read(`${name}.stderr`), status: Number(read(`${name}.status`)) });
+const run = (name: string) => ({
+  stdout: read(`${name}.stdout`),
+  stderr: read(`${name}.stderr`),
+  status: Number(read(`${name}.status`)),
+});
 
 type Of<T extends BpftraceEvent['type']> = Extract<BpftraceEvent, { type: T }>;
-const only = <T extends BpftraceEvent['type']>(events: BpftraceEvent[], type: T) => events.filter((e): e is Of<T> => e.type === type);
-const named = <T extends 'map' | 'hist' | 'stats'>(events: BpftraceEvent[], type: T, name: string, atExit: boolean): Of<T> => {
-  const found = only(events, type).filter((e) => (e as Of<'map' | 'hist' | 'stats'>).name === name && (e as Of<'map' | 'hist' | 'stats'>).atExit === atExit);
+const only = <T extends BpftraceEvent['type']>(events: BpftraceEvent[], type: T) =>
+  events.filter((e): e is Of<T> => e.type === type);
+const named = <T extends 'map' | 'hist' | 'stats'>(
+  events: BpftraceEvent[],
+  type: T,
+  name: string,
+  atExit: boolean,
+): Of<T> => {
+  const found = only(events, type).filter(
+    (e) => (e as Of<'map' | 'hist' | 'stats'>).name === name && (e as Of<'map' | 'hist' | 'stats'>).atExit === atExit,
+  );
   assert.equal(found.length, 1, `one ${type} ${name} (atExit ${atExit})`);
   return found[0];
 };
@@ -39,7 +57,7 @@ describe('bpftrace -f json output (0.17, captured)', () => {
   describe('values.bt: every kind of map and value, printed and at exit', () => {
     const events = parseBpftraceOutput(run('values').stdout);
 
-    it('hist: log2 buckets of -1, 0, 1, 5, 5, 1000 with bpftrace\'s labels', () => {
+    it("hist: log2 buckets of -1, 0, 1, 5, 5, 1000 with bpftrace's labels", () => {
       const h = named(events, 'hist', '@h', false);
       assert.equal(h.entries.length, 1);
       assert.equal(h.entries[0].key, undefined);
@@ -49,7 +67,11 @@ describe('bpftrace -f json output (0.17, captured)', () => {
       assert.equal(labels[labels.length - 1], '[512, 1024)');
       const countOf = (label: string) => Number(buckets[labels.indexOf(label)].count);
       assert.deepEqual(['(..., 0)', '[0]', '[1]', '[4, 8)', '[512, 1024)'].map(countOf), [1, 1, 1, 2, 1]);
-      assert.equal(buckets.reduce((n, b) => n + Number(b.count), 0), 6, 'six values went in');
+      assert.equal(
+        buckets.reduce((n, b) => n + Number(b.count), 0),
+        6,
+        'six values went in',
+      );
       assert.deepEqual(named(events, 'hist', '@h', true).entries, h.entries, 'printed again, the same, at exit');
     });
 
@@ -61,16 +83,29 @@ describe('bpftrace -f json output (0.17, captured)', () => {
       assert.equal(plot.title, '@l');
       assert.deepEqual(plot.labels.slice(0, 3), ['(..., 0)', '[0, 10)', '[10, 20)']);
       assert.equal(plot.labels[plot.labels.length - 1], '[100, ...)');
-      assert.equal(plot.counts.reduce((a, b) => a + b, 0), 4, 'four values went in (-5, 5, 55, 150)');
+      assert.equal(
+        plot.counts.reduce((a, b) => a + b, 0),
+        4,
+        'four values went in (-5, 5, 55, 150)',
+      );
     });
 
     it('maps with and without keys; several key parts joined by commas; print(@m, top)', () => {
       const printed = only(events, 'map').filter((e) => !e.atExit);
-      assert.deepEqual(printed.map((e) => [e.name, e.entries]), [
-        ['@str', [{ key: 'a,1', value: 5 }, { key: 'b,c,2', value: 6 }]],
-        ['@s', [{ value: 42 }]],
-        ['@str', [{ key: 'b,c,2', value: 6 }]],
-      ]);
+      assert.deepEqual(
+        printed.map((e) => [e.name, e.entries]),
+        [
+          [
+            '@str',
+            [
+              { key: 'a,1', value: 5 },
+              { key: 'b,c,2', value: 6 },
+            ],
+          ],
+          ['@s', [{ value: 42 }]],
+          ['@str', [{ key: 'b,c,2', value: 6 }]],
+        ],
+      );
     });
 
     it('avg and stats are "stats": a number, or count/average/total', () => {
@@ -79,16 +114,29 @@ describe('bpftrace -f json output (0.17, captured)', () => {
     });
 
     it('print() of a number, a string and a tuple; time(); printf conversions', () => {
-      assert.deepEqual(only(events, 'value').map((e) => e.value), [1234, 'a string', [1, 'x']]);
-      const times = only(events, 'text').filter((e) => e.source === 'time').map((e) => e.text);
+      assert.deepEqual(
+        only(events, 'value').map((e) => e.value),
+        [1234, 'a string', [1, 'x']],
+      );
+      const times = only(events, 'text')
+        .filter((e) => e.source === 'time')
+        .map((e) => e.text);
       assert.equal(times.length, 2);
       assert.match(times[0], /^\d\d:\d\d\n$/);
       assert.match(times[1], /^\d\d:\d\d:\d\d\n$/);
-      assert.deepEqual(only(events, 'text').filter((e) => e.source === 'printf').map((e) => e.text), ['s|-5|ff|A\n']);
+      assert.deepEqual(
+        only(events, 'text')
+          .filter((e) => e.source === 'printf')
+          .map((e) => e.text),
+        ['s|-5|ff|A\n'],
+      );
     });
 
     it('at exit: every non-empty map, sorted by name, exact beyond 2^53', () => {
-      const atExit = events.filter((e): e is Of<'map' | 'hist' | 'stats'> => (e.type === 'map' || e.type === 'hist' || e.type === 'stats') && e.atExit);
+      const atExit = events.filter(
+        (e): e is Of<'map' | 'hist' | 'stats'> =>
+          (e.type === 'map' || e.type === 'hist' || e.type === 'stats') && e.atExit,
+      );
       const names = atExit.map((e) => e.name);
       assert.deepEqual(names, [...names].sort(), 'sorted by name');
       assert.ok(!names.includes('@mn'), 'clear() removed @mn');
@@ -106,26 +154,41 @@ describe('bpftrace -f json output (0.17, captured)', () => {
     assert.ok(stdout.includes('\\uffffffc3\\uffffffa9'), 'the fixture has the sign-extended escapes of é');
     const events = parseBpftraceOutput(stdout);
     const texts = only(events, 'text');
-    assert.deepEqual(texts.map((t) => [t.source, t.text]), [
-      ['printf', 'quote " backslash \\ tab \t unicode é\n'],
-      ['cat', 'Linux\n'],
-      ['syscall', 'from-system\n'],
-      ['printf', 'in END\n'],
-    ]);
+    assert.deepEqual(
+      texts.map((t) => [t.source, t.text]),
+      [
+        ['printf', 'quote " backslash \\ tab \t unicode é\n'],
+        ['cat', 'Linux\n'],
+        ['syscall', 'from-system\n'],
+        ['printf', 'in END\n'],
+      ],
+    );
     assert.deepEqual(named(events, 'map', '@c', false).entries, [{ value: 0 }], 'print() after clear() of a count');
     const end = events.findIndex((e) => e.type === 'text' && e.text === 'in END\n');
-    assert.ok(events.slice(end + 1).every((e) => e.type === 'map' && e.atExit), 'the exit maps come after END');
+    assert.ok(
+      events.slice(end + 1).every((e) => e.type === 'map' && e.atExit),
+      'the exit maps come after END',
+    );
   });
 
   it('count: keyed counts, a scalar total, two-part keys', () => {
     const events = parseBpftraceOutput(run('count').stdout);
     const calls = named(events, 'map', '@calls', true);
-    assert.ok(calls.entries.length > 0 && calls.entries.every((e) => typeof e.key === 'string' && typeof e.value === 'number' && e.value > 0));
-    assert.ok(calls.entries.some((e) => e.key === 'bpftrace'), 'bpftrace counts its own syscalls');
+    assert.ok(
+      calls.entries.length > 0 &&
+        calls.entries.every((e) => typeof e.key === 'string' && typeof e.value === 'number' && e.value > 0),
+    );
+    assert.ok(
+      calls.entries.some((e) => e.key === 'bpftrace'),
+      'bpftrace counts its own syscalls',
+    );
     const total = named(events, 'map', '@total', true).entries;
     assert.equal(total.length, 1);
     assert.equal(total[0].key, undefined);
-    assert.ok(named(events, 'map', '@bytid', true).entries.every((e) => /^\d+,/.test(e.key!)), 'tid,comm');
+    assert.ok(
+      named(events, 'map', '@bytid', true).entries.every((e) => /^\d+,/.test(e.key!)),
+      'tid,comm',
+    );
   });
 
   it('hist: keyed and keyless log2 histograms and an lhist, buckets contiguous', () => {
@@ -135,12 +198,20 @@ describe('bpftrace -f json output (0.17, captured)', () => {
     for (const event of only(events, 'hist')) {
       for (const { value: buckets } of event.entries) {
         for (let i = 1; i < buckets.length; i++) {
-          assert.equal(Number(buckets[i].min), Number(buckets[i - 1].max) + 1, `${event.name}: bucket ${i} follows ${i - 1}`);
+          assert.equal(
+            Number(buckets[i].min),
+            Number(buckets[i - 1].max) + 1,
+            `${event.name}: bucket ${i} follows ${i - 1}`,
+          );
         }
       }
     }
     const linear = named(events, 'hist', '@linear', true).entries[0].value;
-    assert.ok(linear.filter((b) => b.min !== undefined && b.max !== undefined).every((b) => Number(b.max) - Number(b.min) === 99));
+    assert.ok(
+      linear
+        .filter((b) => b.min !== undefined && b.max !== undefined)
+        .every((b) => Number(b.max) - Number(b.min) === 99),
+    );
     const plots = bpftraceHistogramPlots(byComm);
     assert.equal(plots.length, byComm.entries.length);
     assert.ok(plots.every((p) => p.title.startsWith('@bycomm[') && p.labels.length === p.counts.length));
@@ -148,17 +219,41 @@ describe('bpftrace -f json output (0.17, captured)', () => {
 
   it('interval: print() and time() on every tick; cleared maps are not printed at exit', () => {
     const events = parseBpftraceOutput(run('interval').stdout);
-    assert.deepEqual(only(events, 'text').filter((e) => e.source === 'printf').map((e) => e.text), ['tick 1\n', 'tick 2\n', 'tick 3\n']);
-    assert.deepEqual(only(events, 'map').filter((e) => e.name === '@ticks' && !e.atExit).map((e) => e.entries[0].value), [1, 2, 3]);
+    assert.deepEqual(
+      only(events, 'text')
+        .filter((e) => e.source === 'printf')
+        .map((e) => e.text),
+      ['tick 1\n', 'tick 2\n', 'tick 3\n'],
+    );
+    assert.deepEqual(
+      only(events, 'map')
+        .filter((e) => e.name === '@ticks' && !e.atExit)
+        .map((e) => e.entries[0].value),
+      [1, 2, 3],
+    );
     assert.equal(only(events, 'map').filter((e) => e.name === '@getpid' && !e.atExit).length, 3);
-    assert.deepEqual(only(events, 'map').filter((e) => e.atExit).map((e) => [e.name, e.entries[0].value]), [['@n', 3], ['@ticks', 3]]);
+    assert.deepEqual(
+      only(events, 'map')
+        .filter((e) => e.atExit)
+        .map((e) => [e.name, e.entries[0].value]),
+      [
+        ['@n', 3],
+        ['@ticks', 3],
+      ],
+    );
   });
 
   it('helper_error (-k): the helper, its error and where the call is', () => {
     const program = 'BEGIN { @x[1] = 1; delete(@x[2]); exit(); }'; // as in capture.sh
     assert.ok(read('capture.sh').includes(program));
     const [error] = only(parseBpftraceOutput(run('helper_error').stdout), 'helperError');
-    assert.deepEqual(error, { type: 'helperError', helper: 'map_delete_elem', retcode: -2, line: 1, column: program.indexOf('delete') + 1 });
+    assert.deepEqual(error, {
+      type: 'helperError',
+      helper: 'map_delete_elem',
+      retcode: -2,
+      line: 1,
+      column: program.indexOf('delete') + 1,
+    });
   });
 
   it('lost events: printed and lost add up to the 100 printfs of lost.bt', () => {
@@ -180,9 +275,15 @@ describe('bpftrace -f json output (0.17, captured)', () => {
     const events = parseBpftraceOutput(stdout);
     const attached = only(events, 'attached')[0];
     assert.ok(attached.probes > 300, `every sys_enter_* tracepoint: ${attached.probes}`);
-    assert.deepEqual(only(events, 'text').map((e) => e.text), ['Tracing system calls... stop to see the counts.\n']);
+    assert.deepEqual(
+      only(events, 'text').map((e) => e.text),
+      ['Tracing system calls... stop to see the counts.\n'],
+    );
     const syscalls = named(events, 'map', '@syscalls', true);
-    assert.ok(syscalls.entries.every((e) => /^tracepoint:syscalls:sys_enter_\w+,/.test(e.key!)), 'probe,comm keys');
+    assert.ok(
+      syscalls.entries.every((e) => /^tracepoint:syscalls:sys_enter_\w+,/.test(e.key!)),
+      'probe,comm keys',
+    );
     assert.ok(syscalls.entries.some((e) => e.key!.startsWith('tracepoint:syscalls:sys_enter_read,')));
     const [plot] = bpftraceHistogramPlots(named(events, 'hist', '@read_bytes', true));
     assert.equal(plot.title, '@read_bytes');
@@ -205,13 +306,27 @@ describe('bpftrace -f json output (0.17, captured)', () => {
   it('keeps lines it does not know, including -d\'s AST dump, as "other"', () => {
     const events = parseBpftraceOutput(run('debug_ok').stdout);
     assert.ok(events.length > 10 && events.every((e) => e.type === 'other'));
-    assert.deepEqual(parseBpftraceLine('{"type": "map", "data": {"@a": 1, "@b": 2}}'), { type: 'other', line: '{"type": "map", "data": {"@a": 1, "@b": 2}}' });
+    assert.deepEqual(parseBpftraceLine('{"type": "map", "data": {"@a": 1, "@b": 2}}'), {
+      type: 'other',
+      line: '{"type": "map", "data": {"@a": 1, "@b": 2}}',
+    });
     assert.deepEqual(parseBpftraceLine('{"type": "hist", "data": {"@h": [{"count": "x"}]}}').type, 'other');
   });
 
   it('decodes byte escapes in keys, keeps escaped backslashes, and big integers exact', () => {
-    const event = parseBpftraceLine('{"type": "map", "data": {"@m": {"caf\\uffffffc3\\uffffffa9": 12345678901234567890, "\\\\uffffffc3": 1}}}', true);
-    assert.deepEqual(event, { type: 'map', name: '@m', atExit: true, entries: [{ key: 'café', value: 12345678901234567890n }, { key: '\\uffffffc3', value: 1 }] });
+    const event = parseBpftraceLine(
+      '{"type": "map", "data": {"@m": {"caf\\uffffffc3\\uffffffa9": 12345678901234567890, "\\\\uffffffc3": 1}}}',
+      true,
+    );
+    assert.deepEqual(event, {
+      type: 'map',
+      name: '@m',
+      atExit: true,
+      entries: [
+        { key: 'café', value: 12345678901234567890n },
+        { key: '\\uffffffc3', value: 1 },
+      ],
+    });
   });
 });
 
@@ -222,20 +337,43 @@ describe('bpftrace stderr (0.17, captured)', () => {
   it('the RLIMIT_MEMLOCK "ERROR" of a sandbox without CAP_SYS_RESOURCE is a known warning', () => {
     const { diagnostics } = parse('printf');
     assert.equal(run('printf').status, 0, 'the script ran regardless');
-    assert.deepEqual(diagnostics.map((d) => [d.level, d.severity, d.known]), [['ERROR', 'warning', 'rlimit-memlock']]);
+    assert.deepEqual(
+      diagnostics.map((d) => [d.level, d.severity, d.known]),
+      [['ERROR', 'warning', 'rlimit-memlock']],
+    );
   });
 
   it('a syntax error in a file: FILE:LINE:COL-ENDCOL, the source line and marker consumed', () => {
     const { diagnostics, otherLines } = parse('syntax', 'syntax.bt');
-    assert.deepEqual(diagnostics.filter((d) => !d.known), [
-      { severity: 'error', level: 'ERROR', message: 'syntax error, unexpected map, expecting }', file: 'syntax.bt', line: 4, column: 3, endColumn: 5 },
-    ]);
+    assert.deepEqual(
+      diagnostics.filter((d) => !d.known),
+      [
+        {
+          severity: 'error',
+          level: 'ERROR',
+          message: 'syntax error, unexpected map, expecting }',
+          file: 'syntax.bt',
+          line: 4,
+          column: 3,
+          endColumn: 5,
+        },
+      ],
+    );
     assert.deepEqual(otherLines, []);
     assert.equal(run('syntax').status, 1);
   });
 
   it('columns are 1-based and the end exclusive, as the ~ marker under the source line shows', () => {
-    for (const name of ['syntax', 'semantic', 'two_errors', 'stdin_syntax', 'unknown_tracepoint', 'unknown_function', 'args_in_begin', 'kprobe_attach']) {
+    for (const name of [
+      'syntax',
+      'semantic',
+      'two_errors',
+      'stdin_syntax',
+      'unknown_tracepoint',
+      'unknown_function',
+      'args_in_begin',
+      'kprobe_attach',
+    ]) {
       const lines = run(name).stderr.split('\n');
       for (const d of errors(name).filter((x) => x.column !== undefined)) {
         const at = lines.findIndex((l) => l.includes(`:${d.line}:${d.column}-${d.endColumn}: `));
@@ -243,7 +381,11 @@ describe('bpftrace stderr (0.17, captured)', () => {
         assert.equal(marker.indexOf('~') + 1, d.column, `${name}: start`);
         assert.equal(marker.length + 1, d.endColumn, `${name}: end`);
         if (name === 'syntax' || name === 'semantic' || name === 'two_errors') {
-          assert.equal(lines[at + 1], read(`${name}.bt`).split('\n')[d.line! - 1], `${name}: the source line is the script's line ${d.line}`);
+          assert.equal(
+            lines[at + 1],
+            read(`${name}.bt`).split('\n')[d.line! - 1],
+            `${name}: the source line is the script's line ${d.line}`,
+          );
         } else {
           assert.ok(read('capture.sh').includes(`-e '${lines[at + 1]}'`), `${name}: the source line is the -e program`);
         }
@@ -253,31 +395,71 @@ describe('bpftrace stderr (0.17, captured)', () => {
 
   it('semantic errors: several in one run, though some stop the analysis at once', () => {
     // misc.bt's mistake (min and max into one map) and system() without --unsafe.
-    assert.deepEqual(errors('semantic').map((d) => [d.file, d.line, d.column, d.endColumn, d.message]), [
-      ['semantic.bt', 5, 19, 24, "Type mismatch for @k: trying to assign value of type 'max' when map already contains a value of type 'min"],
-      ['semantic.bt', 12, 3, 29, 'system() is an unsafe function being used in safe mode'],
-    ]);
-    assert.deepEqual(errors('two_errors').map((d) => [d.line, d.message]), [[3, 'count() requires no arguments (1 provided)']]);
-    assert.deepEqual(errors('unknown_function').map((d) => d.message), ['Unknown function: foo']);
+    assert.deepEqual(
+      errors('semantic').map((d) => [d.file, d.line, d.column, d.endColumn, d.message]),
+      [
+        [
+          'semantic.bt',
+          5,
+          19,
+          24,
+          "Type mismatch for @k: trying to assign value of type 'max' when map already contains a value of type 'min",
+        ],
+        ['semantic.bt', 12, 3, 29, 'system() is an unsafe function being used in safe mode'],
+      ],
+    );
+    assert.deepEqual(
+      errors('two_errors').map((d) => [d.line, d.message]),
+      [[3, 'count() requires no arguments (1 provided)']],
+    );
+    assert.deepEqual(
+      errors('unknown_function').map((d) => d.message),
+      ['Unknown function: foo'],
+    );
   });
 
   it('a span over several lines: FILE:LINE-ENDLINE with no columns and no source', () => {
     assert.deepEqual(errors('multiline'), [
-      { severity: 'error', level: 'ERROR', message: 'count() requires no arguments (2 provided)', file: 'multiline.bt', line: 3, endLine: 5 },
+      {
+        severity: 'error',
+        level: 'ERROR',
+        message: 'count() requires no arguments (2 provided)',
+        file: 'multiline.bt',
+        line: 3,
+        endLine: 5,
+      },
     ]);
-    assert.deepEqual(errors('unknown_probe').map((d) => [d.line, d.endLine, d.column, d.message]), [[3, 5, undefined, 'tracepoint not found: syscalls:sys_enter_nosuch']]);
+    assert.deepEqual(
+      errors('unknown_probe').map((d) => [d.line, d.endLine, d.column, d.message]),
+      [[3, 5, undefined, 'tracepoint not found: syscalls:sys_enter_nosuch']],
+    );
   });
 
   it('-e programs are "stdin"', () => {
-    assert.deepEqual(errors('stdin_syntax').map((d) => [d.file, d.line, d.column, d.endColumn, d.message]), [['stdin', 1, 20, 21, 'syntax error, unexpected }, expecting ) or ","']]);
-    assert.deepEqual(errors('unknown_tracepoint').map((d) => [d.file, d.column, d.endColumn, d.message]), [['stdin', 1, 24, 'tracepoint not found: nosuch:probe']]);
-    assert.deepEqual(errors('args_in_begin').map((d) => d.message), ['The args builtin can only be used with tracepoint/kfunc/uprobeprobes (special used here)']);
+    assert.deepEqual(
+      errors('stdin_syntax').map((d) => [d.file, d.line, d.column, d.endColumn, d.message]),
+      [['stdin', 1, 20, 21, 'syntax error, unexpected }, expecting ) or ","']],
+    );
+    assert.deepEqual(
+      errors('unknown_tracepoint').map((d) => [d.file, d.column, d.endColumn, d.message]),
+      [['stdin', 1, 24, 'tracepoint not found: nosuch:probe']],
+    );
+    assert.deepEqual(
+      errors('args_in_begin').map((d) => d.message),
+      ['The args builtin can only be used with tracepoint/kfunc/uprobeprobes (special used here)'],
+    );
   });
 
   it('an attach failure: a located WARNING, a line of the tracing library, an unlocated ERROR', () => {
     const { diagnostics, otherLines } = parse('kprobe_attach');
     const mine = diagnostics.filter((d) => !d.known);
-    assert.deepEqual(mine.map((d) => [d.severity, d.line, d.column !== undefined]), [['warning', 1, true], ['error', undefined, false]]);
+    assert.deepEqual(
+      mine.map((d) => [d.severity, d.line, d.column !== undefined]),
+      [
+        ['warning', 1, true],
+        ['error', undefined, false],
+      ],
+    );
     assert.match(mine[0].message, /do_nanosleep is not traceable/);
     assert.equal(mine[1].message, "Error attaching probe: 'kprobe:do_nanosleep'");
     assert.equal(otherLines.length, 1);
@@ -286,7 +468,10 @@ describe('bpftrace stderr (0.17, captured)', () => {
   });
 
   it('a missing file', () => {
-    assert.deepEqual(errors('no_file').map((d) => [d.severity, d.message]), [['error', "failed to open file 'does-not-exist.bt': No such file or directory"]]);
+    assert.deepEqual(
+      errors('no_file').map((d) => [d.severity, d.message]),
+      [['error', "failed to open file 'does-not-exist.bt': No such file or directory"]],
+    );
   });
 
   it('checking without running: --emit-elf reports the same errors and prints nothing on success', () => {

@@ -7,7 +7,16 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BpftraceEvent, BpftraceOutputParser, parseBpftraceStderr } from '../../../extension/formats/bpftrace-output';
-import { eventually, expectKernelAsBefore, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability, tempDir } from '../../support/kernel';
+import {
+  eventually,
+  expectKernelAsBefore,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  repoRoot,
+  requireCapability,
+  tempDir,
+} from '../../support/kernel';
 
 const BPFTRACE = '/usr/bin/bpftrace';
 const SCRIPT = path.join(repoRoot, 'bpf-samples', 'bpftrace_syscalls', 'syscalls.bt');
@@ -46,16 +55,23 @@ describe('sample bpftrace_syscalls', function () {
     const attached = events.find((e): e is Extract<BpftraceEvent, { type: 'attached' }> => e.type === 'attached');
     assert.ok(attached && attached.probes > 300, `every sys_enter_* tracepoint attached (${attached?.probes})`);
     const comm = fs.readFileSync('/proc/self/comm', 'utf8').trim();
-    const syscalls = events.find((e): e is Extract<BpftraceEvent, { type: 'map' }> => e.type === 'map' && e.name === '@syscalls' && e.atExit);
+    const syscalls = events.find(
+      (e): e is Extract<BpftraceEvent, { type: 'map' }> => e.type === 'map' && e.name === '@syscalls' && e.atExit,
+    );
     assert.ok(syscalls, 'the count map is printed at exit');
     const ourReads = syscalls.entries.find((e) => e.key === `tracepoint:syscalls:sys_enter_read,${comm}`);
     assert.ok(ourReads && Number(ourReads.value) >= 20, `this process's reads are counted (${ourReads?.value})`);
-    const hist = events.find((e): e is Extract<BpftraceEvent, { type: 'hist' }> => e.type === 'hist' && e.name === '@read_bytes' && e.atExit);
+    const hist = events.find(
+      (e): e is Extract<BpftraceEvent, { type: 'hist' }> => e.type === 'hist' && e.name === '@read_bytes' && e.atExit,
+    );
     assert.ok(hist, 'the histogram is printed at exit');
     const size = fs.statSync(SCRIPT).size;
     const bucket = hist.entries[0].value.find((b) => Number(b.min) <= size && size <= Number(b.max));
     assert.ok(bucket && Number(bucket.count) >= 20, `the bucket of ${size}-byte reads holds ours`);
-    assert.deepEqual(parseBpftraceStderr(stderr).diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      parseBpftraceStderr(stderr).diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
   });
 
   it('--emit-elf checks a script without loading anything, and reports a broken one with its line', async () => {
@@ -67,11 +83,20 @@ describe('sample bpftrace_syscalls', function () {
       assert.deepEqual(kernelObjects(), before, 'nothing was loaded');
 
       const broken = path.join(dir, 'broken.bt');
-      fs.writeFileSync(broken, fs.readFileSync(SCRIPT, 'utf8').replace('@read_bytes = hist(args->ret);', '@read_bytes = hist(args->nosuch);'));
+      fs.writeFileSync(
+        broken,
+        fs.readFileSync(SCRIPT, 'utf8').replace('@read_bytes = hist(args->ret);', '@read_bytes = hist(args->nosuch);'),
+      );
       const bad = spawnSync(BPFTRACE, ['--emit-elf', path.join(dir, 'bad.elf'), broken], { encoding: 'utf8' });
       assert.equal(bad.status, 1);
-      const errors = parseBpftraceStderr(bad.stderr, { file: broken }).diagnostics.filter((d) => d.severity === 'error');
-      const line = fs.readFileSync(broken, 'utf8').split('\n').findIndex((l) => l.includes('args->nosuch')) + 1;
+      const errors = parseBpftraceStderr(bad.stderr, { file: broken }).diagnostics.filter(
+        (d) => d.severity === 'error',
+      );
+      const line =
+        fs
+          .readFileSync(broken, 'utf8')
+          .split('\n')
+          .findIndex((l) => l.includes('args->nosuch')) + 1;
       assert.equal(errors.length, 1, bad.stderr);
       assert.equal(errors[0].file, broken);
       assert.equal(errors[0].line, line);

@@ -5,10 +5,20 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { splitRecords } from '../../../extension/common/event-decode';
+import { splitRecords } from '../../../extension/formats/event-decode';
 import { loadNative } from '../../../native/index';
 import type { EventBatch } from '../../../native/index';
-import { buildObject, eventually, expectKernelAsBefore, forkChildren, isRoot, kernelObjects, KernelObjects, repoRoot, requireCapability } from '../../support/kernel';
+import {
+  buildObject,
+  eventually,
+  expectKernelAsBefore,
+  forkChildren,
+  isRoot,
+  kernelObjects,
+  KernelObjects,
+  repoRoot,
+  requireCapability,
+} from '../../support/kernel';
 
 const CRATE = path.join(repoRoot, 'bpf-samples', 'rust_libbpf_rs');
 
@@ -32,7 +42,7 @@ describe('sample rust_libbpf_rs (BPF side)', function () {
     assert.ok(fs.existsSync(path.join(CRATE, 'src', 'main.rs')));
   });
 
-  it('builds, verifies, counts this process\'s forks and sends each as a fork_event', async () => {
+  it("builds, verifies, counts this process's forks and sends each as a fork_event", async () => {
     const addon = loadNative();
     const object = await buildObject(path.join(CRATE, 'src', 'bpf', 'forks.bpf.c'));
     const pid = Buffer.alloc(4);
