@@ -192,7 +192,8 @@ function cString(buf: Uint8Array, from: number, length: number): string {
   let s = '';
   for (let i = from; i < from + length; i++) {
     const c = buf[i];
-    if (c === 0) break;
+    // Past the end of a short buffer reads as the terminating NUL.
+    if (c === 0 || c === undefined) break;
     s +=
       c >= 0x20 && c < 0x7f && c !== 0x5c
         ? String.fromCharCode(c)
@@ -201,6 +202,18 @@ function cString(buf: Uint8Array, from: number, length: number): string {
           : `\\x${c.toString(16).padStart(2, '0')}`;
   }
   return s;
+}
+
+/** The inverse of cString's escapes: "\\\\" is a backslash, "\\xNN" a byte; other text is UTF-8. */
+function unescapeCString(text: string): Buffer {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const m of text.matchAll(/\\\\|\\x([0-9a-fA-F]{2})/g)) {
+    parts.push(Buffer.from(text.slice(from, m.index), 'utf8'), Buffer.from([m[1] ? parseInt(m[1], 16) : 0x5c]));
+    from = m.index! + m[0].length;
+  }
+  parts.push(Buffer.from(text.slice(from), 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /** The integer value of a numeric leaf (int, bool, char, enum), for sums and plots. */
@@ -213,6 +226,8 @@ export function leafInteger(leaf: Leaf, buf: Uint8Array, base = 0): bigint | und
 /** Byte-aligned 8/16/32/64-bit integers without a bit-by-bit walk (events arrive by the million); values
  * beyond 2^53 come back as exact decimal strings. */
 function alignedInteger(buf: Uint8Array, at: number, bits: number, signed: boolean): number | string | undefined {
+  // A value cut short by its buffer takes the bit-by-bit path, which reads missing bytes as zeros.
+  if (at + (bits >> 3) > buf.length) return undefined;
   switch (bits) {
     case 8:
       return signed ? (buf[at] << 24) >> 24 : buf[at];
@@ -250,11 +265,16 @@ export function decodeLeaf(leaf: Leaf, buf: Uint8Array, base = 0): Scalar {
       }
       return bigToScalar(leafInteger(leaf, buf, base)!);
     case 'enum': {
-      const v = Number(leafInteger(leaf, buf, base));
-      return leaf.enumValues?.find((e) => e.value === v)?.name ?? v;
+      const v = leafInteger(leaf, buf, base)!;
+      // Unnamed 64-bit values stay exact (as decimal strings beyond 2^53), so they can be written back.
+      return leaf.enumValues?.find((e) => e.value === Number(v))?.name ?? bigToScalar(v);
     }
     case 'float': {
-      const view = new DataView(buf.buffer, buf.byteOffset + start, leaf.bits / 8);
+      const size = leaf.bits / 8;
+      const view =
+        start + size <= buf.length
+          ? new DataView(buf.buffer, buf.byteOffset + start, size)
+          : new DataView(Uint8Array.from({ length: size }, (_, i) => buf[start + i] ?? 0).buffer);
       return leaf.bits === 32
         ? view.getFloat32(0, true)
         : leaf.bits === 64
@@ -352,7 +372,9 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
     case 'char':
     case 'int': {
       let v = parseInteger(t);
-      if (v === undefined && leaf.kind === 'char' && /^'.'$|^.$/.test(t)) v = BigInt(t.replace(/'/g, '').charCodeAt(0));
+      // A character, bare or in quotes; a lone quote is the quote character.
+      if (v === undefined && leaf.kind === 'char' && /^'.'$|^.$/.test(t))
+        v = BigInt(t.charCodeAt(t.length === 3 ? 1 : 0));
       const [min, max] = integerRange(leaf);
       if (v === undefined)
         throw new EncodeError(leaf.path, `${name}: "${text}" is not an integer (allowed: ${min} … ${max}).`);
@@ -375,8 +397,10 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
       return;
     }
     case 'float': {
+      // NaN and ±Infinity are floats too: what the viewer shows for them must be accepted back.
       const v = Number(t);
-      if (t === '' || !Number.isFinite(v)) throw new EncodeError(leaf.path, `${name}: "${text}" is not a number.`);
+      if (t === '' || (Number.isNaN(v) && t !== 'NaN'))
+        throw new EncodeError(leaf.path, `${name}: "${text}" is not a number.`);
       const view = new DataView(buf.buffer, buf.byteOffset + start, leaf.bits / 8);
       if (leaf.bits === 32) view.setFloat32(0, v, true);
       else view.setFloat64(0, v, true);
@@ -392,8 +416,9 @@ export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'va
     }
     case 'string': {
       const length = leaf.bits / 8;
-      // Strings are taken as typed: leading or trailing spaces may matter.
-      const bytes = Buffer.from(text, 'utf8');
+      // Strings are taken as typed (leading or trailing spaces may matter), with the two escapes the viewer
+      // shows (\\ and \xNN, see cString) read back, so an unchanged string writes back the same bytes.
+      const bytes = unescapeCString(text);
       if (bytes.length > length)
         throw new EncodeError(leaf.path, `${name}: "${text}" is ${bytes.length} bytes long; at most ${length} fit.`);
       buf.fill(0, start, start + length);

@@ -6,8 +6,9 @@ import { decodeLeaves, Leaf, leavesOf, Scalar, typeSize } from './btf-decode';
 
 /** Where each record of a packed batch lies: [offset, length] pairs into the batch. */
 export function splitRecords(data: Uint8Array): { offsets: Uint32Array; lengths: Uint32Array; count: number } {
-  // Every record takes at least 8 bytes, so this bounds the count without a first pass.
-  const max = data.length >> 3;
+  // Every record takes at least 8 bytes but the last, which may end unpadded after 4: this bounds the
+  // count without a first pass.
+  const max = (data.length + 4) >> 3;
   const offsets = new Uint32Array(max);
   const lengths = new Uint32Array(max);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);

@@ -17,7 +17,7 @@ export function verifierLogLinks(text: string): LogLink[] {
   const links: LogLink[] = [];
   text.split('\n').forEach((line, logLine) => {
     const m = annotation.exec(line);
-    if (!m || !line.startsWith(';') || m[2] === '0') return;
+    if (!m || !line.startsWith(';') || Number(m[2]) === 0) return;
     const start = m.index + 2;
     links.push({ logLine, start, end: start + m[1].length + 1 + m[2].length, file: m[1], line: Number(m[2]) });
   });

@@ -52,7 +52,8 @@ const trailer = /^(processed \d+ insns|verification time|stack depth|ERROR: |-- 
 
 /** Finds what a failed verification log says went wrong. Returns undefined for an empty log. */
 export function parseVerifierFailure(log: string): VerifierFailure | undefined {
-  const lines = log.split('\n').map((l) => l.replace(/\s+$/, ''));
+  // trimEnd, not /\s+$/: the regex is quadratic in a run of blanks (seconds for a 64 KiB line).
+  const lines = log.split('\n').map((l) => l.trimEnd());
   let end = lines.length;
   while (end > 0 && (lines[end - 1] === '' || trailer.test(lines[end - 1]))) end--;
   if (end === 0) return undefined;
@@ -81,7 +82,7 @@ export function parseVerifierFailure(log: string): VerifierFailure | undefined {
   const path: SourceLocation[] = [];
   for (const line of lines.slice(0, start)) {
     const m = sourceAnnotation.exec(line);
-    if (!m || m[3] === '0') continue;
+    if (!m || Number(m[3]) === 0) continue;
     const location = { code: m[1], file: m[2], line: Number(m[3]) };
     const last = path[path.length - 1];
     if (!last || last.file !== location.file || last.line !== location.line) path.push(location);

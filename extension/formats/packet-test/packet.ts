@@ -35,6 +35,13 @@ const TCP_FLAGS = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32 } as const;
 /** Builds an Ethernet frame from header fields, with lengths and checksums filled in. */
 export function buildPacket(fields: PacketFields): Buffer {
   const data = payloadBytes(fields.payload);
+  // IPv4's total length, IPv6's payload length and UDP's length are 16-bit fields (no jumbograms here).
+  const room = 65535 - (fields.ipv4 ? 20 : 0) - (fields.tcp ? 20 : fields.udp || fields.icmp ? 8 : 0);
+  if ((fields.ipv4 || fields.ipv6) && data.length > room)
+    throw new PacketTestFormatError(
+      `the payload is ${data.length} bytes; at most ${room} fit the packet's 16-bit length fields`,
+      undefined,
+    );
   let l4 = Buffer.alloc(0);
   let protocol: number | undefined;
   if (fields.udp) {

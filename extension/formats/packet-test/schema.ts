@@ -25,7 +25,21 @@ const typedNumber = z.union([
   z.object({ u16be: port }).strict(),
   z.object({ u32: z.number().int().min(0).max(0xffffffff) }).strict(),
   z.object({ u32be: z.number().int().min(0).max(0xffffffff) }).strict(),
-  z.object({ u64: z.union([z.number().int().min(0), z.string().regex(/^\d+$/)]) }).strict(),
+  z
+    .object({
+      u64: z
+        .union([z.number().int().min(0), z.string().regex(/^\d+$/)])
+        // JSON numbers are exact only up to 2^53: larger values are written as strings.
+        // zod refines values its checks already refused too: BigInt must not see those.
+        .refine(
+          (v) =>
+            typeof v === 'number' ? Number.isInteger(v) && v < 2 ** 64 : /^\d+$/.test(v) && BigInt(v) < 1n << 64n,
+          {
+            message: 'must fit in 64 bits (write large values as "digits")',
+          },
+        ),
+    })
+    .strict(),
 ]);
 /** Map keys and values: hex bytes, or one typed number. */
 const bytesSpec = z.union([hex, typedNumber]);
