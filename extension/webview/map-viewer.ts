@@ -125,6 +125,8 @@ function rowElement(row: ViewerRow): HTMLDivElement {
 }
 
 scroller.addEventListener('scroll', render);
+// The table fills the editor: a taller editor shows more rows.
+window.addEventListener('resize', render);
 window.addEventListener('resize', render);
 
 let filterTimer: number | undefined;

@@ -80,7 +80,10 @@ export interface TraceRow {
   seq: number;
   /** "trace" for trace_pipe lines, else the map the event came from. */
   source: string;
+  /** Wall-clock time of day (HH:MM:SS.mmm) for every row, whatever clock its source uses. */
   time: string;
+  /** The time in the source's own clock (trace_pipe: seconds since boot), shown on hover. */
+  timeTitle?: string;
   task: string;
   pid: string;
   cpu: string;

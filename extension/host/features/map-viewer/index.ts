@@ -356,6 +356,7 @@ class MapViewerPanel {
         if (cleared !== undefined) this.post({ type: 'error', message: cleared });
       },
       async (error) => {
+        this.model.abandonSnapshot();
         if (await this.checkMapStillThere())
           this.post({ type: 'error', message: this.messageLine.readFailed(error as Error) });
       },

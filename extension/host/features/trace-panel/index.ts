@@ -9,6 +9,9 @@ import { Methods } from '../../../protocol/methods';
 import type { ViewNode } from '../../ui/node';
 import { rowsAsText, TraceModel } from './model';
 import { TraceSource } from './source';
+import { eventStructsOfLoad } from './event-structs';
+import { structPickItems } from './struct-picks';
+import { resolveIncludeDirs } from '../build/options';
 import { webviewHtml } from '../../ui/webview-html';
 import { TRACE_BODY, TRACE_CSS } from './page';
 import type { FromTracePanel, ToTracePanel } from '../../../webview/messages';
@@ -251,10 +254,19 @@ class TracePanel implements vscode.WebviewViewProvider {
     const rememberKey = `${chosen.load.path}#${chosen.map.name}`;
     const remembered = this.ctx.extension.workspaceState.get<Record<string, string>>(STRUCT_CHOICES, {});
     this.mapOwners.set(chosen.map.id, chosen.load.name);
+    // The object's own structs, its source's header structs and kernel types last: the samples and programs
+    // written the usual way (an event struct in a shared header) decode without a question.
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const structs = await eventStructsOfLoad(helper, chosen.load, {
+      clangPath: config.clangPath(),
+      includeDirs: resolveIncludeDirs(config.buildIncludeDirs(), folder, folder ?? process.cwd()),
+      defines: config.buildDefines(),
+    });
     const subscription = await source.subscribeEvents(
       chosen.map.id,
       chosen.load.path || undefined,
       remembered[rememberKey],
+      structs,
     );
     // When no struct has the events' size, or several do, ask once and remember the answer.
     const previous = source.onEvents;
@@ -264,10 +276,14 @@ class TracePanel implements vscode.WebviewViewProvider {
       if (batch.mapId !== chosen!.map.id || batch.structName || asked) return;
       asked = true;
       void (async () => {
-        const pick = await vscode.window.showQuickPick(source.structChoices(subscription), {
-          title: `Which struct are the ${batch.lengths[0]}-byte events of ${chosen!.map.name}?`,
+        const size = batch.lengths[0];
+        const items = structPickItems(source.rankedStructs(subscription, size), size);
+        const chosenItem = await vscode.window.showQuickPick(items, {
+          title: `Which struct are the ${size}-byte events of ${chosen!.map.name}?`,
           placeHolder: 'Picked once and remembered for this object',
+          matchOnDescription: true,
         });
+        const pick = chosenItem?.name;
         if (!pick) return;
         source.chooseStruct(subscription, pick);
         await this.ctx.extension.workspaceState.update(STRUCT_CHOICES, { ...remembered, [rememberKey]: pick });
