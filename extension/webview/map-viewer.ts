@@ -382,6 +382,9 @@ window.addEventListener('message', (event: MessageEvent<ToMapViewer>) => {
       $('error').textContent = m.message;
       $<HTMLSelectElement>('auto').value = '0';
       break;
+    case 'autoRefresh':
+      $<HTMLSelectElement>('auto').value = String(m.intervalMs);
+      break;
   }
 });
 
