@@ -29,6 +29,8 @@ class TracePanel implements vscode.WebviewViewProvider {
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private status = 'not started';
+  /** Event subscription -> the load whose map it streams: an unload ends the stream. */
+  private readonly streams = new Map<number, string>();
   /** Map id -> the load that owns it, for attributing events. */
   private readonly mapOwners = new Map<number, string>();
   /** Globals in which streamed programs count their own losses (ring buffer reserve failures). */
@@ -42,7 +44,10 @@ class TracePanel implements vscode.WebviewViewProvider {
         if (config.affects(e, 'trace.maxLines')) this.model.resize(config.traceMaxLines());
       }),
       ctx.onDidChangeHelper(() => void this.restart()),
-      ctx.onDidChangeKernelState(() => void this.source?.refreshFormats().catch(() => undefined)),
+      ctx.onDidChangeKernelState(() => {
+        void this.source?.refreshFormats().catch(() => undefined);
+        void this.dropStreamsOfUnloaded().catch(() => undefined);
+      }),
       { dispose: () => void this.stop() },
     );
   }
@@ -95,12 +100,30 @@ class TracePanel implements vscode.WebviewViewProvider {
     this.sendStats();
   }
 
+  /**
+   * A stream holds its map open: once the load that owns it is unloaded, the stream ends, so the map
+   * leaves the kernel with its program instead of living on in the helper.
+   */
+  private async dropStreamsOfUnloaded(): Promise<void> {
+    const helper = this.ctx.helper;
+    const source = this.source;
+    if (!helper || !source || this.streams.size === 0) return;
+    const loaded = new Set((await helper.request(Methods.listLoaded)).map((l) => l.loadId));
+    for (const [subscription, loadId] of this.streams) {
+      if (loaded.has(loadId)) continue;
+      this.streams.delete(subscription);
+      await source.unsubscribeEvents(subscription);
+      this.status = 'tracing';
+    }
+  }
+
   private async restart(): Promise<void> {
     if (this.view || this.source) await this.start();
   }
 
   private async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.streams.clear();
     const source = this.source;
     this.source = undefined;
     this.sourceHelper = undefined;
@@ -268,6 +291,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       remembered[rememberKey],
       structs,
     );
+    this.streams.set(subscription, chosen.load.loadId);
     // When no struct has the events' size, or several do, ask once and remember the answer.
     const previous = source.onEvents;
     let asked = Boolean(remembered[rememberKey]);
