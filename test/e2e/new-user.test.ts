@@ -307,10 +307,13 @@ describe('e2e: what a new user meets (issue 11)', function () {
     });
     await wb.step('Show Programs Using Map names trace_exec', async () => {
       await wb.treeRow('Maps', /execsnoo\.bss/).click({ button: 'right' });
-      await wb.page
-        .locator('.context-view .monaco-menu .action-label', { hasText: 'eBPF: Show Programs Using Map' })
-        .first()
-        .click();
+      // The menu fades in: hover the entry before clicking it, as a pointer does.
+      const entry = wb.page
+        .locator('.context-view .monaco-menu .action-item', { hasText: 'eBPF: Show Programs Using Map' })
+        .first();
+      await entry.waitFor();
+      await entry.hover();
+      await entry.click();
       await wb.waitForQuickInput(/Programs using execsnoo\.bss/);
       await wb.quickPickRow('trace_exec').waitFor();
       await wb.page.keyboard.press('Escape');
