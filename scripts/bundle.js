@@ -33,7 +33,7 @@ const bundles = [
     banner: { js: '#!/usr/bin/env node' },
   },
   // Webview front ends (map viewer, trace panel): browser bundles, CSS (uPlot's) emitted next to them.
-  ...['map-viewer', 'trace-panel'].map((name) => ({
+  ...['map-viewer', 'trace-panel', 'stats-table'].map((name) => ({
     entryPoints: [path.join(root, 'extension/webview', `${name}.ts`)],
     outfile: path.join(dist, 'webview', `${name}.js`),
     platform: 'browser',

@@ -29,6 +29,12 @@ struct {
 	__uint(max_entries, 64 * 1024);
 } denials SEC(".maps");
 
+/*
+ * Ring buffers have no type of their own: this unused global puts struct guard_event into the object's BTF,
+ * so tools (eBPF Studio's trace panel, bpftool btf dump) can decode the events of denials.
+ */
+struct guard_event *unused_guard_event __attribute__((unused));
+
 /* Set before load to log denials with bpf_printk as well (0 = ring buffer only). */
 const volatile __u32 printk_denials = 0;
 

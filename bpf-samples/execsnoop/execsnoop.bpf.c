@@ -18,6 +18,12 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } exec_events SEC(".maps");
 
+/*
+ * Ring buffers have no type of their own: this unused global puts struct exec_event into the object's BTF,
+ * so tools (eBPF Studio's trace panel, bpftool btf dump) can decode the events of exec_events.
+ */
+struct exec_event *unused_exec_event __attribute__((unused));
+
 /* Events the ring buffer had no room for: the ring buffer does not count its own losses. */
 __u64 dropped = 0;
 

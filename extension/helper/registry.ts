@@ -15,7 +15,15 @@ import type {
 import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
-import { checkCgroupPath, checkObjectFile, checkUprobeBinary, interfaceIndex, lockdownMode } from './system';
+import {
+  checkCgroupPath,
+  checkObjectFile,
+  checkUprobeBinary,
+  interfaceIndex,
+  lockdownMode,
+  tracefsRoot,
+} from './system';
+import { withTracepointCategory } from './tracepoints';
 import { faultPoint } from './faults';
 
 const EPERM = 1;
@@ -59,9 +67,22 @@ export function bootTimeToEpochMs(
   return Math.round(Date.now() - (uptimeSeconds * 1e3 - bootNs / 1e6));
 }
 
-/** An attach point as the kernel describes a link, in the words the load reported it with. */
-export function linkDescription(link: LinkInfo): string {
-  return link.target ? `${link.type === 'perf_event' ? 'tracepoint' : link.type}/${link.target}` : link.type;
+/**
+ * An attach point as the kernel describes a link, in the words the load reported it with. A tracepoint
+ * link names only the tracepoint: its category comes from tracefs (`eventsDir`), when tracefs is there.
+ */
+export function linkDescription(link: LinkInfo, eventsDir?: string): string {
+  if (!link.target) return link.type;
+  if (link.type !== 'perf_event') return `${link.type}/${link.target}`;
+  return `tracepoint/${eventsDir ? withTracepointCategory(eventsDir, link.target) : link.target}`;
+}
+
+function tracefsEvents(): string | undefined {
+  try {
+    return path.join(tracefsRoot(), 'events');
+  } catch {
+    return undefined;
+  }
 }
 
 /** bpffs refuses names with dots (internal maps are called "obj.rodata"), so pins use underscores. */
@@ -484,6 +505,7 @@ export class Registry {
     const programs = new Map(this.native.listPrograms().map((p) => [p.id, p]));
     const maps = new Map(this.native.listMaps().map((m) => [m.id, m]));
     const links = new Map(this.native.listLinks().map((l) => [l.id, l]));
+    const events = tracefsEvents();
     for (const loadId of fs.readdirSync(BPFFS_PREFIX)) {
       if (this.removeDeadStaging(loadId)) continue;
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
@@ -507,7 +529,7 @@ export class Registry {
         }
         if (pinned.kind === 'link') {
           const link = links.get(pinned.id);
-          if (link) linked.set(link.progId, { linkId: link.id, description: linkDescription(link) });
+          if (link) linked.set(link.progId, { linkId: link.id, description: linkDescription(link, events) });
         } else if (pinned.kind === 'prog') {
           const info = programs.get(pinned.id);
           if (info) {

@@ -9,9 +9,11 @@ import * as languageClient from './features/language-client';
 import * as loadCommands from './features/load';
 import * as mapViewer from './features/map-viewer';
 import * as mapsView from './features/maps';
+import * as mapCommands from './features/maps/commands';
 import * as packetTests from './features/packet-tests';
 import * as programsView from './features/programs';
 import * as stats from './features/programs/stats';
+import * as statsTable from './features/programs/stats-table';
 import * as tasks from './features/build/tasks';
 import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
@@ -37,6 +39,10 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.toggleStats': { helper: stats.toggleStats },
   'ebpf.revealMaps': { helper: programsView.revealMaps },
   'ebpf.openSource': { helper: programsView.openSource },
+  'ebpf.exportMap': { helper: mapCommands.exportMap },
+  'ebpf.plotMap': { helper: mapViewer.plotMap },
+  'ebpf.showMapUsers': { helper: mapCommands.showMapUsers },
+  'ebpf.showStats': { helper: statsTable.showStats },
 };
 
 let ctx: Ctx | undefined;

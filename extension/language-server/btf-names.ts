@@ -1,65 +1,9 @@
-// Names the kernel's BTF (/sys/kernel/btf/vmlinux) offers to section completion: its functions (fentry/,
-// fexit/, kprobe/ targets) and its raw tracepoints (the `btf_trace_<name>` typedefs tp_btf/ and raw_tp/
-// attach to). A small reader of the BTF type section: only names and kinds, no type graph.
+// The kernel's BTF names for section completion (formats/btf-names.ts reads them), read once.
 import * as fs from 'fs';
+import { BtfNames, parseBtfNames } from '../formats/btf-names';
 
-const BTF_MAGIC = 0xeb9f;
-const KIND = { func: 12, typedef: 8 } as const;
-
-/** Bytes that follow the 12-byte btf_type header, per kind (include/uapi/linux/btf.h). */
-function trailingBytes(kind: number, vlen: number): number {
-  switch (kind) {
-    case 1: // INT
-    case 14: // VAR
-    case 17: // DECL_TAG
-      return 4;
-    case 3: // ARRAY
-      return 12;
-    case 4: // STRUCT
-    case 5: // UNION
-    case 15: // DATASEC
-    case 19: // ENUM64
-      return vlen * 12;
-    case 6: // ENUM
-    case 13: // FUNC_PROTO
-      return vlen * 8;
-    default:
-      return 0;
-  }
-}
-
-export interface BtfNames {
-  functions: string[];
-  rawTracepoints: string[];
-}
-
-/** Reads function and raw tracepoint names from raw BTF; throws on a blob that is not BTF. */
-export function parseBtfNames(data: Buffer): BtfNames {
-  if (data.length < 24 || data.readUInt16LE(0) !== BTF_MAGIC) throw new Error('not a little-endian BTF blob');
-  const hdrLen = data.readUInt32LE(4);
-  const typeOff = hdrLen + data.readUInt32LE(8);
-  const typeEnd = typeOff + data.readUInt32LE(12);
-  const strOff = hdrLen + data.readUInt32LE(16);
-  const name = (off: number) => {
-    const start = strOff + off;
-    return data.toString('latin1', start, data.indexOf(0, start));
-  };
-  const functions: string[] = [];
-  const rawTracepoints: string[] = [];
-  for (let at = typeOff; at + 12 <= typeEnd;) {
-    const nameOff = data.readUInt32LE(at);
-    const info = data.readUInt32LE(at + 4);
-    const kind = (info >>> 24) & 0x1f;
-    const vlen = info & 0xffff;
-    if (kind === KIND.func && nameOff) functions.push(name(nameOff));
-    else if (kind === KIND.typedef && nameOff) {
-      const typedef = name(nameOff);
-      if (typedef.startsWith('btf_trace_')) rawTracepoints.push(typedef.slice('btf_trace_'.length));
-    }
-    at += 12 + trailingBytes(kind, vlen);
-  }
-  return { functions, rawTracepoints };
-}
+export { parseBtfNames };
+export type { BtfNames };
 
 let cached: BtfNames | undefined;
 
@@ -69,7 +13,7 @@ export function kernelBtfNames(btfPath = '/sys/kernel/btf/vmlinux'): BtfNames {
   try {
     cached = parseBtfNames(fs.readFileSync(btfPath));
   } catch {
-    cached = { functions: [], rawTracepoints: [] };
+    cached = { functions: [], rawTracepoints: [], structs: [] };
   }
   return cached;
 }

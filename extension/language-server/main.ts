@@ -12,6 +12,7 @@ import {
   createConnection,
   Diagnostic as LspDiagnostic,
   DiagnosticSeverity,
+  FileChangeType,
   InitializeResult,
   MarkupKind,
   ProposedFeatures,
@@ -46,6 +47,7 @@ import {
   VerifyRequest,
 } from './lsp-ext';
 import { activeParameter, wordAt } from './text';
+import { contentDigest, DependencyIndex, includedFiles } from './includes';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -56,6 +58,8 @@ let codeLensRefresh = false;
 const lastChecks = new Map<string, CheckResult>();
 /** Files each source's last check published diagnostics on (headers too), so the next check clears them. */
 const publishedFiles = new Map<string, Set<string>>();
+/** What each source's last check read (the source and its headers), to re-check it when they change on disk. */
+const dependencies = new DependencyIndex();
 /** One check per source at a time; a save during a check runs one more after it. */
 const running = new Map<string, { again: boolean; done: Promise<CheckResult | undefined> }>();
 
@@ -122,7 +126,26 @@ async function askClientToVerify(objectPath: string, source: string, includeDirs
   }
 }
 
+function readFileOrUndefined(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Notes the content of the source and its headers as this check reads them (clang reads the disk). */
+function recordDependencies(source: string): void {
+  const digests = new Map<string, string>();
+  for (const file of includedFiles(source, readFileOrUndefined, settings.includeDirs)) {
+    const text = readFileOrUndefined(file);
+    if (text !== undefined) digests.set(file, contentDigest(text));
+  }
+  dependencies.record(source, digests);
+}
+
 async function checkOnce(source: string): Promise<CheckResult | undefined> {
+  recordDependencies(source);
   try {
     const result = await checkSource(askClientToVerify, source, {
       clangPath: settings.clangPath,
@@ -202,6 +225,33 @@ documents.onDidOpen((e) => {
 documents.onDidSave((e) => {
   const file = fileURLToPath(e.document.uri);
   if (isBpfSource(file) && settings.onSave) void check(file);
+});
+
+/**
+ * Files changed on disk (git checkout, another editor, a generator): the client watches *.c and *.h. A
+ * source whose last check read another content of a changed file is checked again, so its diagnostics
+ * and CodeLens never describe a file that is no longer there; a header change re-checks its includers.
+ */
+connection.onDidChangeWatchedFiles(({ changes }) => {
+  if (!settings.onSave) return;
+  const again = new Set<string>();
+  for (const change of changes) {
+    const file = fileURLToPath(change.uri);
+    const text = change.type === FileChangeType.Deleted ? undefined : readFileOrUndefined(file);
+    const digest = text === undefined ? undefined : contentDigest(text);
+    for (const source of dependencies.staleAfterChange(file, digest)) again.add(source);
+    // A source deleted on disk: its diagnostics go with it.
+    if (digest === undefined && isBpfSource(file) && dependencies.has(file)) {
+      again.delete(file);
+      dependencies.forget(file);
+      lastChecks.delete(file);
+      publish(file, []);
+    }
+  }
+  for (const source of again) {
+    connection.console.log(`${path.basename(source)}: changed on disk (or a header it includes did): checking again`);
+    void check(source);
+  }
 });
 
 connection.onRequest(CheckRequest, async ({ uri }: CheckParams): Promise<CheckResponse> => {

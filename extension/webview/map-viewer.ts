@@ -125,6 +125,8 @@ function rowElement(row: ViewerRow): HTMLDivElement {
 }
 
 scroller.addEventListener('scroll', render);
+// The table fills the editor: a taller editor shows more rows.
+window.addEventListener('resize', render);
 window.addEventListener('resize', render);
 
 let filterTimer: number | undefined;
@@ -379,6 +381,9 @@ window.addEventListener('message', (event: MessageEvent<ToMapViewer>) => {
     case 'paused':
       $('error').textContent = m.message;
       $<HTMLSelectElement>('auto').value = '0';
+      break;
+    case 'autoRefresh':
+      $<HTMLSelectElement>('auto').value = String(m.intervalMs);
       break;
   }
 });

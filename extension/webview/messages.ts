@@ -1,5 +1,8 @@
 // Messages between the extension host and the webviews (map viewer, trace panel). Types only: both the
 // host features and the browser bundles import them.
+import type { StatsRow } from '../formats/program-stats';
+
+export type { StatsRow };
 
 export interface ViewerColumn {
   part: 'key' | 'value';
@@ -50,7 +53,9 @@ export type ToMapViewer =
   | { type: 'formDone' }
   | { type: 'error'; message: string }
   /** The map cannot be read now (helper stopped, map unloaded): auto-refresh is off, the message says why. */
-  | { type: 'paused'; message: string };
+  | { type: 'paused'; message: string }
+  /** Auto-refresh was set from outside the page (eBPF: Plot Map… turns it on). */
+  | { type: 'autoRefresh'; intervalMs: number };
 
 export type FromMapViewer =
   | { type: 'ready' }
@@ -80,7 +85,10 @@ export interface TraceRow {
   seq: number;
   /** "trace" for trace_pipe lines, else the map the event came from. */
   source: string;
+  /** Wall-clock time of day (HH:MM:SS.mmm) for every row, whatever clock its source uses. */
   time: string;
+  /** The time in the source's own clock (trace_pipe: seconds since boot), shown on hover. */
+  timeTitle?: string;
   task: string;
   pid: string;
   cpu: string;
@@ -114,3 +122,9 @@ export type FromTracePanel =
   | { type: 'copy' }
   | { type: 'export' }
   | { type: 'addSource' };
+
+export type ToStatsTable =
+  | { type: 'rows'; rows: StatsRow[]; enabled: boolean; intervalMs: number; at: number }
+  | { type: 'message'; text: string };
+
+export type FromStatsTable = { type: 'ready' } | { type: 'toggle' } | { type: 'open'; id: number };

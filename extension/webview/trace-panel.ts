@@ -31,7 +31,12 @@ function span(text: string, className: string): HTMLSpanElement {
 function lineElement(r: TraceRow): HTMLDivElement {
   const d = document.createElement('div');
   d.className = 'line';
-  if (r.time) d.append(span(r.time + ' ', 'time'));
+  if (r.time) {
+    const time = span(r.time + ' ', 'time');
+    // One clock in the list (wall clock); the other (kernel uptime, or when the event arrived) on hover.
+    if (r.timeTitle) time.title = r.timeTitle;
+    d.append(time);
+  }
   if (r.source !== 'trace') d.append(span(`${r.source} `, 'src'));
   if (r.task || r.pid) d.append(span(`${r.task}-${r.pid} `, 'task'));
   if (r.cpu) d.append(span(`[${r.cpu}] `, 'time'));

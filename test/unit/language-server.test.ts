@@ -141,10 +141,11 @@ function tinyBtf(): Buffer {
 }
 
 describe('language server: BTF names', () => {
-  it('reads functions and raw tracepoints, stepping over members', () => {
+  it('reads functions, raw tracepoints and struct names, stepping over members', () => {
     assert.deepStrictEqual(parseBtfNames(tinyBtf()), {
       functions: ['do_thing', 'other'],
       rawTracepoints: ['sched_switch'],
+      structs: ['s'],
     });
   });
   it('refuses what is not BTF', () => {

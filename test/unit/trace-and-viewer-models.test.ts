@@ -136,6 +136,32 @@ describe('map viewer model', () => {
     );
   });
 
+  it('keeps the last rows when a refresh fails part way (the map was unloaded)', async () => {
+    const data = new Map<number, bigint>([
+      [1, 10n],
+      [2, 20n],
+      [3, 30n],
+      [4, 40n],
+    ]);
+    const model = new MapViewerModel(await MapSource.open(fakeHelper(data), 7));
+    await snapshot(model, true);
+    // A refresh reads one page, then the map is gone: the viewer abandons it as MapViewerPanel does.
+    model.beginSnapshot(false);
+    model.addPage((await model.source.readPage(3)).page);
+    model.abandonSnapshot();
+    model.finishSnapshot();
+    assert.equal(model.rowCount, 4);
+    assert.deepEqual(
+      model.rows(0, 4).map((r) => r.cells),
+      [
+        ['1', '10'],
+        ['2', '20'],
+        ['3', '30'],
+        ['4', '40'],
+      ],
+    );
+  });
+
   it('records a tracked value at each refresh for the line plot', async () => {
     const data = new Map<number, bigint>([[1, 10n]]);
     const model = new MapViewerModel(await MapSource.open(fakeHelper(data), 7));
@@ -249,6 +275,54 @@ describe('trace model', () => {
       ),
       /^1\.0 trace bash-100 \[1\] <p> fork e\n$/,
     );
+  });
+
+  it('shows printk lines and ring buffer events in one clock, the wall clock, with the kernel clock on hover', () => {
+    const model = new TraceModel(10);
+    // Two lines printed at 5001.123456 and 5003.123456 s since boot; the first reached the panel 40 ms
+    // later, the second 5 ms later (the closer estimate of the clock offset wins).
+    const boot = Date.UTC(2025, 0, 1, 12, 0, 0);
+    model.addLines([line(1, 'fork a')], boot + 5001_123 + 40);
+    model.addLines([line(3, 'fork b')], boot + 5003_123 + 5);
+    const batch = (at: number) => {
+      const data = Buffer.alloc(8);
+      data.writeUInt32LE(4, 0);
+      data.writeUInt32LE(42, 4);
+      return { at, data };
+    };
+    const { at, data } = batch(boot + 5004_000);
+    model.addEvents(
+      {
+        mapId: 1,
+        mapName: 'events',
+        structName: 'ev',
+        decoder: new EventDecoder({
+          kind: 'struct',
+          name: 'ev',
+          size: 4,
+          members: [{ name: 'pid', bitOffset: 0, bitSize: 0, type: u32 }],
+        }),
+        data,
+        offsets: Uint32Array.from([4]),
+        lengths: Uint32Array.from([4]),
+        count: 1,
+      },
+      'obj',
+      at,
+    );
+    const rows = model.takeNew();
+    const clock = (ms: number) => {
+      const d = new Date(ms);
+      const two = (n: number) => String(n).padStart(2, '0');
+      return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    };
+    assert.deepEqual(
+      rows.map((r) => r.time),
+      [clock(boot + 5001_123 + 5), clock(boot + 5003_123 + 5), clock(boot + 5004_000)],
+    );
+    for (const r of rows) assert.match(r.time, /^\d\d:\d\d:\d\d\.\d{3}$/, 'one format for every source');
+    assert.equal(rows[0].timeTitle, "5001.123456 s since boot (trace_pipe's clock)");
+    assert.match(rows[2].timeTitle ?? '', /^received 2025-01-01T/);
   });
 
   it('keeps events as references into their batch and formats them with the struct fields', () => {

@@ -53,6 +53,26 @@ const CAPABILITY_SECTIONS: { prefix: string; title: string }[] = [
   { prefix: 'btf:', title: 'BTF' },
 ];
 
+/** BTF-based program types: BTF is what they need, but the kernel may still refuse them (LSM, lockdown). */
+const BTF_PROGRAM_TYPES = ['tp_btf', 'fentry', 'fexit', 'lsm'];
+
+/**
+ * What kernel BTF gives on this machine. It names the BTF-based program types by what the probes found,
+ * so the row never promises fentry right above a probe that says the kernel refuses it.
+ */
+export function btfUsers(capabilities: Record<string, Capability> | undefined): string {
+  const base = '/sys/kernel/btf/vmlinux: CO-RE and vmlinux.h work';
+  if (!capabilities) return `${base}; tp_btf, fentry/fexit and LSM need it too (not probed: the helper is not running)`;
+  const probed = BTF_PROGRAM_TYPES.filter((t) => capabilities[`program:${t}`]);
+  const accepted = probed.filter((t) => capabilities[`program:${t}`].supported);
+  const refused = probed.filter((t) => !capabilities[`program:${t}`].supported);
+  return (
+    base +
+    (accepted.length ? `; ${accepted.join(', ')} can use it` : '') +
+    (refused.length ? `; ${refused.join(', ')} would too, but this kernel refuses them (see Program types)` : '')
+  );
+}
+
 export function buildSystemReport(facts: SystemFacts): ReportSection[] {
   const system: ReportRow[] = [];
   const helper = facts.helper;
@@ -66,7 +86,7 @@ export function buildSystemReport(facts: SystemFacts): ReportSection[] {
       ? {
           label: 'Kernel BTF',
           state: 'ok',
-          value: '/sys/kernel/btf/vmlinux: CO-RE, vmlinux.h, tp_btf and fentry can use it',
+          value: btfUsers(facts.capabilities),
         }
       : {
           label: 'Kernel BTF',

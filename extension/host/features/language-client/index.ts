@@ -96,10 +96,15 @@ export function activate(ctx: Ctx): void {
       options: { execArgv: ['--nolazy', '--inspect=6010'] },
     },
   };
+  const watcher = vscode.workspace.createFileSystemWatcher('**/*.{c,h}');
+  ctx.push(watcher);
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file', pattern: '**/*.bpf.c' }],
     initializationOptions: buildSettings(),
     outputChannel: ctx.log,
+    // Changes on disk (git checkout, another editor) reach the server, which re-checks the sources whose
+    // last verdict read the changed file: the source itself or a header it includes.
+    synchronize: { fileEvents: watcher },
   };
   client = new LanguageClient('ebpf.languageServer', 'eBPF Studio BPF language server', serverOptions, clientOptions);
   const started = client;

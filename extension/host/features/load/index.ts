@@ -20,10 +20,15 @@ import { buildFailureSummary } from '../build/options';
 import {
   capabilityFor,
   cgroup2Mount,
+  defaultRouteInterfaces,
   explainLoadError,
+  interfaceDescription,
+  InterfaceChoice,
+  orderInterfaces,
   loadIdOf,
   loadSuccessMessage,
   parseUprobeTarget,
+  preselectProgram,
   refusedPrograms,
   targetNeed,
 } from './plan';
@@ -125,7 +130,10 @@ async function buildForLoad(ctx: Ctx, source: vscode.Uri): Promise<string | unde
   return undefined;
 }
 
-/** All programs picked by default; those this kernel cannot load are listed with why, and stay pickable. */
+/**
+ * The programs this kernel can run are picked by default; those it cannot are listed with why, unpicked
+ * (Enter must not load what is known to fail), and stay pickable.
+ */
 async function pickPrograms(spec: ObjectSpec, caps: Record<string, Capability>): Promise<ProgramSpec[] | undefined> {
   if (spec.programs.length === 1) return spec.programs;
   type Item = vscode.QuickPickItem & { program: ProgramSpec };
@@ -136,13 +144,19 @@ async function pickPrograms(spec: ObjectSpec, caps: Record<string, Capability>):
       description: `${program.section} · ${program.type}`,
       detail:
         cap && !cap.supported ? `$(warning) This kernel cannot run it: ${cap.reason ?? 'not supported'}` : undefined,
-      picked: program.autoload !== false,
+      picked: preselectProgram(program, cap),
       program,
     };
   });
+  const runnable = items.filter((i) => i.picked).length;
   const picks = await vscode.window.showQuickPick(items, {
     title: `Load ${spec.name}: programs`,
-    placeHolder: 'Programs to load (all by default)',
+    placeHolder:
+      runnable === items.length
+        ? 'Programs to load (all by default)'
+        : runnable === 0
+          ? 'This kernel can run none of these programs: pick any to try anyway'
+          : 'Programs to load (those this kernel can run are picked)',
     canPickMany: true,
     matchOnDescription: true,
   });
@@ -192,23 +206,28 @@ async function askVariables(spec: ObjectSpec): Promise<Record<string, string> | 
   return values;
 }
 
-function networkInterfaces(): { name: string; detail: string }[] {
+function readOr(file: string, fallback = ''): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function networkInterfaces(): InterfaceChoice[] {
   let names: string[];
   try {
     names = fs.readdirSync('/sys/class/net');
   } catch {
     return [];
   }
-  const read = (name: string, file: string) => {
-    try {
-      return fs.readFileSync(`/sys/class/net/${name}/${file}`, 'utf8').trim();
-    } catch {
-      return '';
-    }
-  };
-  return names
-    .sort()
-    .map((name) => ({ name, detail: [read(name, 'operstate'), read(name, 'address')].filter(Boolean).join(' · ') }));
+  const uplinks = defaultRouteInterfaces(readOr('/proc/net/route'), readOr('/proc/net/ipv6_route'));
+  const read = (name: string, file: string) => readOr(`/sys/class/net/${name}/${file}`).trim();
+  return names.map((name) => ({
+    name,
+    detail: [read(name, 'operstate'), read(name, 'address')].filter(Boolean).join(' · '),
+    defaultRoute: uplinks.has(name),
+  }));
 }
 
 async function pickInterface(
@@ -218,19 +237,26 @@ async function pickInterface(
   allowAll: boolean,
 ): Promise<string | null | undefined> {
   const last = ctx.extension.workspaceState.get<string>('ebpf.lastInterface');
-  const interfaces = networkInterfaces().sort((a, b) => Number(b.name === last) - Number(a.name === last));
+  const interfaces = orderInterfaces(networkInterfaces(), last);
   type Item = vscode.QuickPickItem & { name: string | null };
   const items: Item[] = [
-    ...(allowAll ? [{ label: 'All interfaces', name: null }] : []),
-    ...interfaces.map((i) => ({ label: i.name, description: i.detail, name: i.name })),
+    ...interfaces.map((i) => ({ label: i.name, description: interfaceDescription(i), name: i.name })),
+    // "All interfaces" includes the uplink: never the row Enter takes by default.
+    ...(allowAll ? [{ label: 'All interfaces', description: 'the uplink too', name: null }] : []),
   ];
   if (items.length === 0) {
     void vscode.window.showErrorMessage('No network interfaces found in /sys/class/net.');
     return undefined;
   }
+  const uplinks = interfaces.filter((i) => i.defaultRoute).map((i) => i.name);
   const pick = await vscode.window.showQuickPick(items, {
     title: `Attach ${program.name} (${program.section})`,
-    placeHolder: `Network interface to attach the ${what} program to`,
+    placeHolder:
+      `Network interface to attach the ${what} program to` +
+      (uplinks.length
+        ? ` (${uplinks.join(', ')} carries the default route: a dropping program cuts this machine off)`
+        : ''),
+    matchOnDescription: true,
   });
   if (pick?.name) await ctx.extension.workspaceState.update('ebpf.lastInterface', pick.name);
   return pick === undefined ? undefined : pick.name;

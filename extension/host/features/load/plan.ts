@@ -218,3 +218,64 @@ export function loadIdOf(arg: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** Picked in the load dialog by default: what the object marks autoload and the probes say this kernel runs. */
+export function preselectProgram(program: Pick<ProgramSpec, 'autoload'>, capability: Capability | undefined): boolean {
+  return program.autoload !== false && (capability === undefined || capability.supported);
+}
+
+/**
+ * Interfaces that carry a default route, from /proc/net/route (IPv4) and /proc/net/ipv6_route (IPv6): the
+ * machine's uplink, where a dropping XDP or tc program cuts the user off (and, on a remote machine, the
+ * editor with it). IPv6's "unreachable" default on lo (RTF_REJECT) does not count.
+ */
+export function defaultRouteInterfaces(ipv4Routes: string, ipv6Routes = ''): Set<string> {
+  const out = new Set<string>();
+  for (const line of ipv4Routes.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const flags = parseInt(f[3], 16);
+    // RTF_UP and destination 0.0.0.0/0.
+    if (f[1] === '00000000' && f[7] === '00000000' && flags & 0x1) out.add(f[0]);
+  }
+  for (const line of ipv6Routes.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const flags = parseInt(f[8], 16);
+    if (/^0{32}$/.test(f[0]) && f[1] === '00' && flags & 0x1 && !(flags & 0x200)) out.add(f[9]);
+  }
+  return out;
+}
+
+export interface InterfaceChoice {
+  name: string;
+  /** State and address, as /sys/class/net says. */
+  detail: string;
+  defaultRoute: boolean;
+}
+
+/** Where an interface goes in the picker: test interfaces first, the uplink last. */
+function interfaceRank(i: InterfaceChoice): number {
+  if (i.defaultRoute) return 3;
+  if (/^(veth|lo$|dummy|ifb|tap|tun)/.test(i.name)) return i.name === 'lo' ? 1 : 0;
+  return 2;
+}
+
+/**
+ * The tc/XDP/socket interface picker's order: test interfaces (veth, dummy, lo) first, then the others,
+ * and the ones carrying the default route last, so that Enter never attaches a program to the uplink.
+ * The interface used last comes first among its own rank, never ahead of a safer one.
+ */
+export function orderInterfaces(interfaces: InterfaceChoice[], last?: string): InterfaceChoice[] {
+  return [...interfaces].sort(
+    (a, b) =>
+      interfaceRank(a) - interfaceRank(b) ||
+      Number(b.name === last) - Number(a.name === last) ||
+      a.name.localeCompare(b.name),
+  );
+}
+
+/** The description a picker row shows: the uplink says so. */
+export function interfaceDescription(i: InterfaceChoice): string {
+  return [i.defaultRoute ? '$(warning) carries the default route (uplink)' : '', i.detail].filter(Boolean).join(' · ');
+}

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { Ctx } from '../../ctx';
 import type { BtfType } from '../../../protocol/types';
-import { EncodeError } from '../../../formats/btf-decode';
+import { decodeLeaves, EncodeError, formatScalar } from '../../../formats/btf-decode';
 import { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';
 import type { ViewNode } from '../../ui/node';
@@ -23,7 +23,26 @@ const open = new Map<number, MapViewerPanel>();
 
 /** ebpf.openMap: from a Maps view node, a map id, or a quick pick of every map. */
 export function openMap(ctx: Ctx, helper: HelperClient) {
-  return async (arg?: ViewNode | number) => {
+  return async (arg?: ViewNode | number): Promise<void> => {
+    await openViewer(ctx, helper, arg);
+  };
+}
+
+/** ebpf.plotMap: opens the viewer and asks which entry and which numeric field to plot over time. */
+export function plotMap(ctx: Ctx, helper: HelperClient) {
+  return async (arg?: ViewNode | number): Promise<void> => {
+    const panel = await openViewer(ctx, helper, arg, 'eBPF: Plot Map…');
+    await panel?.askPlot();
+  };
+}
+
+async function openViewer(
+  ctx: Ctx,
+  helper: HelperClient,
+  arg: ViewNode | number | undefined,
+  title = 'eBPF: Open Map…',
+): Promise<MapViewerPanel | undefined> {
+  {
     let mapId = typeof arg === 'number' ? arg : arg?.mapId;
     if (mapId === undefined) {
       const [maps, loaded] = await Promise.all([helper.request(Methods.maps), helper.request(Methods.listLoaded)]);
@@ -36,25 +55,22 @@ export function openMap(ctx: Ctx, helper: HelperClient) {
             description: `${m.type} · id ${m.id}${own.has(m.id) ? ' · loaded here' : ''}`,
             id: m.id,
           })),
-        {
-          title: 'eBPF: Open Map…',
-          placeHolder: 'Pick a map to view (type its name, type or id)',
-          matchOnDescription: true,
-        },
+        { title, placeHolder: 'Pick a map to view (type its name, type or id)', matchOnDescription: true },
       );
-      if (!pick) return;
+      if (!pick) return undefined;
       mapId = pick.id;
     }
     const existing = open.get(mapId);
     if (existing) {
       existing.reveal();
-      return;
+      return existing;
     }
     const source = await MapSource.open(helper, mapId);
     const panel = new MapViewerPanel(ctx, helper, source);
     open.set(mapId, panel);
     panel.onDispose(() => open.delete(mapId!));
-  };
+    return panel;
+  }
 }
 
 function numericLeaf(kind: string): boolean {
@@ -75,6 +91,9 @@ class MapViewerPanel {
   private gone = false;
   /** What the message line above the table shows, so a good read clears a read failure. */
   private readonly messageLine = new MessageLine();
+  /** Settles once the first read of the map ended (eBPF: Plot Map… offers its entries). */
+  private firstReadEnded: () => void = () => undefined;
+  private readonly firstRead = new Promise<void>((resolve) => (this.firstReadEnded = resolve));
 
   constructor(
     private readonly ctx: Ctx,
@@ -360,12 +379,14 @@ class MapViewerPanel {
         if (cleared !== undefined) this.post({ type: 'error', message: cleared });
       },
       async (error) => {
+        this.model.abandonSnapshot();
         if (await this.checkMapStillThere())
           this.post({ type: 'error', message: this.messageLine.readFailed(error as Error) });
       },
     );
     return this.reading.finally(() => {
       this.reading = undefined;
+      this.firstReadEnded();
       this.model.finishSnapshot();
       this.sendMeta(Date.now() - started);
       const histograms = this.model.histograms();
@@ -383,6 +404,59 @@ class MapViewerPanel {
       void this.refresh(false).then(() => (this.autoTimer = setTimeout(tick, this.autoMs)));
     };
     if (ms > 0) this.autoTimer = setTimeout(tick, ms);
+  }
+
+  /** eBPF: Plot Map…: which entry (by key) and which numeric field; then plots it, refreshing every second. */
+  async askPlot(): Promise<void> {
+    await this.firstRead;
+    const name = this.source.info.name || `map ${this.source.info.id}`;
+    if (this.source.undumpable) {
+      void vscode.window.showInformationMessage(`${name} cannot be plotted: ${this.source.undumpable}`);
+      return;
+    }
+    const columns = this.columns();
+    const numeric = columns.flatMap((c, i) => (c.part === 'value' && c.numeric ? [i] : []));
+    if (numeric.length === 0) {
+      void vscode.window.showInformationMessage(`${name} has no numeric value field to plot.`);
+      return;
+    }
+    const keyCount = this.source.keyLeaves.length;
+    const rows = this.model
+      .rows(0, Math.min(this.model.rowCount, 2000))
+      .filter((r) => r.cpu === '' || r.cpu === 'Σ')
+      .slice(0, 500);
+    if (rows.length === 0) {
+      void vscode.window.showInformationMessage(`${name} is empty: nothing to plot yet.`);
+      return;
+    }
+    const entry = await vscode.window.showQuickPick(
+      rows.map((r) => ({
+        label: r.cells.slice(0, keyCount).join(', '),
+        description: r.cells
+          .slice(keyCount)
+          .map((v, j) => `${columns[keyCount + j].label}=${v}`)
+          .join(' '),
+        keyHex: r.keyHex,
+      })),
+      { title: `Plot ${name}: which entry?`, placeHolder: 'The key whose value to follow over time' },
+    );
+    if (!entry) return;
+    let column = numeric[0];
+    if (numeric.length > 1) {
+      const field = await vscode.window.showQuickPick(
+        numeric.map((i) => ({ label: columns[i].label, description: columns[i].type, i })),
+        { title: `Plot ${name}: which field?` },
+      );
+      if (!field) return;
+      column = field.i;
+    }
+    this.model.track(entry.keyHex, column);
+    this.sendSeries();
+    if (this.autoMs === 0) {
+      this.setAuto(1000);
+      this.post({ type: 'autoRefresh', intervalMs: 1000 });
+    }
+    this.reveal();
   }
 
   private async openForm(mode: 'add' | 'edit', keyHex?: string, cpuText?: string): Promise<void> {
@@ -423,10 +497,32 @@ class MapViewerPanel {
     });
   }
 
+  /**
+   * Add entry with a key the map holds already: says so and offers to edit that entry (its current value
+   * in the form) or to overwrite it with the value typed, instead of the kernel's "File exists".
+   */
+  private async offerEditExisting(m: Extract<FromMapViewer, { type: 'save' }>, keyHex: string): Promise<void> {
+    const keyText = decodeLeaves(this.source.keyLeaves, Buffer.from(keyHex, 'hex'), 0).map(formatScalar).join(', ');
+    this.post({ type: 'formError', message: `${this.source.info.name} already has an entry with key ${keyText}.` });
+    const choice = await vscode.window.showWarningMessage(
+      `${this.source.info.name} already has an entry with key ${keyText}: edit it instead?`,
+      'Edit Existing Entry',
+      'Overwrite',
+    );
+    if (choice === 'Edit Existing Entry') await this.openForm('edit', keyHex);
+    else if (choice === 'Overwrite') await this.save({ ...m, mode: 'edit', keyHex });
+  }
+
   private async save(m: Extract<FromMapViewer, { type: 'save' }>): Promise<void> {
     try {
-      if (m.mode === 'add') await this.source.write({ fields: m.key }, m.value, { flags: 'noexist' });
-      else await this.source.write({ hex: m.keyHex! }, m.value, { flags: 'exist', cpu: m.cpu });
+      if (m.mode === 'add') {
+        const keyHex = this.source.encodeKey(m.key).toString('hex');
+        if (await this.source.lookup(keyHex).catch(() => undefined)) {
+          await this.offerEditExisting(m, keyHex);
+          return;
+        }
+        await this.source.write({ fields: m.key }, m.value, { flags: 'noexist' });
+      } else await this.source.write({ hex: m.keyHex! }, m.value, { flags: 'exist', cpu: m.cpu });
     } catch (error) {
       // A value that does not fit its type, or the kernel refusing (map full, key exists): nothing was written.
       this.post({

@@ -113,6 +113,14 @@ export class MapViewerModel {
     this.total += page.count;
   }
 
+  /**
+   * Drops a refresh that failed part way (the map left the kernel, the helper stopped): the table keeps
+   * the last complete snapshot rather than showing the pages read so far, or none.
+   */
+  abandonSnapshot(): void {
+    this.pending = undefined;
+  }
+
   /** Makes the new snapshot current (keeping the old for "changed"), re-applies filter and sort. */
   finishSnapshot(): void {
     if (this.pending) {

@@ -5,13 +5,25 @@ import { baseCss } from '../../ui/webview-html';
 export const MAP_VIEWER_CSS = `${baseCss}
 #head { padding: 8px 8px 0; }
 #title { font-size: 1.2em; font-weight: 600; margin-right: 8px; }
-#table { position: relative; }
+/* The table takes the editor's height left under the toolbar; plots, when any, get a share below it. */
+html, body { height: 100%; }
+body { display: flex; flex-direction: column; }
+[hidden] { display: none !important; }
+#head, #controls, #undumpable { flex: none; }
+#table { position: relative; flex: 1 1 0; min-height: 160px; display: flex; flex-direction: column; }
+#header, #empty { flex: none; }
+#plots { flex: none; max-height: 45vh; overflow: auto; }
+#plots:empty, #plots:not(:has(canvas, svg, button)) { padding: 0; }
 #header, .row { display: grid; column-gap: 1px; }
 #header { position: sticky; top: 0; background: var(--vscode-editorGroupHeader-tabsBackground); z-index: 1; border-bottom: 1px solid var(--vscode-panel-border); }
 .th { padding: 3px 6px; font-weight: 600; cursor: pointer; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .th.key { color: var(--vscode-symbolIcon-keyForeground, var(--vscode-foreground)); }
 .type { font-weight: normal; font-size: 0.85em; }
-#scroller { height: 60vh; overflow: auto; position: relative; }
+#scroller { flex: 1 1 auto; min-height: 0; overflow: auto; position: relative; }
+#scroller::-webkit-scrollbar { width: 12px; height: 12px; }
+#scroller::-webkit-scrollbar-thumb { background: var(--vscode-scrollbarSlider-background); }
+#scroller::-webkit-scrollbar-thumb:hover { background: var(--vscode-scrollbarSlider-hoverBackground); }
+#scroller::-webkit-scrollbar-thumb:active { background: var(--vscode-scrollbarSlider-activeBackground); }
 #spacer { position: absolute; top: 0; left: 0; width: 1px; }
 #rows { position: absolute; top: 0; left: 0; right: 0; will-change: transform; }
 .row { border-bottom: 1px solid var(--vscode-editorWidget-border, transparent); font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }

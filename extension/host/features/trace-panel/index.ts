@@ -9,6 +9,9 @@ import { Methods } from '../../../protocol/methods';
 import type { ViewNode } from '../../ui/node';
 import { rowsAsText, TraceModel } from './model';
 import { TraceSource } from './source';
+import { eventStructsOfLoad } from './event-structs';
+import { structPickItems } from './struct-picks';
+import { resolveIncludeDirs } from '../build/options';
 import { webviewHtml } from '../../ui/webview-html';
 import { TRACE_BODY, TRACE_CSS } from './page';
 import type { FromTracePanel, ToTracePanel } from '../../../webview/messages';
@@ -26,6 +29,8 @@ class TracePanel implements vscode.WebviewViewProvider {
   private paused = false;
   private timer: NodeJS.Timeout | undefined;
   private status = 'not started';
+  /** Event subscription -> the load whose map it streams: an unload ends the stream. */
+  private readonly streams = new Map<number, string>();
   /** Map id -> the load that owns it, for attributing events. */
   private readonly mapOwners = new Map<number, string>();
   /** Globals in which streamed programs count their own losses (ring buffer reserve failures). */
@@ -39,7 +44,10 @@ class TracePanel implements vscode.WebviewViewProvider {
         if (config.affects(e, 'trace.maxLines')) this.model.resize(config.traceMaxLines());
       }),
       ctx.onDidChangeHelper(() => void this.restart()),
-      ctx.onDidChangeKernelState(() => void this.source?.refreshFormats().catch(() => undefined)),
+      ctx.onDidChangeKernelState(() => {
+        void this.source?.refreshFormats().catch(() => undefined);
+        void this.dropStreamsOfUnloaded().catch(() => undefined);
+      }),
       { dispose: () => void this.stop() },
     );
   }
@@ -92,12 +100,30 @@ class TracePanel implements vscode.WebviewViewProvider {
     this.sendStats();
   }
 
+  /**
+   * A stream holds its map open: once the load that owns it is unloaded, the stream ends, so the map
+   * leaves the kernel with its program instead of living on in the helper.
+   */
+  private async dropStreamsOfUnloaded(): Promise<void> {
+    const helper = this.ctx.helper;
+    const source = this.source;
+    if (!helper || !source || this.streams.size === 0) return;
+    const loaded = new Set((await helper.request(Methods.listLoaded)).map((l) => l.loadId));
+    for (const [subscription, loadId] of this.streams) {
+      if (loaded.has(loadId)) continue;
+      this.streams.delete(subscription);
+      await source.unsubscribeEvents(subscription);
+      this.status = 'tracing';
+    }
+  }
+
   private async restart(): Promise<void> {
     if (this.view || this.source) await this.start();
   }
 
   private async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.streams.clear();
     const source = this.source;
     this.source = undefined;
     this.sourceHelper = undefined;
@@ -251,11 +277,21 @@ class TracePanel implements vscode.WebviewViewProvider {
     const rememberKey = `${chosen.load.path}#${chosen.map.name}`;
     const remembered = this.ctx.extension.workspaceState.get<Record<string, string>>(STRUCT_CHOICES, {});
     this.mapOwners.set(chosen.map.id, chosen.load.name);
+    // The object's own structs, its source's header structs and kernel types last: the samples and programs
+    // written the usual way (an event struct in a shared header) decode without a question.
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const structs = await eventStructsOfLoad(helper, chosen.load, {
+      clangPath: config.clangPath(),
+      includeDirs: resolveIncludeDirs(config.buildIncludeDirs(), folder, folder ?? process.cwd()),
+      defines: config.buildDefines(),
+    });
     const subscription = await source.subscribeEvents(
       chosen.map.id,
       chosen.load.path || undefined,
       remembered[rememberKey],
+      structs,
     );
+    this.streams.set(subscription, chosen.load.loadId);
     // When no struct has the events' size, or several do, ask once and remember the answer.
     const previous = source.onEvents;
     let asked = Boolean(remembered[rememberKey]);
@@ -264,10 +300,14 @@ class TracePanel implements vscode.WebviewViewProvider {
       if (batch.mapId !== chosen!.map.id || batch.structName || asked) return;
       asked = true;
       void (async () => {
-        const pick = await vscode.window.showQuickPick(source.structChoices(subscription), {
-          title: `Which struct are the ${batch.lengths[0]}-byte events of ${chosen!.map.name}?`,
+        const size = batch.lengths[0];
+        const items = structPickItems(source.rankedStructs(subscription, size), size);
+        const chosenItem = await vscode.window.showQuickPick(items, {
+          title: `Which struct are the ${size}-byte events of ${chosen!.map.name}?`,
           placeHolder: 'Picked once and remembered for this object',
+          matchOnDescription: true,
         });
+        const pick = chosenItem?.name;
         if (!pick) return;
         source.chooseStruct(subscription, pick);
         await this.ctx.extension.workspaceState.update(STRUCT_CHOICES, { ...remembered, [rememberKey]: pick });

@@ -29,6 +29,12 @@ export class TraceModel {
   received = 0;
   readonly programs = new Set<string>();
   readonly sources = new Set<string>(['trace_pipe']);
+  /**
+   * Wall-clock ms minus trace_pipe's clock (seconds since boot) in ms. A line arrives after it was printed,
+   * so the smallest difference seen is the closest estimate; it shows printk lines in the wall clock the
+   * ring buffer events use.
+   */
+  private traceClockOffsetMs: number | undefined;
 
   constructor(private capacity: number) {
     this.ring = new Array(capacity);
@@ -79,6 +85,10 @@ export class TraceModel {
     // Only the newest `capacity` can stay: skip the rest without touching them.
     for (const line of entries.slice(-this.capacity)) {
       if (line.program) this.programs.add(line.program);
+      if (line.line) {
+        const offset = now - line.line.timestamp * 1000;
+        if (this.traceClockOffsetMs === undefined || offset < this.traceClockOffsetMs) this.traceClockOffsetMs = offset;
+      }
       this.push({ seq: ++this.seq, at: now, line });
     }
     this.seq += Math.max(0, entries.length - this.capacity);
@@ -114,7 +124,8 @@ export class TraceModel {
       return {
         seq: k.seq,
         source: 'trace',
-        time: l ? l.timestamp.toFixed(6) : '',
+        time: l ? timeOfDay(l.timestamp * 1000 + (this.traceClockOffsetMs ?? k.at - l.timestamp * 1000)) : '',
+        timeTitle: l ? `${l.timestamp.toFixed(6)} s since boot (trace_pipe's clock)` : undefined,
         task: l?.task ?? '',
         pid: l ? String(l.pid) : '',
         cpu: l ? String(l.cpu) : '',
@@ -130,7 +141,8 @@ export class TraceModel {
     return {
       seq: k.seq,
       source: batch.mapName,
-      time: new Date(k.at).toISOString().slice(11, 23),
+      time: timeOfDay(k.at),
+      timeTitle: `received ${new Date(k.at).toISOString()}`,
       task: commAt >= 0 ? formatScalar(cells[commAt]) : '',
       pid: pidAt >= 0 ? formatScalar(cells[pidAt]) : '',
       cpu: '',
@@ -168,6 +180,13 @@ export class TraceModel {
       .map((k) => this.format(k))
       .filter((r) => this.matches(r));
   }
+}
+
+/** "14:03:07.512": local time of day with milliseconds, the one clock the panel shows. */
+export function timeOfDay(ms: number): string {
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** Rows as text, one per line (copy and export). */

@@ -2,7 +2,13 @@
 // whose format string they match, and ring/perf buffer events decoded with a struct from the object's BTF.
 // Counts what the kernel lost apart from what eBPF Studio dropped. No vscode import: kernel tests use it.
 import type { BtfType } from '../../../protocol/types';
-import { EventDecoder, guessEventStruct, splitRecords } from '../../../formats/event-decode';
+import { EventDecoder, splitRecords } from '../../../formats/event-decode';
+import {
+  autoEventStruct,
+  eventStructCandidates,
+  EventStructCandidate,
+  rankEventStructs,
+} from '../../../formats/event-struct';
 import { parseTraceLine, TraceLine } from '../../../formats/trace-line';
 import type { HelperClient } from '../../client/client';
 import { EventsNotification, Methods } from '../../../protocol/methods';
@@ -116,6 +122,8 @@ interface EventSubscription {
   mapId: number;
   mapName: string;
   structs: Record<string, BtfType>;
+  /** The same structs with where each comes from (object, its headers, kernel), for choosing one. */
+  candidates: EventStructCandidate[];
   preferred?: string;
   structName?: string;
   decoder?: EventDecoder;
@@ -175,28 +183,42 @@ export class TraceSource {
 
   /**
    * Streams a ring buffer or perf event array. `objectPath` is the object it was loaded from: its BTF
-   * structs decode the events (guessed by size, or `preferred` once the user picked one).
+   * structs decode the events (guessed by size, or `preferred` once the user picked one). `candidates`,
+   * when given (trace-panel/event-structs.ts), adds the source's header structs and ranks kernel types last.
    */
-  async subscribeEvents(mapId: number, objectPath?: string, preferred?: string): Promise<number> {
+  async subscribeEvents(
+    mapId: number,
+    objectPath?: string,
+    preferred?: string,
+    candidates?: EventStructCandidate[],
+  ): Promise<number> {
     const info = (await this.helper.request(Methods.maps)).find((m) => m.id === mapId);
     if (!info) throw new Error(`There is no map with id ${mapId}.`);
     if (info.type !== 'ringbuf' && info.type !== 'perf_event_array') {
       throw new Error(`${info.name} is a ${info.type} map: only ring buffers and perf event arrays stream events.`);
     }
-    const structs = objectPath
-      ? await this.helper.request(Methods.structTypes, { path: objectPath }).catch(() => ({}))
-      : {};
+    candidates ??= eventStructCandidates(
+      objectPath ? await this.helper.request(Methods.structTypes, { path: objectPath }).catch(() => ({})) : {},
+      {},
+      new Set(),
+    );
+    const structs = Object.fromEntries(candidates.map((c) => [c.name, c.type]));
     const { subscription } = await this.helper.request(
       Methods.subscribe,
       info.type === 'ringbuf' ? { source: 'ringbuf', mapId } : { source: 'perf', mapId, pages: 64 },
     );
-    this.events.set(subscription, { mapId, mapName: info.name, structs, preferred });
+    this.events.set(subscription, { mapId, mapName: info.name, structs, candidates, preferred });
     return subscription;
   }
 
   /** Struct names of a subscription's object whose size could fit an event (for a picker). */
   structChoices(subscription: number): string[] {
     return Object.keys(this.events.get(subscription)?.structs ?? {}).sort();
+  }
+
+  /** A subscription's structs in the order to offer them for `size`-byte events: own ones that fit first. */
+  rankedStructs(subscription: number, size: number): EventStructCandidate[] {
+    return rankEventStructs(this.events.get(subscription)?.candidates ?? [], size);
   }
 
   /** Decode a subscription's events with `name` from now on (remembered by the caller per map). */
@@ -229,7 +251,7 @@ export class TraceSource {
     const { offsets, lengths, count } = splitRecords(data);
     if (count === 0) return;
     if (!sub.decoder || (!sub.structName && count > 0)) {
-      const name = guessEventStruct(sub.structs, lengths[0], sub.preferred);
+      const name = autoEventStruct(sub.candidates, lengths[0], sub.preferred)?.name;
       if (name !== sub.structName || !sub.decoder) {
         sub.structName = name;
         sub.decoder = new EventDecoder(name ? sub.structs[name] : undefined);

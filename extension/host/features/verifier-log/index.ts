@@ -9,6 +9,7 @@ import { Ctx } from '../../ctx';
 import { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';
 import { ReadOnlyDocuments } from '../../ui/read-only-documents';
+import { verdictPickTitle, verdictPicks } from './picks';
 
 export const LANGUAGE_ID = 'bpf-verifier-log';
 
@@ -79,10 +80,13 @@ export function showVerifierLog(ctx: Ctx) {
       program =
         checked.programs.length === 1
           ? checked.programs[0].program
-          : await vscode.window.showQuickPick(
-              checked.programs.map((p) => p.program),
-              { placeHolder: 'Verifier log of which program?' },
-            );
+          : (
+              await vscode.window.showQuickPick(verdictPicks(checked.programs), {
+                title: verdictPickTitle(path.basename(source), checked.programs),
+                placeHolder: 'Verifier log of which program?',
+                matchOnDescription: true,
+              })
+            )?.program;
       if (!program) return;
     }
     const verdict = checked.programs.find((p) => p.program === program);
