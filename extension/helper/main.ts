@@ -40,6 +40,7 @@ import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
 import { checkObjectFile, ensureFilesystems, processIsPrivileged } from './system';
 import { scanOwners } from './owners';
+import { Ownership } from './ownership';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -77,12 +78,14 @@ function startHelper(): void {
     native,
     (batch) => void connection.sendNotification(Notifications.events, batch),
   );
+  const ownership = new Ownership(native, { owned: () => registry.ownedIds() });
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
 
   const shutdown = (code: number) => {
     subscriptions.closeAll();
+    ownership.clearSubscriptions();
     registry.closeAll();
     statsHandle?.close();
     // The prefix is ours: leave no empty directory behind when nothing is pinned.
@@ -182,14 +185,16 @@ function startHelper(): void {
   handle(Methods.mapLookup, MapKeyParams, (p) =>
     withMap(p.mapId, (map) => ({ value: map.lookup(Buffer.from(p.key, 'hex'))?.toString('hex') ?? null })),
   );
-  handle(Methods.mapUpdate, MapUpdateParams, (p) =>
+  handle(Methods.mapUpdate, MapUpdateParams, (p) => {
+    ownership.checkMapWrite(p.mapId, p.grant, 'update');
     withMap(p.mapId, (map) =>
       map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags]),
-    ),
-  );
-  handle(Methods.mapDelete, MapKeyParams, (p) =>
-    withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) })),
-  );
+    );
+  });
+  handle(Methods.mapDelete, MapKeyParams, (p) => {
+    ownership.checkMapWrite(p.mapId, p.grant, 'delete');
+    return withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) }));
+  });
   handle(Methods.mapNextKey, MapNextKeyParams, (p) =>
     withMap(p.mapId, (map) => ({
       key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null,
@@ -198,9 +203,18 @@ function startHelper(): void {
   const mapPages = new MapPages(native);
   handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
-  handle(Methods.subscribe, SubscribeParams, (p) => ({ subscription: subscriptions.subscribe(p) }));
-  handle(Methods.unsubscribe, UnsubscribeParams, (p) => subscriptions.unsubscribe(p.subscription));
+  handle(Methods.subscribe, SubscribeParams, (p) => {
+    ownership.checkSubscribe(p);
+    const subscription = subscriptions.subscribe(p);
+    ownership.subscribed(p, subscription);
+    return { subscription };
+  });
+  handle(Methods.unsubscribe, UnsubscribeParams, (p) => {
+    subscriptions.unsubscribe(p.subscription);
+    ownership.unsubscribed(p.subscription);
+  });
   handle(Methods.testRun, TestRunParams, (p) => {
+    ownership.checkTestRun(p.progId, p.grant);
     const result = native.testRun(p.progId, Buffer.from(p.data, 'hex'), p.repeat);
     return { retval: result.retval, data: result.dataOut.toString('hex'), durationNs: result.durationNs };
   });

@@ -89,6 +89,17 @@ export class Registry {
     return [...this.loads.values()].map((l) => l.summary);
   }
 
+  /** The kernel ids of every program and map of the loads here: the objects the user may change. */
+  ownedIds(): { programs: Set<number>; maps: Set<number> } {
+    const programs = new Set<number>();
+    const maps = new Set<number>();
+    for (const { summary } of this.loads.values()) {
+      for (const p of summary.programs) if (p.loaded) programs.add(p.id);
+      for (const m of summary.maps) maps.add(m.id);
+    }
+    return { programs, maps };
+  }
+
   describe(file: string): ObjectSpec {
     checkObjectFile(file);
     try {

@@ -155,6 +155,16 @@ export class Ctx implements vscode.Disposable {
       else this.log.info(line);
     });
     client.onExit((exit) => this.onHelperExit(client, exit));
+    // Another tool's map or program: the user decides, in a modal that names its holders (issue 9).
+    client.setGrantPrompt(async ({ action, message }) => {
+      const pick = await vscode.window.showWarningMessage(
+        message,
+        { modal: true, detail: 'eBPF Studio did not load it. Allow this one change?' },
+        action,
+      );
+      if (pick === action) this.log.warn(`Allowed by the user: ${message}`);
+      return pick === action;
+    });
     this.client = client;
     this.setState({ status: 'running', info: i, via: client.startedVia });
   }

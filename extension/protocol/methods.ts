@@ -26,6 +26,9 @@ const hexBytes = z
   .max(2 * 1024 * 1024)
   .regex(/^([0-9a-f]{2})*$/, 'must be hex bytes (two lower-case digits per byte)');
 const loadId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be a load id');
+/** The user's permission to change one object eBPF Studio did not load: its kernel id, which must be the
+ * id the request is about (the host asks in a modal that names the object's holders, then retries). */
+const grant = kernelId.optional();
 
 export const AttachRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('auto') }),
@@ -164,7 +167,7 @@ export interface VerifierLogResult {
 export const MapIdParams = z.object({ mapId: kernelId });
 export type MapIdParams = z.infer<typeof MapIdParams>;
 
-export const MapKeyParams = z.object({ mapId: kernelId, key: hexBytes });
+export const MapKeyParams = z.object({ mapId: kernelId, key: hexBytes, grant });
 export type MapKeyParams = z.infer<typeof MapKeyParams>;
 
 export const MapUpdateParams = z.object({
@@ -172,6 +175,7 @@ export const MapUpdateParams = z.object({
   key: hexBytes,
   value: hexBytes,
   flags: z.enum(['any', 'noexist', 'exist']).default('any'),
+  grant,
 });
 export type MapUpdateParams = z.infer<typeof MapUpdateParams>;
 
@@ -229,6 +233,7 @@ export const TestRunParams = z.object({
   progId: kernelId,
   data: hexBytes,
   repeat: z.number().int().min(1).max(1_000_000).default(1),
+  grant,
 });
 export interface TestRunResult {
   retval: number;
@@ -318,7 +323,18 @@ export type HelperErrorData =
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }
   | { kind: 'NotFound'; what: string }
-  | { kind: 'Internal'; errno?: number };
+  | { kind: 'Internal'; errno?: number }
+  | {
+      /** The object belongs to other software: eBPF Studio did not load it. With `grantable`, the same
+       * request carrying `grant: id` is allowed (the user agreed); otherwise it is never done. */
+      kind: 'NotOwned';
+      object: 'map' | 'program';
+      id: number;
+      name: string;
+      /** Processes holding an fd on it, from /proc/<pid>/fdinfo; empty when only pins or programs keep it. */
+      holders: { pid: number; comm: string }[];
+      grantable: boolean;
+    };
 
 /** JSON-RPC error codes for the kinds above (application range). */
 export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
@@ -328,6 +344,7 @@ export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
   BadInput: -32602,
   NotFound: -32013,
   Internal: -32603,
+  NotOwned: -32014,
 };
 
 /** A typed error from the helper, as the client raises it: `data.kind` says what kind of failure. */
