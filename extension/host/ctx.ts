@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { config } from './config';
 import { HelperClient, HelperError } from './client/client';
-import { CrashPolicy, exitReason, HelperState, statusView } from './helper-state';
+import { CrashPolicy, exitReason, HelperState, restrictedState, statusView, trustPolicy } from './helper-state';
 
 /** A command handler as registered with VS Code. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -62,6 +62,7 @@ export class Ctx implements vscode.Disposable {
         if (pick) await this.restartHelper();
       }),
     );
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startHelper()));
     this.render();
   }
 
@@ -99,9 +100,19 @@ export class Ctx implements vscode.Disposable {
     this.swapHandlers();
   }
 
+  /** Runs `activate` now in a trusted workspace, else once the user trusts it (nothing runs clang before). */
+  whenTrusted(activate: () => void): void {
+    if (trustPolicy(vscode.workspace.isTrusted).runClang) activate();
+    else this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(activate));
+  }
+
   /** Starts the helper unless it is running or starting; resolves once it runs or has failed. */
   startHelper(): Promise<void> {
     if (this.client || this.disposed) return Promise.resolve();
+    if (!trustPolicy(vscode.workspace.isTrusted).startHelper) {
+      this.setState(restrictedState());
+      return Promise.resolve();
+    }
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
   }
@@ -234,6 +245,12 @@ export class Ctx implements vscode.Disposable {
       if (this.state.status === 'starting') {
         await this.starting;
         if (this.client) return this.handlers.get(id)!(...args);
+      }
+      if (this.state.status === 'stopped' && this.state.restricted) {
+        const manage = 'Manage Workspace Trust';
+        if ((await vscode.window.showWarningMessage(`eBPF Studio: ${this.state.reason}.`, manage)) === manage)
+          await vscode.commands.executeCommand('workbench.trust.manage');
+        return;
       }
       const reason = this.state.status === 'stopped' ? this.state.reason : 'it did not start';
       const pick = await vscode.window.showErrorMessage(
