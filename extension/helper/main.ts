@@ -38,9 +38,10 @@ import {
 import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
-import { checkObjectFile, ensureFilesystems, processIsPrivileged } from './system';
+import { ensureFilesystems, processIsPrivileged, tracefsRoot, withObjectFile } from './system';
 import { scanOwners } from './owners';
 import { Ownership } from './ownership';
+import { Sessions } from './sessions';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -73,12 +74,17 @@ function startHelper(): void {
     new StreamMessageReader(process.stdin),
     new StreamMessageWriter(process.stdout),
   );
-  const registry = new Registry(native);
+  const sessions = new Sessions();
+  const registry = new Registry(native, sessions);
   const subscriptions = new Subscriptions(
     native,
     (batch) => void connection.sendNotification(Notifications.events, batch),
   );
-  const ownership = new Ownership(native, { owned: () => registry.ownedIds() });
+  const ownership = new Ownership(native, {
+    owned: () => registry.ownedIds(),
+    sessions,
+    tracePipe: () => path.join(tracefsRoot(), 'trace_pipe'),
+  });
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
@@ -86,6 +92,7 @@ function startHelper(): void {
   const shutdown = (code: number) => {
     subscriptions.closeAll();
     ownership.clearSubscriptions();
+    sessions.unregister();
     registry.closeAll();
     statsHandle?.close();
     // The prefix is ours: leave no empty directory behind when nothing is pinned.
@@ -145,7 +152,8 @@ function startHelper(): void {
       }
       const mounts = await ensureFilesystems();
       fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
-      registry.rediscover();
+      sessions.register(params.session, params.clientName);
+      registry.rediscover(true);
       initialized = true;
       return {
         protocolVersion: PROTOCOL_VERSION,
@@ -167,7 +175,7 @@ function startHelper(): void {
   );
   handle(Methods.describe, DescribeParams, (p) => registry.describe(p.path));
   handle(Methods.load, LoadParams, (p) => registry.load(p));
-  handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId));
+  handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId, p.grant));
   handle(Methods.pin, LoadIdParams, (p) => registry.pin(p.loadId));
   handle0(Methods.listLoaded, () => registry.list());
   handle(Methods.verifierLog, VerifierLogParams, (p) => ({ log: registry.verifierLog(p.loadId, p.program) }));
@@ -205,7 +213,13 @@ function startHelper(): void {
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
   handle(Methods.subscribe, SubscribeParams, (p) => {
     ownership.checkSubscribe(p);
-    const subscription = subscriptions.subscribe(p);
+    let subscription: number;
+    try {
+      subscription = subscriptions.subscribe(p);
+    } catch (error) {
+      ownership.failed(p);
+      throw error;
+    }
     ownership.subscribed(p, subscription);
     return { subscription };
   });
@@ -218,17 +232,18 @@ function startHelper(): void {
     const result = native.testRun(p.progId, Buffer.from(p.data, 'hex'), p.repeat);
     return { retval: result.retval, data: result.dataOut.toString('hex'), durationNs: result.durationNs };
   });
-  handle(Methods.structTypes, StructTypesParams, (p) => {
-    checkObjectFile(p.path);
-    try {
-      return native.objectStructTypes(p.path);
-    } catch (error) {
-      throw new HelperFailure(
-        { kind: 'BadInput', field: 'path', reason: (error as Error).message },
-        `${p.path} has no readable BTF: ${(error as Error).message}`,
-      );
-    }
-  });
+  handle(Methods.structTypes, StructTypesParams, (p) =>
+    withObjectFile(p.path, (copy) => {
+      try {
+        return native.objectStructTypes(copy);
+      } catch (error) {
+        throw new HelperFailure(
+          { kind: 'BadInput', field: 'path', reason: (error as Error).message },
+          `${p.path} has no readable BTF: ${(error as Error).message}`,
+        );
+      }
+    }),
+  );
   handle0(Methods.owners, () => scanOwners());
   handle(Methods.instructions, InstructionsParams, (p) => {
     const insns = native.programInstructions(p.progId);

@@ -8,7 +8,8 @@
 // position), and each map has at most one subscription.
 import type { NativeAddon } from '../../native/types';
 import { HelperFailure } from './errors';
-import { OwnerProcess, scanOwners } from './owners';
+import { OwnerProcess, scanFileHolders, scanOwners } from './owners';
+import type { Sessions } from './sessions';
 import type { SubscribeParams } from '../protocol/methods';
 
 export interface OwnedIds {
@@ -23,6 +24,10 @@ export interface OwnershipOptions {
   scan?: () => { programs: Record<number, OwnerProcess[]>; maps: Record<number, OwnerProcess[]> };
   /** This helper's pid: its own fds are not another holder. */
   selfPid?: number;
+  /** The machine's trace_pipe reader lock (several windows); without it trace_pipe is not checked. */
+  sessions?: Sessions;
+  /** Where trace_pipe is, asked when the first trace subscription starts. */
+  tracePipe?: () => string;
 }
 
 /** "cilium-agent (pid 812), bpftool (pid 9)", or what keeps the object when no process does. */
@@ -41,6 +46,7 @@ const WRITE_EFFECT = {
 export class Ownership {
   /** Map id -> the subscription streaming it: one per map, in this helper. */
   private readonly streamed = new Map<number, number>();
+  private readonly traceSubscriptions = new Set<number>();
   private readonly scan: NonNullable<OwnershipOptions['scan']>;
   private readonly selfPid: number;
 
@@ -92,7 +98,7 @@ export class Ownership {
    * buffers without taking events from (or breaking) the software that consumes them.
    */
   checkSubscribe(params: SubscribeParams): void {
-    if (params.source === 'trace_pipe') return;
+    if (params.source === 'trace_pipe') return this.claimTracePipe();
     const mapId = params.mapId;
     const already = this.streamed.get(mapId);
     if (already !== undefined) {
@@ -126,16 +132,51 @@ export class Ownership {
     }
   }
 
-  /** Records that `subscription` streams `params`' map; call after it opened. */
+  /**
+   * trace_pipe is one destructive stream per machine: each line goes to one reader. The first trace
+   * subscription of this helper takes the machine's reader lock (held until the last one ends); another
+   * eBPF Studio window holding it, or any other process with trace_pipe open (cat, bpftrace), is named.
+   */
+  private claimTracePipe(): void {
+    if (this.traceSubscriptions.size > 0 || !this.options.sessions) return;
+    const refuse = (holders: OwnerProcess[], who: string): never => {
+      throw new HelperFailure(
+        { kind: 'NotOwned', object: 'trace_pipe', id: 0, name: 'trace_pipe', holders, grantable: false },
+        `trace_pipe is being read by ${who}: it is one stream for the whole machine, and each line goes to ` +
+          'one reader only. Use the trace panel of that window, or stop that reader first.',
+      );
+    };
+    const file = this.options.tracePipe?.();
+    const others = file ? scanFileHolders(file, this.selfPid) : [];
+    const window = this.options.sessions.acquireTracePipe();
+    if (window)
+      refuse([{ pid: window.pid, comm: window.label }], `eBPF Studio in ${window.label} (helper pid ${window.pid})`);
+    if (others.length > 0) {
+      this.options.sessions.releaseTracePipe();
+      refuse(others, describeHolders(others));
+    }
+  }
+
+  /** Records that `subscription` streams `params`' map (or trace_pipe); call after it opened. */
   subscribed(params: SubscribeParams, subscription: number): void {
-    if (params.source !== 'trace_pipe') this.streamed.set(params.mapId, subscription);
+    if (params.source === 'trace_pipe') this.traceSubscriptions.add(subscription);
+    else this.streamed.set(params.mapId, subscription);
+  }
+
+  /** The subscription could not be opened after checkSubscribe passed: give back what it claimed. */
+  failed(params: SubscribeParams): void {
+    if (params.source === 'trace_pipe' && this.traceSubscriptions.size === 0) this.options.sessions?.releaseTracePipe();
   }
 
   unsubscribed(subscription: number): void {
     for (const [mapId, id] of this.streamed) if (id === subscription) this.streamed.delete(mapId);
+    if (this.traceSubscriptions.delete(subscription) && this.traceSubscriptions.size === 0)
+      this.options.sessions?.releaseTracePipe();
   }
 
   clearSubscriptions(): void {
     this.streamed.clear();
+    this.traceSubscriptions.clear();
+    this.options.sessions?.releaseTracePipe();
   }
 }

@@ -1,6 +1,7 @@
 // The one context object handed to every feature: it supervises the helper (start, status bar, context key
 // ebpf.helper.running, restart after a crash), owns the log channel and the build diagnostics, and swaps
 // helper-using commands for a "helper is not running" handler while the helper is down.
+import * as crypto from 'crypto';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { config } from './config';
@@ -39,6 +40,11 @@ export class Ctx implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** This window, as the helper knows it: kept across helper restarts, so the new helper adopts its pins. */
+  private readonly session = {
+    id: crypto.randomBytes(3).toString('hex'),
+    label: `window "${vscode.workspace.name ?? 'no folder'}" (VS Code pid ${process.pid})`,
+  };
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
@@ -142,6 +148,7 @@ export class Ctx implements vscode.Disposable {
         helperScript: this.helperScript,
         elevation,
         clientName: `vscode ${vscode.version}`,
+        session: this.session,
       });
     } catch (error) {
       const reason = (error as Error).message;

@@ -34,6 +34,9 @@ export interface HelperClientOptions {
   runtime?: string;
   elevation?: ElevationSetting;
   clientName?: string;
+  /** The window the helper serves (six hex digits and a label): a restarted helper of the same window takes
+   * over its pins; another window's pinned loads are shown as theirs. */
+  session?: { id: string; label: string };
   /** How long the helper may take to answer `initialize` (a pkexec dialog waits for the user). */
   startTimeoutMs?: number;
 }
@@ -52,6 +55,7 @@ const GRANT_ACTIONS: Record<string, string> = {
   [Methods.mapUpdate.method]: 'Write',
   [Methods.mapDelete.method]: 'Delete',
   [Methods.testRun.method]: 'Run',
+  [Methods.unload.method]: 'Unload',
 };
 
 /** The helper could not be started: elevation refused, runtime missing, or it died at once. */
@@ -180,6 +184,7 @@ export class HelperClient {
         .sendRequest(Methods.initialize, {
           protocolVersion: PROTOCOL_VERSION,
           clientName: options.clientName ?? 'ebpf-studio',
+          session: options.session,
         })
         .then((info) => {
           if (settled) return;
@@ -235,7 +240,8 @@ export class HelperClient {
       )
         throw error;
       if (!(await this.grantPrompt({ action, message: error.message, data: error.data }))) throw error;
-      return this.send(type, { ...params, grant: error.data.id } as P);
+      const grant = error.data.object === 'load' ? error.data.loadId : error.data.id;
+      return this.send(type, { ...params, grant } as P);
     }
   }
 
