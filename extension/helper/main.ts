@@ -39,8 +39,10 @@ import {
 import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
-import { checkObjectFile, ensureBpffs, ensureFilesystems, processIsPrivileged } from './system';
+import { ensureBpffs, ensureFilesystems, processIsPrivileged, tracefsRoot, withObjectFile } from './system';
 import { scanOwners } from './owners';
+import { Ownership } from './ownership';
+import { Sessions } from './sessions';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -73,17 +75,25 @@ function startHelper(): void {
     new StreamMessageReader(process.stdin),
     new StreamMessageWriter(process.stdout),
   );
-  const registry = new Registry(native);
+  const sessions = new Sessions();
+  const registry = new Registry(native, sessions);
   const subscriptions = new Subscriptions(
     native,
     (batch) => void connection.sendNotification(Notifications.events, batch),
   );
+  const ownership = new Ownership(native, {
+    owned: () => registry.ownedIds(),
+    sessions,
+    tracePipe: () => path.join(tracefsRoot(), 'trace_pipe'),
+  });
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
 
   const shutdown = (code: number) => {
     subscriptions.closeAll();
+    ownership.clearSubscriptions();
+    sessions.unregister();
     registry.closeAll();
     statsHandle?.close();
     // The prefix is ours: leave no empty directory behind when nothing is pinned.
@@ -143,7 +153,8 @@ function startHelper(): void {
       }
       const mounts = await ensureFilesystems();
       fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
-      registry.rediscover();
+      sessions.register(params.session, params.clientName);
+      registry.rediscover(true);
       initialized = true;
       return {
         protocolVersion: PROTOCOL_VERSION,
@@ -165,7 +176,7 @@ function startHelper(): void {
   );
   handle(Methods.describe, DescribeParams, (p) => registry.describe(p.path));
   handle(Methods.load, LoadParams, (p) => registry.load(p));
-  handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId));
+  handle(Methods.unload, LoadIdParams, (p) => registry.unload(p.loadId, p.grant));
   handle(Methods.pin, LoadIdParams, async (p) => {
     await ensureBpffs();
     return registry.pin(p.loadId);
@@ -186,15 +197,17 @@ function startHelper(): void {
   handle(Methods.mapLookup, MapKeyParams, (p) =>
     withMap(p.mapId, (map) => ({ value: map.lookup(Buffer.from(p.key, 'hex'))?.toString('hex') ?? null })),
   );
-  handle(Methods.mapUpdate, MapUpdateParams, (p) =>
+  handle(Methods.mapUpdate, MapUpdateParams, (p) => {
+    ownership.checkMapWrite(p.mapId, p.grant, 'update');
     withMap(p.mapId, (map) => {
       faultPoint('map:update');
-      return map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags]);
-    }),
-  );
-  handle(Methods.mapDelete, MapKeyParams, (p) =>
-    withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) })),
-  );
+      map.update(Buffer.from(p.key, 'hex'), Buffer.from(p.value, 'hex'), UPDATE_FLAGS[p.flags]);
+    });
+  });
+  handle(Methods.mapDelete, MapKeyParams, (p) => {
+    ownership.checkMapWrite(p.mapId, p.grant, 'delete');
+    return withMap(p.mapId, (map) => ({ deleted: map.delete(Buffer.from(p.key, 'hex')) }));
+  });
   handle(Methods.mapNextKey, MapNextKeyParams, (p) =>
     withMap(p.mapId, (map) => ({
       key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null,
@@ -203,23 +216,39 @@ function startHelper(): void {
   const mapPages = new MapPages(native);
   handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
-  handle(Methods.subscribe, SubscribeParams, (p) => ({ subscription: subscriptions.subscribe(p) }));
-  handle(Methods.unsubscribe, UnsubscribeParams, (p) => subscriptions.unsubscribe(p.subscription));
+  handle(Methods.subscribe, SubscribeParams, (p) => {
+    ownership.checkSubscribe(p);
+    let subscription: number;
+    try {
+      subscription = subscriptions.subscribe(p);
+    } catch (error) {
+      ownership.failed(p);
+      throw error;
+    }
+    ownership.subscribed(p, subscription);
+    return { subscription };
+  });
+  handle(Methods.unsubscribe, UnsubscribeParams, (p) => {
+    subscriptions.unsubscribe(p.subscription);
+    ownership.unsubscribed(p.subscription);
+  });
   handle(Methods.testRun, TestRunParams, (p) => {
+    ownership.checkTestRun(p.progId, p.grant);
     const result = native.testRun(p.progId, Buffer.from(p.data, 'hex'), p.repeat);
     return { retval: result.retval, data: result.dataOut.toString('hex'), durationNs: result.durationNs };
   });
-  handle(Methods.structTypes, StructTypesParams, (p) => {
-    checkObjectFile(p.path);
-    try {
-      return native.objectStructTypes(p.path);
-    } catch (error) {
-      throw new HelperFailure(
-        { kind: 'BadInput', field: 'path', reason: (error as Error).message },
-        `${p.path} has no readable BTF: ${(error as Error).message}`,
-      );
-    }
-  });
+  handle(Methods.structTypes, StructTypesParams, (p) =>
+    withObjectFile(p.path, (copy) => {
+      try {
+        return native.objectStructTypes(copy);
+      } catch (error) {
+        throw new HelperFailure(
+          { kind: 'BadInput', field: 'path', reason: (error as Error).message },
+          `${p.path} has no readable BTF: ${(error as Error).message}`,
+        );
+      }
+    }),
+  );
   handle0(Methods.owners, () => scanOwners());
   handle(Methods.instructions, InstructionsParams, (p) => {
     const insns = native.programInstructions(p.progId);

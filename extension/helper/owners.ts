@@ -62,3 +62,35 @@ export function scanOwners(proc = '/proc'): ObjectOwners {
   }
   return result;
 }
+
+/** Processes with `file` open (fd links naming it), except `exceptPid`: who else reads trace_pipe. */
+export function scanFileHolders(file: string, exceptPid = process.pid, proc = '/proc'): OwnerProcess[] {
+  const holders: OwnerProcess[] = [];
+  let budget = MAX_FDS;
+  for (const entry of fs.readdirSync(proc)) {
+    if (!/^\d+$/.test(entry) || Number(entry) === exceptPid || budget <= 0) continue;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`${proc}/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    budget -= fds.length;
+    const holds = fds.some((fd) => {
+      try {
+        return fs.readlinkSync(`${proc}/${entry}/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+    if (!holds) continue;
+    let comm = '?';
+    try {
+      comm = fs.readFileSync(`${proc}/${entry}/comm`, 'utf8').trim();
+    } catch {
+      // Exited while we looked.
+    }
+    holders.push({ pid: Number(entry), comm });
+  }
+  return holders;
+}

@@ -17,14 +17,15 @@ import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import {
   checkCgroupPath,
-  checkObjectFile,
   checkUprobeBinary,
   interfaceIndex,
   lockdownMode,
   tracefsRoot,
+  withObjectFile,
 } from './system';
 import { withTracepointCategory } from './tracepoints';
 import { faultPoint } from './faults';
+import { nameOfLoadId, SessionRecord, Sessions, sessionOfLoadId } from './sessions';
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -38,6 +39,8 @@ interface OwnedLoad {
   object?: LoadedObject;
   attachments: Attachment[];
   logs: Map<string, string>;
+  /** Set for a pinned load of another window whose helper is alive: not the user's to change here. */
+  foreign?: SessionRecord;
 }
 
 /** Sections libbpf attaches by itself; the others need a target (interface, cgroup, binary). */
@@ -102,14 +105,15 @@ function pinName(kind: 'prog' | 'map', name: string): string {
   return `${kind}_${name.replace(/\./g, '_')}`;
 }
 
-function loadIdFor(name: string, taken: (id: string) => boolean): string {
+/** "<name>-<session>-<n>": the session id keeps two windows' helpers from choosing the same id. */
+function loadIdFor(name: string, session: string, taken: (id: string) => boolean): string {
   const base =
     name
       .toLowerCase()
       .replace(/[^a-z0-9_-]/g, '_')
       .slice(0, 48) || 'object';
   for (let n = 1; ; n++) {
-    const id = `${base}-${n}`;
+    const id = `${base}-${session}-${n}`;
     if (!taken(id)) return id;
   }
 }
@@ -117,14 +121,34 @@ function loadIdFor(name: string, taken: (id: string) => boolean): string {
 export class Registry {
   private readonly loads = new Map<string, OwnedLoad>();
 
-  constructor(private readonly native: NativeAddon) {}
+  constructor(
+    private readonly native: NativeAddon,
+    private readonly sessions: Sessions,
+  ) {}
 
   list(): LoadedSummary[] {
+    this.rediscover();
     return [...this.loads.values()].map((l) => l.summary);
   }
 
+  /** The kernel ids of every program and map of the loads here: the objects the user may change. */
+  ownedIds(): { programs: Set<number>; maps: Set<number> } {
+    const programs = new Set<number>();
+    const maps = new Set<number>();
+    for (const { summary, foreign } of this.loads.values()) {
+      if (foreign) continue;
+      for (const p of summary.programs) if (p.loaded) programs.add(p.id);
+      for (const m of summary.maps) maps.add(m.id);
+    }
+    return { programs, maps };
+  }
+
+  /** Describes the object file at `file` (read once, through a private copy: see withObjectFile). */
   describe(file: string): ObjectSpec {
-    checkObjectFile(file);
+    return withObjectFile(file, (copy) => this.describeCopy(copy));
+  }
+
+  private describeCopy(file: string): ObjectSpec {
     try {
       return this.native.describeObject(file);
     } catch (error) {
@@ -135,8 +159,13 @@ export class Registry {
     }
   }
 
-  async load(params: LoadParams): Promise<LoadedSummary> {
-    const spec = this.describe(params.path);
+  load(params: LoadParams): Promise<LoadedSummary> {
+    return withObjectFile(params.path, (copy) => this.loadCopy(params, copy));
+  }
+
+  /** Loads `copy`, the checked private copy of params.path; messages and the summary name params.path. */
+  private async loadCopy(params: LoadParams, copy: string): Promise<LoadedSummary> {
+    const spec = this.describeCopy(copy);
     const wanted = params.programs ?? spec.programs.filter((p) => p.autoload).map((p) => p.name);
     for (const name of wanted) {
       if (!spec.programs.some((p) => p.name === name)) {
@@ -159,7 +188,7 @@ export class Registry {
     const refused = new Map<string, string>();
     for (;;) {
       const outcome = await this.native.loadObject({
-        path: params.path,
+        path: copy,
         programs,
         variables,
         maxEntries: params.maxEntries,
@@ -403,7 +432,11 @@ export class Registry {
     const summary: LoadedSummary = {
       loadId: params.verifyOnly
         ? ''
-        : loadIdFor(object.name, (id) => this.loads.has(id) || fs.existsSync(path.join(BPFFS_PREFIX, id))),
+        : loadIdFor(
+            object.name,
+            this.sessions.id,
+            (id) => this.loads.has(id) || fs.existsSync(path.join(BPFFS_PREFIX, id)),
+          ),
       name: object.name,
       path: params.path,
       source: params.source,
@@ -447,19 +480,37 @@ export class Registry {
   pin(loadId: string): LoadedSummary {
     const load = this.owned(loadId);
     if (load.summary.pinned) return load.summary;
+    const final = path.join(BPFFS_PREFIX, loadId);
     const dir = path.join(BPFFS_PREFIX, `${STAGING_PREFIX}${process.pid}--${loadId}`);
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
+    // A folder of that name is another helper's, and is left alone.
+    if (fs.existsSync(final)) {
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'loadId', reason: `${final} already exists` },
+        `Pinning ${loadId} failed: ${final} already exists (another helper's pins); nothing was changed.`,
+      );
+    }
+    fs.mkdirSync(dir, { mode: 0o700 });
+    // Only what this call pinned is removed when it fails.
+    const pinned: string[] = [];
+    const pinTo = (file: string, pin: (file: string) => void) => {
+      pin(file);
+      pinned.push(file);
+    };
     try {
       for (const program of load.object!.programs())
-        load.object!.pinProgram(program.name, path.join(dir, pinName('prog', program.name)));
+        pinTo(path.join(dir, pinName('prog', program.name)), (f) => load.object!.pinProgram(program.name, f));
       faultPoint('pin:partial');
-      for (const map of load.object!.maps()) load.object!.pinMap(map.name, path.join(dir, pinName('map', map.name)));
+      for (const map of load.object!.maps())
+        pinTo(path.join(dir, pinName('map', map.name)), (f) => load.object!.pinMap(map.name, f));
       load.attachments.forEach((attachment, i) => {
-        if (attachment.linkId) attachment.pin(path.join(dir, `link_${i}`));
+        if (attachment.linkId) pinTo(path.join(dir, `link_${i}`), (f) => attachment.pin(f));
       });
-      fs.renameSync(dir, path.join(BPFFS_PREFIX, loadId));
+      // Into place in one step; should another helper have taken the name meanwhile, rename fails and the
+      // pins are removed here, its folder untouched.
+      fs.renameSync(dir, final);
     } catch (error) {
-      for (const entry of fs.readdirSync(dir)) this.native.unpin(path.join(dir, entry));
+      for (const file of pinned) this.native.unpin(file);
       fs.rmdirSync(dir);
       throw new HelperFailure(
         { kind: 'Internal', errno: (error as { errno?: number }).errno },
@@ -470,8 +521,24 @@ export class Registry {
     return load.summary;
   }
 
-  unload(loadId: string): void {
+  unload(loadId: string, grant?: string): void {
     const load = this.owned(loadId);
+    if (load.foreign && grant !== loadId) {
+      const { pid, label } = load.foreign;
+      throw new HelperFailure(
+        {
+          kind: 'NotOwned',
+          object: 'load',
+          id: 0,
+          loadId,
+          name: load.summary.name,
+          holders: [{ pid, comm: label }],
+          grantable: true,
+        },
+        `${loadId} was loaded and pinned by eBPF Studio in another window (${label}, helper pid ${pid}); ` +
+          'unloading it takes it away from that window.',
+      );
+    }
     if (load.summary.pinned) this.removePins(loadId);
     faultPoint('unload:unpinned');
     for (const attachment of load.attachments) attachment.detach();
@@ -499,20 +566,35 @@ export class Registry {
     return true;
   }
 
-  /** Finds what an earlier helper pinned, so a restart (or a crash) loses nothing that was pinned. */
-  rediscover(): void {
-    if (!fs.existsSync(BPFFS_PREFIX)) return;
+  /**
+   * Finds what earlier helpers pinned, so a restart (or a crash) loses nothing that was pinned. A pinned load
+   * of another window whose helper is alive is listed as that window's (its owner shown, not the user's to
+   * change here); one whose window is gone is adopted. Loads of other windows unpinned since are dropped.
+   */
+  rediscover(atStart = false): void {
+    const dirs = fs.existsSync(BPFFS_PREFIX) ? fs.readdirSync(BPFFS_PREFIX) : [];
+    for (const [loadId, load] of this.loads) if (load.foreign && !dirs.includes(loadId)) this.loads.delete(loadId);
+    if (dirs.every((d) => this.loads.has(d))) return;
     const programs = new Map(this.native.listPrograms().map((p) => [p.id, p]));
     const maps = new Map(this.native.listMaps().map((m) => [m.id, m]));
     const links = new Map(this.native.listLinks().map((l) => [l.id, l]));
     const events = tracefsEvents();
-    for (const loadId of fs.readdirSync(BPFFS_PREFIX)) {
+    for (const loadId of dirs) {
       if (this.removeDeadStaging(loadId)) continue;
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
       const dir = path.join(BPFFS_PREFIX, loadId);
+      const session = sessionOfLoadId(loadId);
+      // At start, a closed window's pins are adopted (the user restarted or reopened it); later, they may be a
+      // restarting window's, so they are shown as another window's until this helper starts again.
+      const foreign =
+        session && session !== this.sessions.id
+          ? (this.sessions.liveSession(session) ??
+            (atStart ? undefined : { pid: 0, label: 'another eBPF Studio window, since closed' }))
+          : undefined;
       const summary: LoadedSummary = {
         loadId,
-        name: loadId.replace(/-\d+$/, ''),
+        name: nameOfLoadId(loadId),
+        ...(foreign ? { owner: { pid: foreign.pid, label: foreign.label } } : {}),
         path: '',
         loadedAt: 0,
         pinned: true,
@@ -553,7 +635,7 @@ export class Registry {
         const link = linked.get(program.id);
         if (link) program.attachment = { kind: 'link', ...link };
       }
-      this.loads.set(loadId, { summary, attachments: [], logs: new Map() });
+      this.loads.set(loadId, { summary, attachments: [], logs: new Map(), foreign });
     }
   }
 

@@ -2,6 +2,7 @@
 // cgroup names resolved and checked. Runs as root, so it validates before it touches anything.
 import { execFile } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { effectiveCapabilities, hasBpfPrivileges } from '../formats/capabilities';
@@ -114,46 +115,116 @@ export function checkCgroupPath(cgroupPath: string): string {
   return real;
 }
 
-/** An object file must be a regular file of sane size; the addon reads it as root. */
-export function checkObjectFile(file: string): void {
-  let stat: fs.Stats;
+/** Larger than any BPF object: the file is not one (and is not read into memory). */
+const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads an object file the way a root process must read a path a user named: opened once, without following
+ * a symbolic link as its last component (nobody expects a .bpf.o to be one), without blocking (a FIFO
+ * swapped in must not hang the helper), checked on the open descriptor to be a regular file of sane size,
+ * and read from that same descriptor, so nothing can be swapped in between the check and the read.
+ */
+export function readObjectFile(file: string): Buffer {
+  let fd: number;
   try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new HelperFailure({ kind: 'NotFound', what: file }, `No such file: ${file}`);
-  }
-  if (!stat.isFile())
-    throw new HelperFailure(
-      { kind: 'BadInput', field: 'path', reason: 'not a regular file' },
-      `${file} is not a regular file.`,
+    fd = fs.openSync(
+      file,
+      fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY,
     );
-  if (stat.size > 256 * 1024 * 1024) {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP')
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'path', reason: 'a symbolic link' },
+        `${file} is a symbolic link: name the object file itself.`,
+      );
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new HelperFailure({ kind: 'NotFound', what: file }, `No such file: ${file}`);
     throw new HelperFailure(
-      { kind: 'BadInput', field: 'path', reason: 'larger than 256 MiB' },
-      `${file} is larger than 256 MiB: not a BPF object.`,
+      { kind: 'BadInput', field: 'path', reason: `cannot be opened (${code})` },
+      `${file} cannot be opened (${code}).`,
     );
   }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile())
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'path', reason: 'not a regular file' },
+        `${file} is not a regular file.`,
+      );
+    if (stat.size > MAX_OBJECT_BYTES)
+      throw new HelperFailure(
+        { kind: 'BadInput', field: 'path', reason: 'larger than 256 MiB' },
+        `${file} is larger than 256 MiB: not a BPF object.`,
+      );
+    const bytes = Buffer.alloc(stat.size);
+    let filled = 0;
+    while (filled < bytes.length) {
+      const n = fs.readSync(fd, bytes, filled, bytes.length - filled, filled);
+      if (n === 0) break;
+      filled += n;
+    }
+    return bytes.subarray(0, filled);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Runs `use` on a private copy of an object file (same base name, since libbpf names the object and its
+ * .rodata/.bss maps after it) in a fresh root-only directory; the copy is removed when `use` returns or its
+ * promise settles. libbpf opens paths itself, so this is how it reads exactly the bytes that were checked.
+ */
+export function withObjectFile<R>(file: string, use: (copy: string) => R): R {
+  const bytes = readObjectFile(file);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-object-'));
+  const copy = path.join(dir, path.basename(file));
+  const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
+  // Messages name the user's file, never the copy.
+  const rename = (error: unknown) => {
+    if (error instanceof Error) error.message = error.message.split(copy).join(file);
+    return error;
+  };
+  let result: R;
+  try {
+    fs.writeFileSync(copy, bytes, { mode: 0o600, flag: 'wx' });
+    result = use(copy);
+  } catch (error) {
+    dispose();
+    throw rename(error);
+  }
+  if (result instanceof Promise)
+    return result.then(
+      (value) => (dispose(), value),
+      (error) => {
+        dispose();
+        throw rename(error);
+      },
+    ) as R;
+  dispose();
+  return result;
 }
 
 /** A uprobe target must be an ELF file (an executable or a shared library): libbpf's own error for
  * anything else speaks of a "BPF object", which misleads. */
 export function checkUprobeBinary(binary: string): void {
-  let stat: fs.Stats;
+  // Shared libraries are usually reached through links (libc.so.6), so links are followed here; the file is
+  // opened once without blocking (a FIFO must not hang the helper) and checked on that descriptor.
+  let fd: number;
   try {
-    stat = fs.statSync(binary);
+    fd = fs.openSync(binary, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch {
     throw new HelperFailure({ kind: 'NotFound', what: binary }, `No such binary for the uprobe: ${binary}`);
   }
   const magic = Buffer.alloc(4);
-  if (stat.isFile()) {
-    const fd = fs.openSync(binary, 'r');
-    try {
-      fs.readSync(fd, magic, 0, 4, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
+  let isFile: boolean;
+  try {
+    isFile = fs.fstatSync(fd).isFile();
+    if (isFile) fs.readSync(fd, magic, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
   }
-  if (!stat.isFile() || !magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
+  if (!isFile || !magic.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) {
     throw new HelperFailure(
       { kind: 'BadInput', field: 'binary', reason: 'not an ELF executable or shared library' },
       `${binary} is not an ELF executable or shared library: a uprobe needs one.`,

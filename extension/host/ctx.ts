@@ -1,11 +1,12 @@
 // The one context object handed to every feature: it supervises the helper (start, status bar, context key
 // ebpf.helper.running, restart after a crash), owns the log channel and the build diagnostics, and swaps
 // helper-using commands for a "helper is not running" handler while the helper is down.
+import * as crypto from 'crypto';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { config } from './config';
 import { HelperClient, HelperError } from './client/client';
-import { CrashPolicy, exitReason, HelperState, statusView } from './helper-state';
+import { CrashPolicy, exitReason, HelperState, restrictedState, statusView, trustPolicy } from './helper-state';
 
 /** A command handler as registered with VS Code. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -39,6 +40,11 @@ export class Ctx implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** This window, as the helper knows it: kept across helper restarts, so the new helper adopts its pins. */
+  private readonly session = {
+    id: crypto.randomBytes(3).toString('hex'),
+    label: `window "${vscode.workspace.name ?? 'no folder'}" (VS Code pid ${process.pid})`,
+  };
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('eBPF Studio', { log: true });
@@ -62,6 +68,7 @@ export class Ctx implements vscode.Disposable {
         if (pick) await this.restartHelper();
       }),
     );
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.startHelper()));
     this.render();
   }
 
@@ -99,9 +106,19 @@ export class Ctx implements vscode.Disposable {
     this.swapHandlers();
   }
 
+  /** Runs `activate` now in a trusted workspace, else once the user trusts it (nothing runs clang before). */
+  whenTrusted(activate: () => void): void {
+    if (trustPolicy(vscode.workspace.isTrusted).runClang) activate();
+    else this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(activate));
+  }
+
   /** Starts the helper unless it is running or starting; resolves once it runs or has failed. */
   startHelper(): Promise<void> {
     if (this.client || this.disposed) return Promise.resolve();
+    if (!trustPolicy(vscode.workspace.isTrusted).startHelper) {
+      this.setState(restrictedState());
+      return Promise.resolve();
+    }
     this.starting ??= this.start().finally(() => (this.starting = undefined));
     return this.starting;
   }
@@ -131,6 +148,7 @@ export class Ctx implements vscode.Disposable {
         helperScript: this.helperScript,
         elevation,
         clientName: `vscode ${vscode.version}`,
+        session: this.session,
       });
     } catch (error) {
       const reason = (error as Error).message;
@@ -155,6 +173,16 @@ export class Ctx implements vscode.Disposable {
       else this.log.info(line);
     });
     client.onExit((exit) => this.onHelperExit(client, exit));
+    // Another tool's map or program: the user decides, in a modal that names its holders (issue 9).
+    client.setGrantPrompt(async ({ action, message }) => {
+      const pick = await vscode.window.showWarningMessage(
+        message,
+        { modal: true, detail: 'eBPF Studio did not load it. Allow this one change?' },
+        action,
+      );
+      if (pick === action) this.log.warn(`Allowed by the user: ${message}`);
+      return pick === action;
+    });
     this.client = client;
     this.setState({ status: 'running', info: i, via: client.startedVia });
   }
@@ -224,6 +252,12 @@ export class Ctx implements vscode.Disposable {
       if (this.state.status === 'starting') {
         await this.starting;
         if (this.client) return this.handlers.get(id)!(...args);
+      }
+      if (this.state.status === 'stopped' && this.state.restricted) {
+        const manage = 'Manage Workspace Trust';
+        if ((await vscode.window.showWarningMessage(`eBPF Studio: ${this.state.reason}.`, manage)) === manage)
+          await vscode.commands.executeCommand('workbench.trust.manage');
+        return;
       }
       const reason = this.state.status === 'stopped' ? this.state.reason : 'it did not start';
       const pick = await vscode.window.showErrorMessage(

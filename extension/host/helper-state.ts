@@ -5,7 +5,33 @@ import type { InitializeResult } from '../protocol/methods';
 export type HelperState =
   | { status: 'starting' }
   | { status: 'running'; info: InitializeResult; via: string }
-  | { status: 'stopped'; reason: string };
+  | { status: 'stopped'; reason: string; restricted?: boolean };
+
+/**
+ * Workspace trust (issue 9): in Restricted Mode nothing of the workspace reaches a compiler or the root
+ * helper, since a repository's sources, settings and tasks are not the user's own yet.
+ */
+export interface TrustPolicy {
+  startHelper: boolean;
+  runClang: boolean;
+  /** Why not, for views, the status bar and refused commands. */
+  reason?: string;
+}
+
+export const RESTRICTED_REASON =
+  'this workspace is not trusted (Restricted Mode): eBPF Studio runs no compiler and does not start its root ' +
+  'helper until you trust it';
+
+export function trustPolicy(trusted: boolean): TrustPolicy {
+  return trusted
+    ? { startHelper: true, runClang: true }
+    : { startHelper: false, runClang: false, reason: RESTRICTED_REASON };
+}
+
+/** The helper state while the workspace is not trusted. */
+export function restrictedState(): HelperState {
+  return { status: 'stopped', reason: RESTRICTED_REASON, restricted: true };
+}
 
 /** "root via sudo", "root" (started directly), "uid 1000, no elevation". */
 export function helperIdentity(info: Pick<InitializeResult, 'uid'>, via: string): string {
@@ -26,7 +52,7 @@ export interface StatusView {
   text: string;
   tooltip: string;
   /** Command the status bar item runs when clicked. */
-  command: 'ebpf.restartHelper' | 'ebpf.showOutput';
+  command: 'ebpf.restartHelper' | 'ebpf.showOutput' | 'workbench.trust.manage';
   error: boolean;
 }
 
@@ -51,6 +77,13 @@ export function statusView(state: HelperState): StatusView {
       };
     }
     case 'stopped':
+      if (state.restricted)
+        return {
+          text: '$(shield) eBPF: Restricted Mode',
+          tooltip: `${state.reason}.\nClick to manage workspace trust.`,
+          command: 'workbench.trust.manage',
+          error: false,
+        };
       return {
         text: '$(error) eBPF: helper not running',
         tooltip: `${state.reason}\nClick to restart the helper.`,

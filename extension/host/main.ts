@@ -61,8 +61,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   ctx.registerCommands(commands);
   verifierLog.activate(ctx);
   instructions.activate(ctx);
-  languageClient.activate(ctx);
-  tasks.activate(ctx);
+  // The language server builds on save and the tasks run clang: not before the workspace is trusted.
+  ctx.whenTrusted(() => languageClient.activate(ctx!));
+  ctx.whenTrusted(() => tasks.activate(ctx!));
   stats.activate(ctx);
   const programs = programsView.activate(ctx);
   const maps = mapsView.activate(ctx);

@@ -26,6 +26,9 @@ const hexBytes = z
   .max(2 * 1024 * 1024)
   .regex(/^([0-9a-f]{2})*$/, 'must be hex bytes (two lower-case digits per byte)');
 const loadId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be a load id');
+/** The user's permission to change one object eBPF Studio did not load: its kernel id, which must be the
+ * id the request is about (the host asks in a modal that names the object's holders, then retries). */
+const grant = kernelId.optional();
 
 export const AttachRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('auto') }),
@@ -40,8 +43,14 @@ export const AttachRequest = z.discriminatedUnion('kind', [
     kind: z.literal('uprobe'),
     binary: absolutePath,
     func: cIdentifier.optional(),
-    offset: z.number().int().min(0).optional(),
-    pid: z.number().int().min(1).optional(),
+    offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+    /** PID_MAX_LIMIT is 2^22: a larger number would be truncated into some other process's pid. */
+    pid: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 22)
+      .optional(),
     retprobe: z.boolean(),
   }),
   z.object({ kind: z.literal('xdp'), interface: interfaceName, mode: z.enum(['skb', 'drv', 'hw']).optional() }),
@@ -54,6 +63,11 @@ export type AttachRequest = z.infer<typeof AttachRequest>;
 export const InitializeParams = z.object({
   protocolVersion: z.number().int(),
   clientName: z.string().max(64),
+  /** The window this helper serves; a restarted helper gets the same id and takes over its pins. Load ids
+   * carry it, so two windows never choose the same one. Random when absent (CLI, tests). */
+  session: z
+    .object({ id: z.string().regex(/^[0-9a-f]{6}$/, 'must be six hex digits'), label: z.string().max(128) })
+    .optional(),
 });
 export type InitializeParams = z.infer<typeof InitializeParams>;
 
@@ -149,11 +163,17 @@ export interface LoadedSummary {
   pinned: boolean;
   programs: ProgramReport[];
   maps: { name: string; id: number; type: string; internal: boolean }[];
+  /** Set when another eBPF Studio window loaded and pinned it: that window's helper (pid 0: closed). */
+  owner?: { pid: number; label: string };
 }
 
 export type LoadResult = LoadedSummary;
 
-export const LoadIdParams = z.object({ loadId });
+export const LoadIdParams = z.object({
+  loadId,
+  /** object/unload of another window's load: the user agreed (the same load id). */
+  grant: loadId.optional(),
+});
 export type LoadIdParams = z.infer<typeof LoadIdParams>;
 
 export const VerifierLogParams = z.object({ loadId, program: cIdentifier });
@@ -164,7 +184,7 @@ export interface VerifierLogResult {
 export const MapIdParams = z.object({ mapId: kernelId });
 export type MapIdParams = z.infer<typeof MapIdParams>;
 
-export const MapKeyParams = z.object({ mapId: kernelId, key: hexBytes });
+export const MapKeyParams = z.object({ mapId: kernelId, key: hexBytes, grant });
 export type MapKeyParams = z.infer<typeof MapKeyParams>;
 
 export const MapUpdateParams = z.object({
@@ -172,6 +192,7 @@ export const MapUpdateParams = z.object({
   key: hexBytes,
   value: hexBytes,
   flags: z.enum(['any', 'noexist', 'exist']).default('any'),
+  grant,
 });
 export type MapUpdateParams = z.infer<typeof MapUpdateParams>;
 
@@ -211,7 +232,7 @@ export type SubscribeParams = z.infer<typeof SubscribeParams>;
 export interface SubscribeResult {
   subscription: number;
 }
-export const UnsubscribeParams = z.object({ subscription: z.number().int().min(1) });
+export const UnsubscribeParams = z.object({ subscription: z.number().int().min(1).max(0x7fffffff) });
 
 export const StatsParams = z.object({ enabled: z.boolean() });
 
@@ -229,6 +250,7 @@ export const TestRunParams = z.object({
   progId: kernelId,
   data: hexBytes,
   repeat: z.number().int().min(1).max(1_000_000).default(1),
+  grant,
 });
 export interface TestRunResult {
   retval: number;
@@ -318,7 +340,22 @@ export type HelperErrorData =
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }
   | { kind: 'NotFound'; what: string }
-  | { kind: 'Internal'; errno?: number };
+  | { kind: 'Internal'; errno?: number }
+  | {
+      /** The object belongs to other software: eBPF Studio did not load it. With `grantable`, the same
+       * request carrying `grant: id` is allowed (the user agreed); otherwise it is never done. */
+      kind: 'NotOwned';
+      /** "load": another window's pinned load; "trace_pipe": another reader has the machine's one stream. */
+      object: 'map' | 'program' | 'load' | 'trace_pipe';
+      /** The kernel id (maps, programs); 0 otherwise. */
+      id: number;
+      /** For "load": the load id, which is also the grant. */
+      loadId?: string;
+      name: string;
+      /** Processes holding an fd on it, from /proc/<pid>/fdinfo; empty when only pins or programs keep it. */
+      holders: { pid: number; comm: string }[];
+      grantable: boolean;
+    };
 
 /** JSON-RPC error codes for the kinds above (application range). */
 export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
@@ -328,6 +365,7 @@ export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
   BadInput: -32602,
   NotFound: -32013,
   Internal: -32603,
+  NotOwned: -32014,
 };
 
 /** A typed error from the helper, as the client raises it: `data.kind` says what kind of failure. */

@@ -34,11 +34,29 @@ export interface HelperClientOptions {
   runtime?: string;
   elevation?: ElevationSetting;
   clientName?: string;
+  /** The window the helper serves (six hex digits and a label): a restarted helper of the same window takes
+   * over its pins; another window's pinned loads are shown as theirs. */
+  session?: { id: string; label: string };
   /** How long the helper may take to answer `initialize` (a pkexec dialog waits for the user). */
   startTimeoutMs?: number;
 }
 
-/** An error from the helper, with the typed data it sent (see HelperErrorData). */
+/** The helper's refusal to change an object eBPF Studio did not load (see HelperErrorData). */
+export type NotOwnedData = Extract<HelperErrorData, { kind: 'NotOwned' }>;
+
+/**
+ * Asked when the helper refuses to change an object that belongs to other software: the host shows the
+ * helper's message (which names the holders) in a modal; true sends the same request again with a grant for
+ * that one object. `action` is the verb for the button: "Write", "Delete", "Run".
+ */
+export type GrantPrompt = (refusal: { action: string; message: string; data: NotOwnedData }) => Promise<boolean>;
+
+const GRANT_ACTIONS: Record<string, string> = {
+  [Methods.mapUpdate.method]: 'Write',
+  [Methods.mapDelete.method]: 'Delete',
+  [Methods.testRun.method]: 'Run',
+  [Methods.unload.method]: 'Unload',
+};
 
 /** The helper could not be started: elevation refused, runtime missing, or it died at once. */
 export class HelperStartError extends Error {
@@ -67,6 +85,7 @@ export class HelperClient {
   private readonly logEmitter = new Emitter<LogNotification>();
   private closing = false;
   private exited = false;
+  private grantPrompt: GrantPrompt | undefined;
 
   /** Fires once when the helper process ends; `expected` is false for a crash or a kill. */
   readonly onExit: Event<{ code: number | null; signal: string | null; expected: boolean }> = this.exitEmitter.event;
@@ -165,6 +184,7 @@ export class HelperClient {
         .sendRequest(Methods.initialize, {
           protocolVersion: PROTOCOL_VERSION,
           clientName: options.clientName ?? 'ebpf-studio',
+          session: options.session,
         })
         .then((info) => {
           if (settled) return;
@@ -193,10 +213,39 @@ export class HelperClient {
     });
   }
 
-  /** A typed request; helper errors come back as HelperError with their data. */
+  /** Who decides when the helper refuses to change another tool's object; without one, the refusal stands. */
+  setGrantPrompt(prompt: GrantPrompt | undefined): void {
+    this.grantPrompt = prompt;
+  }
+
+  /**
+   * A typed request; helper errors come back as HelperError with their data. A NotOwned refusal that the
+   * user may override goes to the grant prompt, and the request is sent again with a grant for that object.
+   */
   async request<R>(type: RequestType0<R, void>): Promise<R>;
   async request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
   async request<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+    try {
+      return await this.send(type, params);
+    } catch (error) {
+      const action = GRANT_ACTIONS[type.method];
+      if (
+        !(error instanceof HelperError) ||
+        error.data.kind !== 'NotOwned' ||
+        !error.data.grantable ||
+        !action ||
+        !this.grantPrompt ||
+        params === undefined ||
+        (params as { grant?: number }).grant !== undefined
+      )
+        throw error;
+      if (!(await this.grantPrompt({ action, message: error.message, data: error.data }))) throw error;
+      const grant = error.data.object === 'load' ? error.data.loadId : error.data.id;
+      return this.send(type, { ...params, grant } as P);
+    }
+  }
+
+  private async send<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
     if (this.exited) throw new HelperError('The eBPF Studio helper is not running.', { kind: 'Internal' });
     try {
       return params === undefined

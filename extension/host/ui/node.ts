@@ -37,9 +37,22 @@ export const ContextValues = {
 } as const;
 
 /** The single item a view shows while the helper is not running. */
-export function helperDownNodes(state: { status: 'starting' } | { status: 'stopped'; reason: string }): ViewNode[] {
+export function helperDownNodes(
+  state: { status: 'starting' } | { status: 'stopped'; reason: string; restricted?: boolean },
+): ViewNode[] {
   if (state.status === 'starting') {
     return [{ id: 'helper-starting', label: 'starting the eBPF Studio helper…', icon: 'sync~spin' }];
+  }
+  if (state.restricted) {
+    return [
+      {
+        id: 'helper-restricted',
+        label: 'Restricted Mode: trust this workspace to load and inspect programs',
+        tooltip: state.reason,
+        icon: 'shield',
+        command: { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' },
+      },
+    ];
   }
   return [
     {

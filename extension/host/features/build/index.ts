@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { compileBpf, compileCommandFor, CompileResult } from '../../../toolchain/compile';
 import { config } from '../../config';
 import { Ctx } from '../../ctx';
+import { trustPolicy } from '../../helper-state';
 import { diagnosticsByFile, resolveIncludeDirs } from './options';
 import { mergeCompileCommands } from './clangd-config';
 
@@ -30,6 +31,8 @@ function compileOptionsFor(source: vscode.Uri) {
 
 /** Compiles one source for a load and replaces the diagnostics of the files it touched. */
 export async function buildSource(ctx: Ctx, source: vscode.Uri): Promise<CompileResult> {
+  const trust = trustPolicy(vscode.workspace.isTrusted);
+  if (!trust.runClang) throw new Error(`Not built: ${trust.reason}.`);
   const sourceDir = path.dirname(source.fsPath);
   const result = await compileBpf(source.fsPath, compileOptionsFor(source));
   ctx.log.info(

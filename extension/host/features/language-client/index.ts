@@ -7,6 +7,7 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import { verifyObject, VerifyOutcome } from '../../../toolchain/verify';
 import { config } from '../../config';
 import { Ctx } from '../../ctx';
+import { trustPolicy } from '../../helper-state';
 import { Methods } from '../../../protocol/methods';
 import {
   BuildSettings,
@@ -81,6 +82,8 @@ export function buildActiveFile(): () => Promise<void> {
       return;
     }
     if (doc.isDirty) await doc.save();
+    const trust = trustPolicy(vscode.workspace.isTrusted);
+    if (!trust.runClang) throw new Error(`Not built: ${trust.reason}.`);
     if (!client) throw new Error('The BPF language server is not running; see the eBPF Studio log.');
     await checkNow(doc.uri);
   };

@@ -206,6 +206,7 @@ export function explainLoadError(data: HelperErrorData, message: string, refused
     case 'BadInput':
     case 'NotFound':
     case 'Internal':
+    case 'NotOwned':
       return message;
   }
 }
