@@ -119,6 +119,8 @@ export interface VerifierStats {
   markRead?: number;
   verificationTimeUsec?: number;
   stackDepth?: number[];
+  /** Size of the JITed image (bytes), from the kernel's program info; 0 where the JIT is off. */
+  jitedBytes?: number;
 }
 
 export interface ProgramReport {
@@ -313,12 +315,21 @@ export type HelperErrorData =
       feature: string;
       reason: string;
       /** The refused program, for load failures. */ program?: string;
+      /** libbpf's own lines about it, kept as detail beside the reason. */ libbpf?: string[];
     }
   | { kind: 'Permission'; need: string }
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }
   | { kind: 'NotFound'; what: string }
-  | { kind: 'Internal'; errno?: number };
+  | {
+      kind: 'Internal';
+      errno?: number;
+      /** A load failure that concerns one program or one map (its definition line shows it). */
+      program?: string;
+      map?: string;
+      /** libbpf's own lines about it, kept as detail beside the reason. */
+      libbpf?: string[];
+    };
 
 /** JSON-RPC error codes for the kinds above (application range). */
 export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
