@@ -3,7 +3,16 @@
 import * as os from 'os';
 import * as path from 'path';
 import { parseArgs } from 'util';
-import { checkSource, formatDiagnostic, verifyObject } from './toolchain/verify';
+import * as fs from 'fs';
+import { CheckResult, checkSource, formatDiagnostic, ProgramVerdict, verifyObject } from './toolchain/verify';
+import {
+  compareStats,
+  formatComparison,
+  formatStats,
+  parseThreshold,
+  programStats,
+  StatsFile,
+} from './toolchain/stats';
 import { MissingToolError } from './toolchain/toolchain';
 import { HelperClient, HelperError, HelperStartError } from './host/client/client';
 import { AttachRequest, Methods } from './protocol/methods';
@@ -11,9 +20,18 @@ import { AttachRequest, Methods } from './protocol/methods';
 const usage = `Usage: ebpf-studio <command> [options]
 
 Commands:
-  check [-I DIR]... [-D NAME[=VALUE]]... [--no-verify] FILE...
+  check [-I DIR]... [-D NAME[=VALUE]]... [-G NAME=VALUE]... [--no-verify] FILE...
         Build each BPF C file with clang (a .bpf.o is taken as built) and have the kernel's verifier
-        check every program (nothing is attached). Prints file:line:col: error: message; exits 1 on any failure.
+        check every program (nothing is attached). Prints file:line:col: error: message, then one
+        verdict per program at its SEC line; exits 1 on any error. Programs this kernel cannot verify
+        (type refused, attach target missing) are set aside with a warning; maps sized by the loader
+        are verified with a placeholder size. -G sets a global (const volatile) for verification.
+        --stats                 per program: verdict, insns processed, states, peak states, stack,
+                                verification time, JITed size
+        --stats-json FILE       write those statistics as JSON
+        --compare BASE.json     deltas against an earlier --stats-json, programs added and removed,
+                                verdict changes; with --fail-above 10% (or an absolute 500) exits 1
+                                on a regression beyond it
   describe FILE.bpf.o         Programs, maps and globals of an object, without loading it.
   load FILE [--program NAME]... [--attach NAME=SPEC]... [--set VAR=HEX]...
         Load (building .bpf.c first) and attach; pinned under /sys/fs/bpf/ebpf-studio so it stays
@@ -65,36 +83,106 @@ export function parseAttachSpec(spec: string): [string, AttachRequest] {
   }
 }
 
+/** `file:line: program: verdict`, one per program, at its SEC line. */
+export function formatVerdict(v: ProgramVerdict, cwd = process.cwd()): string {
+  const file = path.relative(cwd, v.file) || v.file;
+  const what =
+    v.status === 'verified'
+      ? `verified (${v.stats.insnsProcessed ?? '?'} insns processed)`
+      : v.status === 'rejected'
+        ? `rejected: ${v.message.split('\n')[0]}`
+        : v.status === 'refused'
+          ? `not verified on this kernel: ${v.message}`
+          : v.message.startsWith('not verified')
+            ? v.message
+            : `not verified: ${v.message}`;
+  return `${file}:${v.line}: ${v.program}: ${what}`;
+}
+
+/** -G NAME=VALUE, as veristat's: a global's value for verification. */
+function parseGlobals(specs: string[]): Record<string, string> {
+  const globals: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new Error(`-G takes NAME=VALUE, got "${spec}"`);
+    globals[spec.slice(0, eq).trim()] = spec.slice(eq + 1);
+  }
+  return globals;
+}
+
+function readStatsFile(file: string): StatsFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--compare ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = StatsFile.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`--compare ${file}: not a file written by check --stats-json`);
+  return parsed.data;
+}
+
 async function check(files: string[], values: Record<string, unknown>): Promise<number> {
   if (files.length === 0) throw new Error('check: name at least one BPF C file');
   const includeDirs = (values.include as string[] | undefined) ?? [];
   const defines = (values.define as string[] | undefined) ?? [];
+  const globals = parseGlobals((values.global as string[] | undefined) ?? []);
+  const threshold = values['fail-above'] !== undefined ? parseThreshold(values['fail-above'] as string) : undefined;
+  if (threshold && !values.compare) throw new Error('--fail-above needs --compare BASE.json');
+  // Read the base first: a typo in its name must not cost a whole verification run.
+  const base = values.compare ? readStatsFile(values.compare as string) : undefined;
+  const wantStats = Boolean(values.stats || values['stats-json'] || base);
+  if (wantStats && values['no-verify']) throw new Error('--stats, --stats-json and --compare need verification');
   const run = async (client: HelperClient | undefined) => {
     let failed = 0;
+    const results: CheckResult[] = [];
     for (const file of files) {
       const verifier =
         client &&
-        ((objectPath: string, source: string, dirs: string[]) => verifyObject(client, objectPath, source, dirs));
+        ((objectPath: string, source: string, dirs: string[]) =>
+          verifyObject(client, objectPath, source, dirs, { globals }));
       const result = await checkSource(verifier, path.resolve(file), {
         includeDirs,
         defines,
         outDir: path.join(os.tmpdir(), 'ebpf-studio-check'),
       });
+      results.push(result);
       for (const d of result.diagnostics) console.log(formatDiagnostic(d));
+      if (!values.json) for (const v of result.programs) console.log(formatVerdict(v));
       const bad = result.diagnostics.some((d) => d.severity === 'error');
       if (bad) failed++;
       if (values.json)
         console.log(JSON.stringify({ ...result, programs: result.programs.map((p) => ({ ...p, log: undefined })) }));
       else if (!bad) {
-        const verified = result.programs.map((p) =>
-          p.status === 'verified' ? `${p.program} (${p.stats.insnsProcessed ?? '?'} insns)` : p.program,
+        const verified = result.programs.flatMap((p) =>
+          p.status === 'verified' ? [`${p.program} (${p.stats.insnsProcessed ?? '?'} insns)`] : [],
         );
+        const setAside = result.programs.filter((p) => p.status !== 'verified').map((p) => p.program);
         const outcome = !client
           ? ' (built; not verified)'
           : verified.length > 0
             ? `, verified: ${verified.join(', ')}`
-            : ' (no programs to verify)';
-        console.error(`${file}: ok${outcome}`);
+            : result.programs.length > 0
+              ? ''
+              : ' (no programs to verify)';
+        const aside = setAside.length > 0 ? `; not verified on this kernel: ${setAside.join(', ')}` : '';
+        console.error(`${file}: ok${outcome}${aside}`);
+      }
+    }
+    if (wantStats) {
+      const rows = programStats(results);
+      if (values.stats) console.log(formatStats(rows));
+      if (values['stats-json']) {
+        const out: StatsFile = { tool: 'ebpf-studio', version: 1, kernel: os.release(), programs: rows };
+        fs.writeFileSync(values['stats-json'] as string, JSON.stringify(out, null, 2) + '\n');
+      }
+      if (base) {
+        const comparison = compareStats(base, rows, threshold);
+        console.log(formatComparison(comparison));
+        if (comparison.regressions > 0) {
+          console.error(`ebpf-studio: ${comparison.regressions} program(s) regressed beyond ${values['fail-above']}`);
+          return 1;
+        }
       }
     }
     return failed === 0 ? 0 : 1;
@@ -115,6 +203,11 @@ async function main(argv: string[]): Promise<number> {
       elevation: { type: 'string', default: 'auto' },
       json: { type: 'boolean' },
       'no-verify': { type: 'boolean' },
+      global: { type: 'string', short: 'G', multiple: true },
+      stats: { type: 'boolean' },
+      'stats-json': { type: 'string' },
+      compare: { type: 'string' },
+      'fail-above': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -35,15 +35,17 @@
         "src/js/spec.cc"
       ],
       "include_dirs": [
-        "<!(node -p \"require('node-addon-api').include_dir\")"
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node ../scripts/libbpf.js include)"
       ],
       "defines": [ "NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8" ],
       "cflags!": [ "-fno-exceptions" ],
       "cflags_cc!": [ "-fno-exceptions", "-std=gnu++14", "-std=gnu++17" ],
       "cflags_cc": [ "-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers" ],
-      "libraries": [ "-lbpf", "-lelf", "-lz" ],
+      "libraries": [ "<!@(node ../scripts/libbpf.js libs)", "-lelf", "-lz" ],
       # Dynamic libbpf (Debian's libbpf.a is not PIC); a packaged copy finds libbpf.so.1 next to itself.
-      "ldflags": [ "-Wl,-rpath,'$$ORIGIN'", "-Wl,--enable-new-dtags" ]
+      # scripts/libbpf.js names the libbpf built against: setup.sh's 1.4.6 in native/deps/, else the system's.
+      "ldflags": [ "-Wl,-rpath,'$$ORIGIN'", "<!@(node ../scripts/libbpf.js ldflags)", "-Wl,--enable-new-dtags" ]
     }
   ]
 }

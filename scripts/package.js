@@ -30,6 +30,9 @@ const required = [
   'dist/probes.bpf.o',
   'dist/native/ebpf_studio.node',
   'dist/native/libbpf.so.1',
+  'dist/include/bpf/bpf_helpers.h',
+  'dist/include/bpf/bpf_tracing.h',
+  'dist/include/bpf/bpf_core_read.h',
   'media/ebpf.svg',
 ];
 /** Nothing under these may be packed. */

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Copies the built addon and the libbpf it links against into dist/native/. The addon has
+// Copies the built addon and the libbpf it links against into dist/native/, and that libbpf's
+// BPF-side headers into dist/include/bpf/ (builds put them ahead of the system's). The addon has
 // RUNPATH $ORIGIN, so the packaged copy finds libbpf.so.1 next to itself on machines whose
 // libbpf is missing or older.
 'use strict';
@@ -9,8 +10,10 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..');
 const addon = path.join(root, 'native', 'build', 'Release', 'ebpf_studio.node');
-const libbpf = process.env.EBPF_STUDIO_LIBBPF || '/usr/lib/x86_64-linux-gnu/libbpf.so.1';
+const found = require('./libbpf').libbpf();
+const libbpf = found.so ?? '/usr/lib/x86_64-linux-gnu/libbpf.so.1';
 const outDir = path.join(root, 'dist', 'native');
+const includeDir = path.join(root, 'dist', 'include', 'bpf');
 
 function fail(msg) {
   console.error(`stage-native: ${msg}`);
@@ -30,6 +33,13 @@ const copies = [
   [addon, path.join(outDir, 'ebpf_studio.node')],
   [libbpfReal, path.join(outDir, 'libbpf.so.1')],
 ];
+fs.mkdirSync(includeDir, { recursive: true });
+for (const header of require('./libbpf').bpfHeaders) {
+  const from = path.join(found.include, 'bpf', header);
+  if (fs.existsSync(from)) copies.push([from, path.join(includeDir, header)]);
+}
+// What Check System shows: the libbpf the headers and the addon come from.
+const version = require('./libbpf').version(libbpf) ?? 'unknown';
 for (const [from, to] of copies) {
   // Copy to a temp name then rename, so a running helper never maps a half-written file.
   const tmp = `${to}.tmp-${process.pid}`;
@@ -39,3 +49,5 @@ for (const [from, to] of copies) {
   const show = (p) => (p.startsWith(root + path.sep) ? path.relative(root, p) : p);
   console.log(`stage-native: ${show(from)} -> ${show(to)}`);
 }
+fs.writeFileSync(path.join(includeDir, '..', 'libbpf-version'), `${version}\n`);
+console.log(`stage-native: libbpf ${version}${found.vendored ? ' (native/deps/libbpf)' : ' (system)'}`);

@@ -13,6 +13,7 @@ import type {
   ProgramLoadReport,
 } from '../../native/types';
 import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
+import { libbpfLines, mapCreateFailure, missingAttachTarget } from '../formats/load-failure';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import {
@@ -29,6 +30,7 @@ import { nameOfLoadId, SessionRecord, Sessions, sessionOfLoadId } from './sessio
 
 const EPERM = 1;
 const ENOENT = 2;
+const ESRCH = 3;
 const EBUSY = 16;
 const EOPNOTSUPP = 95;
 const ENOTSUPP = 524;
@@ -270,6 +272,20 @@ export class Registry {
   ): HelperFailure {
     const program = spec.programs.find((p) => p.name === error.program);
     const report = reports.find((r) => r.name === error.program);
+    // libbpf looks the attach target up in the kernel's BTF before the program reaches the verifier.
+    const missing = program && missingAttachTarget(program.name, program.section, libbpfLog);
+    if (program && missing && (error.errno === ESRCH || error.errno === ENOENT)) {
+      return new HelperFailure(
+        {
+          kind: 'NotSupported',
+          feature: 'attach target',
+          reason: missing,
+          program: program.name,
+          libbpf: libbpfLines(libbpfLog, { program: program.name }),
+        },
+        `Cannot load ${program.name} (SEC("${program.section}")): ${missing}.`,
+      );
+    }
     if (program && (error.errno === EPERM || error.errno === EOPNOTSUPP || error.errno === ENOTSUPP)) {
       const lockdown = lockdownMode();
       const cause =
@@ -297,14 +313,25 @@ export class Registry {
         `The verifier rejected ${program.name}${where}: ${message}`,
       );
     }
-    const libbpfLines = libbpfLog
-      .split('\n')
-      .filter((l) => /error|fail|invalid|missing|unknown/i.test(l))
-      .slice(-3)
-      .join(' ');
+    const map = mapCreateFailure(libbpfLog);
+    if (map) {
+      return new HelperFailure(
+        {
+          kind: 'Internal',
+          errno: error.errno,
+          map: map.map,
+          libbpf: libbpfLines(libbpfLog, { map: map.map }),
+        },
+        `Map ${map.map} of ${spec.name} could not be created (${errnoName(error.errno)}): ${map.reason}.`,
+      );
+    }
+    const lines = libbpfLines(libbpfLog, { program: program?.name });
+    const reason = error.message.replace(/^load \S+?(: program \S+)?: /, '');
     return new HelperFailure(
-      { kind: 'Internal', errno: error.errno },
-      `Loading ${spec.name} failed (${errnoName(error.errno)}): ${error.message}${libbpfLines ? ` — libbpf: ${libbpfLines}` : ''}`,
+      { kind: 'Internal', errno: error.errno, program: program?.name, libbpf: lines },
+      program
+        ? `Loading ${program.name} (SEC("${program.section}")) failed (${errnoName(error.errno)}): ${reason}.`
+        : `Loading ${spec.name} failed (${errnoName(error.errno)}): ${reason}.`,
     );
   }
 
@@ -447,6 +474,12 @@ export class Registry {
     };
     const logs = new Map(reports.map((r) => [r.name, r.log]));
     if (params.verifyOnly) {
+      // What the JIT made of each program, for `check --stats` (read before the object is closed).
+      const loadedIds = new Set(programs.filter((p) => p.loaded).map((p) => p.id));
+      for (const info of this.native.listPrograms().filter((p) => loadedIds.has(p.id))) {
+        const report = programs.find((p) => p.id === info.id);
+        if (report) report.stats.jitedBytes = info.jitedBytes;
+      }
       object.close();
     } else {
       this.loads.set(summary.loadId, { summary, object, attachments, logs });

@@ -1,28 +1,12 @@
 // CodeLens text over each SEC(...) function: the verifier's verdict and statistics from the last check,
 // and, when a load from this source runs, its run count and average run time. Pure.
+import type { SecFunction } from '../formats/bpf-source';
 import type { ProgramVerdict } from '../toolchain/verify';
 import type { ProgramRunStats } from './lsp-ext';
 
-export interface SecFunction {
-  section: string;
-  /** The C function name, which is the program's name. */
-  name: string;
-  /** 0-based line of the SEC( annotation. */
-  line: number;
-}
-
-/** Finds `SEC("...")` followed by a function definition (same line or the next few). */
-export function findSecFunctions(text: string): SecFunction[] {
-  const found: SecFunction[] = [];
-  const pattern =
-    /\bSEC\(\s*"([^"]+)"\s*\)\s*(?:\/\/[^\n]*\n\s*)*(?:static\s+|__always_inline\s+|inline\s+)*[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(/g;
-  for (const m of text.matchAll(pattern)) {
-    if (m[1].startsWith('.') || m[1] === 'license' || m[1] === 'version') continue;
-    const line = text.slice(0, m.index).split('\n').length - 1;
-    found.push({ section: m[1], name: m[2], line });
-  }
-  return found;
-}
+// The SEC(...) locator is shared with the toolchain, which puts each verdict on the same line.
+export { findSecFunctions } from '../formats/bpf-source';
+export type { SecFunction } from '../formats/bpf-source';
 
 function verdictTitle(verdict: ProgramVerdict): string {
   switch (verdict.status) {
@@ -39,6 +23,8 @@ function verdictTitle(verdict: ProgramVerdict): string {
       return `$(error) rejected by the verifier: ${verdict.message.split('\n')[0]}`;
     case 'refused':
       return `$(circle-slash) cannot be verified on this kernel: ${verdict.message}`;
+    case 'failed':
+      return `$(error) ${verdict.message}`;
   }
 }
 
@@ -68,6 +54,12 @@ export function lensTexts(
         program: fn.name,
       });
     }
+  }
+  // A program whose SEC function the text does not show plainly (a macro wraps it) keeps its verdict,
+  // on the line the toolchain found for it.
+  for (const verdict of verdicts) {
+    if (functions.some((fn) => fn.name === verdict.program) || !(verdict.line > 0)) continue;
+    lenses.push({ line: verdict.line - 1, title: verdictTitle(verdict), program: verdict.program });
   }
   return lenses;
 }

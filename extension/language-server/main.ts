@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import {
+  CodeActionKind,
   CodeLens,
   CompletionItem,
   CompletionItemKind,
@@ -48,6 +49,7 @@ import {
 } from './lsp-ext';
 import { activeParameter, wordAt } from './text';
 import { contentDigest, DependencyIndex, includedFiles } from './includes';
+import { legacyMapActions } from './code-actions';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -77,6 +79,10 @@ function lineText(file: string, line: number): string {
   return text.split('\n')[line] ?? '';
 }
 
+function emptyAsUndefined<T>(list: T[]): T[] | undefined {
+  return list.length > 0 ? list : undefined;
+}
+
 /** A verifier diagnostic covers the statement on its line; clang's starts at its column. */
 function toLsp(d: Diagnostic): LspDiagnostic {
   const line = Math.max(0, d.line - 1);
@@ -90,18 +96,29 @@ function toLsp(d: Diagnostic): LspDiagnostic {
   return {
     range: { start: { line, character: start }, end: { line, character: end } },
     severity: severities[d.severity],
+    code: d.code,
     source: d.origin === 'clang' ? 'clang' : d.origin === 'verifier' ? 'bpf verifier' : 'eBPF Studio',
     message: d.message,
-    relatedInformation: d.related?.map((r) => ({
-      location: {
-        uri: pathToFileURL(r.file).toString(),
-        range: {
-          start: { line: r.line - 1, character: 0 },
-          end: { line: r.line - 1, character: lineText(r.file, r.line - 1).length },
+    relatedInformation: emptyAsUndefined([
+      ...(d.related ?? []).map((r) => ({
+        location: {
+          uri: pathToFileURL(r.file).toString(),
+          range: {
+            start: { line: r.line - 1, character: 0 },
+            end: { line: r.line - 1, character: lineText(r.file, r.line - 1).length },
+          },
         },
-      },
-      message: r.message,
-    })),
+        message: r.message,
+      })),
+      // libbpf's own lines, at the diagnostic's line, under the translated message.
+      ...(d.detail ?? []).map((message) => ({
+        location: {
+          uri: pathToFileURL(d.file).toString(),
+          range: { start: { line, character: start }, end: { line, character: end } },
+        },
+        message,
+      })),
+    ]),
   };
 }
 
@@ -208,6 +225,7 @@ connection.onInitialize((params): InitializeResult => {
       completionProvider: { triggerCharacters: ['"', '/', '(', ',', '_'] },
       signatureHelpProvider: { triggerCharacters: ['(', ','], retriggerCharacters: [','] },
       codeLensProvider: { resolveProvider: false },
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
     },
     serverInfo: { name: 'ebpf-studio-bpf-language-server' },
   };
@@ -356,6 +374,11 @@ connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
     range: { start: { line: lens.line, character: 0 }, end: { line: lens.line, character: 0 } },
     command: { title: lens.title, command: 'ebpf.showVerifierLog', arguments: [textDocument.uri, lens.program] },
   }));
+});
+
+connection.onCodeAction(({ textDocument, context }) => {
+  const doc = documents.get(textDocument.uri);
+  return doc ? legacyMapActions(textDocument.uri, doc.getText(), context.diagnostics) : [];
 });
 
 connection.onNotification(KernelChangedNotification, () => {

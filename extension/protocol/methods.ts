@@ -133,6 +133,8 @@ export interface VerifierStats {
   markRead?: number;
   verificationTimeUsec?: number;
   stackDepth?: number[];
+  /** Size of the JITed image (bytes), from the kernel's program info; 0 where the JIT is off. */
+  jitedBytes?: number;
 }
 
 export interface ProgramReport {
@@ -335,12 +337,21 @@ export type HelperErrorData =
       feature: string;
       reason: string;
       /** The refused program, for load failures. */ program?: string;
+      /** libbpf's own lines about it, kept as detail beside the reason. */ libbpf?: string[];
     }
   | { kind: 'Permission'; need: string }
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }
   | { kind: 'NotFound'; what: string }
-  | { kind: 'Internal'; errno?: number }
+  | {
+      kind: 'Internal';
+      errno?: number;
+      /** A load failure that concerns one program or one map (its definition line shows it). */
+      program?: string;
+      map?: string;
+      /** libbpf's own lines about it, kept as detail beside the reason. */
+      libbpf?: string[];
+    }
   | {
       /** The object belongs to other software: eBPF Studio did not load it. With `grantable`, the same
        * request carrying `grant: id` is allowed (the user agreed); otherwise it is never done. */

@@ -6,7 +6,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { findBpftool, findClang, multiarchIncludeDirs, requireKernelBtf, targetArch } from './toolchain';
+import {
+  bundledLibbpfHeaders,
+  findBpftool,
+  findClang,
+  multiarchIncludeDirs,
+  requireKernelBtf,
+  targetArch,
+} from './toolchain';
 
 const run = promisify(execFile);
 
@@ -153,6 +160,12 @@ async function vmlinuxPch(clang: string, baseFlags: string[]): Promise<string> {
   return pch;
 }
 
+/** The shipped libbpf headers as -isystem: after the user's -I directories, ahead of /usr/include. */
+function bundledHeaderFlags(): string[] {
+  const bundled = bundledLibbpfHeaders();
+  return bundled ? ['-isystem', bundled.dir] : [];
+}
+
 const includesVmlinux = /^\s*#\s*include\s*["<]vmlinux\.h[">]/m;
 
 export function objectPathFor(sourcePath: string, outDir?: string): string {
@@ -171,6 +184,7 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
     '-g',
     '-O2',
     `-D__TARGET_ARCH_${targetArch()}`,
+    ...bundledHeaderFlags(),
     ...multiarchIncludeDirs().flatMap((dir) => ['-idirafter', dir]),
   ];
   const text = await fs.promises.readFile(source, 'utf8');
@@ -242,6 +256,7 @@ export async function compileCommandFor(sourcePath: string, options: CompileOpti
     '-g',
     '-O2',
     `-D__TARGET_ARCH_${targetArch()}`,
+    ...bundledHeaderFlags(),
     ...multiarchIncludeDirs().flatMap((dir) => ['-idirafter', dir]),
     ...vmlinuxDir,
     ...userIncludes.flatMap((dir) => ['-I', dir]),

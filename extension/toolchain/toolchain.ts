@@ -113,3 +113,24 @@ export function multiarchIncludeDirs(): string[] {
   const dir = `/usr/include/${triples[process.arch] ?? ''}`;
   return fs.existsSync(dir) ? [dir] : [];
 }
+
+/**
+ * The libbpf headers shipped with eBPF Studio (dist/include/bpf, staged by scripts/stage-native.js from the
+ * libbpf the addon is built against) and that libbpf's version. Builds search them after the user's -I
+ * directories and before the system's, so Debian 12's libbpf 1.1 headers do not hide BPF_UPROBE,
+ * BPF_KSYSCALL or bpf_ksym_exists.
+ */
+export function bundledLibbpfHeaders(): { dir: string; version: string } | undefined {
+  // In the bundle __dirname is dist/; run from source (tests, tsx) it is extension/toolchain/.
+  for (const dir of [path.join(__dirname, 'include'), path.join(__dirname, '..', '..', 'dist', 'include')]) {
+    if (!fs.existsSync(path.join(dir, 'bpf', 'bpf_helpers.h'))) continue;
+    let version = 'unknown';
+    try {
+      version = fs.readFileSync(path.join(dir, 'libbpf-version'), 'utf8').trim();
+    } catch {
+      // Staged before the version file existed: the headers still work.
+    }
+    return { dir, version };
+  }
+  return undefined;
+}

@@ -5,7 +5,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseVerifierFailure, SourceLocation } from '../formats/verifier-log';
 import type { RequestType } from 'vscode-jsonrpc';
-import { HelperError, Methods, VerifierStats } from '../protocol/methods';
+import { HelperError, HelperErrorData, Methods, VerifierStats } from '../protocol/methods';
+import { lineInProgram, mapDefinitionLine, programLine } from '../formats/bpf-source';
+import { describeCoreFailure, parseCoreFailure } from '../formats/load-failure';
+import { findLegacyMaps, legacyMapMessage } from '../formats/legacy-maps';
+import { placeholderMaxEntries } from '../formats/map-types';
+import { encodeGlobals } from './globals';
 import { compileBpf, CompileOptions } from './compile';
 
 export interface Diagnostic {
@@ -18,12 +23,23 @@ export interface Diagnostic {
   origin?: 'clang' | 'verifier' | 'ebpf-studio';
   /** Source lines on the verifier's path to the failure. */
   related?: { file: string; line: number; message: string }[];
+  /** What the tools said in their own words (libbpf's lines), kept beside the translated message. */
+  detail?: string[];
+  /** A stable code for diagnostics the editor has a quick fix for. */
+  code?: string;
 }
 
-export type ProgramVerdict =
-  | { program: string; section: string; status: 'verified'; stats: VerifierStats }
-  | { program: string; section: string; status: 'rejected'; message: string; log: string; instruction?: string }
-  | { program: string; section: string; status: 'refused'; message: string };
+/**
+ * What became of one program: verified; rejected by the verifier; refused (this kernel cannot verify it:
+ * its program type is refused, or its attach target is not in this kernel); or failed (the load failed
+ * before the verifier saw it). Exactly one per program of the object, placed on its SEC(...) line.
+ */
+export type ProgramVerdict = { program: string; section: string; file: string; line: number } & (
+  | { status: 'verified'; stats: VerifierStats }
+  | { status: 'rejected'; message: string; log: string; instruction?: string }
+  | { status: 'refused'; message: string }
+  | { status: 'failed'; message: string }
+);
 
 export interface CheckResult {
   source: string;
@@ -49,32 +65,44 @@ export function resolveSourceFile(reported: string, source: string, includeDirs:
 
 /** The line of `SEC("section")` that declares a program, for messages that belong to no instruction. */
 export function sectionLine(sourceText: string, section: string): number {
-  const lines = sourceText.split('\n');
-  const index = lines.findIndex((l) => l.includes(`SEC("${section}")`));
-  return index >= 0 ? index + 1 : 1;
+  return programLine(sourceText, '', section);
 }
 
 function locationDiagnostic(location: SourceLocation, source: string, includeDirs: string[]) {
   return { file: resolveSourceFile(location.file, source, includeDirs), line: location.line };
 }
 
-/** Verifies each program of a built object; a rejected or refused program does not hide the others. */
 /** What verifyObject needs of a helper connection (the CLI's HelperClient is one); no client code is bundled. */
 export interface HelperRequester {
   request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
 }
 
+export interface VerifyOptions {
+  /** `const volatile` (and other global) settings, NAME -> value as written in C (42, -1, 0x10, true). */
+  globals?: Record<string, string>;
+}
+
+/** libbpf's own lines, kept beside a translated reason. */
+function libbpfDetail(data: HelperErrorData): string[] | undefined {
+  return 'libbpf' in data && data.libbpf && data.libbpf.length > 0 ? data.libbpf.map((l) => `libbpf: ${l}`) : undefined;
+}
+
+/**
+ * Verifies every program of a built object, each on its own: a rejected or refused program, or one whose
+ * attach target this kernel lacks, gets its verdict and the others are verified. Maps whose size is left
+ * to the loader are verified with a placeholder size.
+ */
 export async function verifyObject(
   client: HelperRequester,
   objectPath: string,
   source: string,
   includeDirs: string[] = [],
+  options: VerifyOptions = {},
 ): Promise<{ programs: ProgramVerdict[]; diagnostics: Diagnostic[] }> {
   const spec = await client.request(Methods.describe, { path: objectPath });
   const sourceText = fs.existsSync(source) ? fs.readFileSync(source, 'utf8') : '';
   const verdicts: ProgramVerdict[] = [];
   const diagnostics: Diagnostic[] = [];
-  let remaining = spec.programs.filter((p) => p.autoload).map((p) => p.name);
   if (spec.programs.length === 0) {
     diagnostics.push({
       file: source,
@@ -85,7 +113,31 @@ export async function verifyObject(
       message: 'no programs (no SEC("...") functions): nothing to verify or load',
     });
   }
+  // Programs user space enables itself (SEC("?...")) are verified too: each gets a verdict.
+  let remaining = spec.programs.map((p) => p.name);
   const sectionOf = (name: string) => spec.programs.find((p) => p.name === name)?.section ?? '';
+  const at = (name: string) => ({ file: source, line: programLine(sourceText, name, sectionOf(name)) });
+  const verdict = (name: string, rest: DistributiveOmit<ProgramVerdict, 'program' | 'section' | 'file' | 'line'>) =>
+    verdicts.push({ program: name, section: sectionOf(name), ...at(name), ...rest } as ProgramVerdict);
+  const othersNote = () => (spec.programs.length > 1 ? "; the object's other programs were verified" : '');
+
+  const maxEntries: Record<string, number> = {};
+  for (const map of spec.maps) {
+    const placeholder = map.internal || map.maxEntries !== 0 ? undefined : placeholderMaxEntries(map.type);
+    if (placeholder === undefined) continue;
+    maxEntries[map.name] = placeholder;
+    diagnostics.push({
+      file: source,
+      line: mapDefinitionLine(sourceText, map.name),
+      column: 1,
+      severity: 'note',
+      origin: 'ebpf-studio',
+      message:
+        `${map.name}: max_entries is left to the loader; verified with a placeholder of ${placeholder} ` +
+        `(set it with bpf_map__set_max_entries() before load)`,
+    });
+  }
+  const variables = encodeGlobals(spec, options.globals ?? {});
 
   while (remaining.length > 0) {
     try {
@@ -94,19 +146,20 @@ export async function verifyObject(
         programs: remaining,
         verifyOnly: true,
         skipRefused: true,
+        maxEntries: Object.keys(maxEntries).length > 0 ? maxEntries : undefined,
+        variables: Object.keys(variables).length > 0 ? variables : undefined,
       });
       for (const program of result.programs) {
         if (program.loaded) {
-          verdicts.push({ program: program.name, section: program.section, status: 'verified', stats: program.stats });
+          verdict(program.name, { status: 'verified', stats: program.stats });
         } else {
-          const message = program.attachNote ?? 'refused by this kernel';
-          verdicts.push({ program: program.name, section: program.section, status: 'refused', message });
+          const reason = withoutPrefix(program.attachNote ?? 'refused by this kernel');
+          verdict(program.name, { status: 'refused', message: reason });
           diagnostics.push({
-            file: source,
-            line: sectionLine(sourceText, program.section),
+            ...at(program.name),
             column: 1,
-            severity: 'error',
-            message: `${program.name}: cannot be verified on this kernel: ${message}`,
+            severity: 'warning',
+            message: `${program.name}: cannot be verified on this kernel: ${reason}${othersNote()}`,
           });
         }
       }
@@ -116,49 +169,76 @@ export async function verifyObject(
       const data = error.data;
       if (data.kind === 'VerifierRejected') {
         const failure = parseVerifierFailure(data.log);
-        verdicts.push({
-          program: data.program,
-          section: sectionOf(data.program),
-          status: 'rejected',
-          message: data.message,
-          log: data.log,
-          instruction: failure?.instruction,
-        });
-        const at = failure?.location
-          ? locationDiagnostic(failure.location, source, includeDirs)
-          : { file: source, line: sectionLine(sourceText, sectionOf(data.program)) };
+        // libbpf poisons an instruction whose CO-RE relocation failed; the verifier stops there.
+        const core = parseCoreFailure(data.log);
+        const message = core ? describeCoreFailure(core) : data.message;
+        verdict(data.program, { status: 'rejected', message, log: data.log, instruction: failure?.instruction });
+        let where = failure?.location ? locationDiagnostic(failure.location, source, includeDirs) : at(data.program);
+        const accessed = core?.member?.split('.').pop();
+        const fieldLine = accessed && lineInProgram(sourceText, at(data.program).line, accessed);
+        if (fieldLine) where = { file: source, line: fieldLine };
         diagnostics.push({
-          ...at,
+          ...where,
           column: 1,
           severity: 'error',
           // One line, so terminals, problem matchers and CI logs keep it together.
-          message: `verifier rejected ${data.program}: ${data.message.split('\n').filter(Boolean).join('; ')}${failure?.instruction ? ` (at insn ${failure.instruction})` : ''}`,
+          message: core
+            ? `${data.program}: ${message} (a CO-RE relocation failed; guard it with bpf_core_field_exists())`
+            : `verifier rejected ${data.program}: ${data.message.split('\n').filter(Boolean).join('; ')}${failure?.instruction ? ` (at insn ${failure.instruction})` : ''}`,
           related: failure?.path
             .slice(-5)
             .map((p) => ({ ...locationDiagnostic(p, source, includeDirs), message: `on the path: ${p.code}` })),
+          detail: core ? [`libbpf: ${core.text}`] : undefined,
         });
         remaining = remaining.filter((p) => p !== data.program);
-      } else if (data.kind === 'NotSupported' && data.program) {
-        // Every program left was refused (skipRefused only skips while others remain): report this one
-        // on its SEC line and go on with the rest.
-        const refused = data.program;
-        verdicts.push({ program: refused, section: sectionOf(refused), status: 'refused', message: error.message });
+      } else if ((data.kind === 'NotSupported' || data.kind === 'Internal') && data.program) {
+        // Every program left was refused (skipRefused only skips while others remain), or this one could
+        // not be loaded for its own reason: its verdict on its SEC line, and on with the rest.
+        const name = data.program;
+        const refused = data.kind === 'NotSupported';
+        const reason = withoutPrefix(error.message);
+        verdict(name, { status: refused ? 'refused' : 'failed', message: reason });
+        diagnostics.push({
+          ...at(name),
+          column: 1,
+          severity: refused ? 'warning' : 'error',
+          message: refused
+            ? `${name}: cannot be verified on this kernel: ${reason}${othersNote()}`
+            : `${name}: not verified: ${reason}`,
+          detail: libbpfDetail(data),
+        });
+        remaining = remaining.filter((p) => p !== name);
+      } else {
+        // The object itself (a map, its BTF, its license) could not be loaded: the reason at the line it
+        // concerns, and a verdict for each program that could therefore not be verified.
+        const map = data.kind === 'Internal' ? data.map : undefined;
+        const line = map ? mapDefinitionLine(sourceText, map) : 1;
         diagnostics.push({
           file: source,
-          line: sectionLine(sourceText, sectionOf(refused)),
+          line,
           column: 1,
           severity: 'error',
-          message: `${refused}: cannot be verified on this kernel: ${error.message}`,
+          message: map ? `${map}: ${withoutPrefix(error.message)}` : withoutPrefix(error.message),
+          detail: libbpfDetail(data),
         });
-        remaining = remaining.filter((p) => p !== refused);
-      } else {
-        diagnostics.push({ file: source, line: 1, column: 1, severity: 'error', message: error.message });
+        const why = map ? `map \`${map}\` could not be created (line ${line})` : withoutPrefix(error.message);
+        for (const name of remaining) verdict(name, { status: 'failed', message: `not verified: ${why}` });
         break;
       }
     }
   }
+  // In source order, as a reader meets them.
+  verdicts.sort((a, b) => a.line - b.line);
   return { programs: verdicts, diagnostics };
 }
+
+/** The helper's messages start with what failed ("Cannot load X (SEC(...)): "); the verdict is said beside X. */
+function withoutPrefix(message: string): string {
+  return message.replace(/^(Cannot load|Loading) \S+ \(SEC\("[^"]*"\)\)(?: failed)?:? /, '').replace(/\.$/, '');
+}
+
+/** Omit over each member of a union, so each verdict kind keeps its own fields. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What verifying a built object gave, or why it could not be verified (no helper). */
 export type VerifyOutcome = { programs: ProgramVerdict[]; diagnostics: Diagnostic[] } | { unavailable: string };
@@ -179,11 +259,12 @@ export async function checkSource(
   const build = source.endsWith('.o')
     ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 }
     : await compileBpf(source, options);
-  const diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({
+  let diagnostics: Diagnostic[] = build.diagnostics.map((d) => ({
     ...d,
     origin: 'clang' as const,
     file: path.resolve(path.dirname(source), d.file),
   }));
+  diagnostics = legacyMapDiagnostics(source, diagnostics);
   const result: CheckResult = {
     source,
     built: build.ok,
@@ -227,11 +308,46 @@ export async function checkSource(
   return result;
 }
 
+/**
+ * One diagnostic per `struct bpf_map_def SEC("maps")` definition, saying that libbpf 1.0 removed them (the
+ * editor offers a quick fix); clang's "incomplete type 'struct bpf_map_def'" errors it replaces are kept as
+ * its detail.
+ */
+function legacyMapDiagnostics(source: string, diagnostics: Diagnostic[]): Diagnostic[] {
+  if (source.endsWith('.o')) return diagnostics;
+  const legacy = findLegacyMaps(fs.readFileSync(source, 'utf8'));
+  if (legacy.length === 0) return diagnostics;
+  const isAboutIt = (d: Diagnostic) => d.origin === 'clang' && /\bbpf_map_def\b/.test(d.message);
+  const clangSaid = diagnostics.filter(isAboutIt);
+  return [
+    ...legacy.map((map): Diagnostic => ({
+      file: source,
+      line: map.start.line + 1,
+      column: map.start.character + 1,
+      severity: 'error',
+      origin: 'ebpf-studio',
+      code: LEGACY_MAP_CODE,
+      message: legacyMapMessage(map.name),
+      detail: [
+        ...new Set(
+          clangSaid.filter((d) => d.file === source && d.line === map.start.line + 1).map((d) => `clang: ${d.message}`),
+        ),
+      ],
+    })),
+    ...diagnostics.filter((d) => !isAboutIt(d)),
+  ];
+}
+
+/** The code of the legacy-map diagnostic, which the language server's quick fix answers. */
+export const LEGACY_MAP_CODE = 'legacy-map-definition';
+
 /** `file:line:col: severity: message`, as compilers print, so terminals and CI link to the line. */
 export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   const file = path.relative(cwd, d.file) || d.file;
   const related = (d.related ?? [])
     .map((r) => `\n${path.relative(cwd, r.file) || r.file}:${r.line}:1: note: ${r.message}`)
     .join('');
-  return `${file}:${d.line}:${d.column}: ${d.severity}: ${d.message}${related}`;
+  // Indented, so problem matchers see one diagnostic and people see libbpf's own words under it.
+  const detail = (d.detail ?? []).map((l) => `\n    ${l}`).join('');
+  return `${file}:${d.line}:${d.column}: ${d.severity}: ${d.message}${related}${detail}`;
 }

@@ -177,12 +177,16 @@ describe('language server: lenses and text', () => {
         {
           program: 'pass',
           section: 'xdp',
+          file: '/src/a.bpf.c',
+          line: 2,
           status: 'verified',
           stats: { insnsProcessed: 2, totalStates: 0, peakStates: 0, stackDepth: [0], verificationTimeUsec: 11 },
         },
         {
           program: 'on_fork',
           section: 'tp',
+          file: '/src/a.bpf.c',
+          line: 5,
           status: 'rejected',
           message: "R0 invalid mem access 'map_value_or_null'\nmore",
           log: '',

@@ -96,15 +96,24 @@ describe('Check System: kernel BTF row', () => {
 
 describe('Show Verifier Log picker', () => {
   const programs = [
-    { program: 'good', section: 'tp/a/b', status: 'verified' as const, stats: { insnsProcessed: 12 } },
+    {
+      program: 'good',
+      section: 'tp/a/b',
+      file: 'a.bpf.c',
+      line: 3,
+      status: 'verified' as const,
+      stats: { insnsProcessed: 12 },
+    },
     {
       program: 'bad',
       section: 'xdp',
+      file: 'a.bpf.c',
+      line: 9,
       status: 'rejected' as const,
       message: "R0 invalid mem access 'map_value_or_null'",
       log: '',
     },
-    { program: 'lsm_prog', section: 'lsm/x', status: 'refused' as const, message: 'EPERM' },
+    { program: 'lsm_prog', section: 'lsm/x', file: 'a.bpf.c', line: 20, status: 'refused' as const, message: 'EPERM' },
   ];
 
   it('puts the rejected program first and says why for each', () => {

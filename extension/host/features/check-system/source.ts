@@ -4,7 +4,13 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { findBpftool, findClang, KERNEL_BTF, multiarchIncludeDirs } from '../../../toolchain/toolchain';
+import {
+  bundledLibbpfHeaders,
+  findBpftool,
+  findClang,
+  KERNEL_BTF,
+  multiarchIncludeDirs,
+} from '../../../toolchain/toolchain';
 import type { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';
 import type { SystemFacts, ToolFact } from './model';
@@ -30,7 +36,14 @@ export async function gatherSystemFacts(
   options: { clangPath?: string; includeDirs?: string[] } = {},
 ): Promise<SystemFacts> {
   const headerDirs = ['/usr/include', '/usr/local/include', ...multiarchIncludeDirs(), ...(options.includeDirs ?? [])];
-  const headers = headerDirs.map((dir) => path.join(dir, 'bpf', 'bpf_helpers.h')).find((file) => fs.existsSync(file));
+  const systemHeaders = headerDirs
+    .map((dir) => path.join(dir, 'bpf', 'bpf_helpers.h'))
+    .find((file) => fs.existsSync(file));
+  // Builds use the headers shipped with the extension ahead of the system's (toolchain/compile.ts).
+  const bundled = bundledLibbpfHeaders();
+  const headers = bundled
+    ? `${path.join(bundled.dir, 'bpf', 'bpf_helpers.h')} (libbpf ${bundled.version}, shipped with eBPF Studio)`
+    : systemHeaders;
   const facts: SystemFacts = {
     helper:
       'client' in helper

@@ -9,7 +9,7 @@ export interface VerdictPick {
   program: string;
 }
 
-const ORDER: Record<ProgramVerdict['status'], number> = { rejected: 0, refused: 1, verified: 2 };
+const ORDER: Record<ProgramVerdict['status'], number> = { rejected: 0, failed: 1, refused: 2, verified: 3 };
 
 export function verdictPicks(programs: ProgramVerdict[]): VerdictPick[] {
   return [...programs]
@@ -27,6 +27,13 @@ export function verdictPicks(programs: ProgramVerdict[]): VerdictPick[] {
           return {
             label: `$(circle-slash) ${p.program}`,
             description: `not verified: this kernel refuses it · ${p.section}`,
+            detail: p.message,
+            program: p.program,
+          };
+        case 'failed':
+          return {
+            label: `$(warning) ${p.program}`,
+            description: `not verified: the object did not load · ${p.section}`,
             detail: p.message,
             program: p.program,
           };
