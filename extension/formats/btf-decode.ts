@@ -138,7 +138,24 @@ export function leavesOf(type: BtfType): Leaf[] {
   add(type, '', 0, 0);
   if (leaves.length > MAX_LEAVES)
     return [{ path: '', kind: 'bytes', bitOffset: 0, bits: typeSize(type) * 8, signed: false, label: typeName(type) }];
-  return leaves;
+  return insideValue(leaves, typeSize(type) * 8);
+}
+
+/**
+ * Only what lies inside the value. A compiler never puts a member past its struct's end, but an object's
+ * BTF is not checked by the kernel before the event decoders read it: a 1 MiB array inside an 8-byte
+ * struct would otherwise be hex-dumped from zeros for every event. A leaf cut by the end becomes the bytes
+ * that are there.
+ */
+function insideValue(leaves: Leaf[], end: number): Leaf[] {
+  return leaves.flatMap((leaf) => {
+    if (leaf.bitOffset + leaf.bits <= end) return [leaf];
+    const bytes = (end - leaf.bitOffset) >> 3;
+    if (leaf.bitOffset % 8 !== 0 || bytes <= 0) return [];
+    return [
+      { ...leaf, kind: 'bytes', bits: bytes * 8, signed: false, label: `${leaf.label} (cut at ${end / 8} bytes)` },
+    ];
+  });
 }
 
 function memberPath(parent: string, m: BtfMember, siblings: BtfMember[]): string {

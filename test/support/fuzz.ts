@@ -25,7 +25,7 @@ function seedFromEnv(): number | undefined {
  * cases ran. A case that throws, or that runs longer than `slowCaseMs`, is a counterexample.
  */
 export function fuzz<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => void, options: FuzzOptions = {}): number {
-  const { runs = 1000, timeLimitMs = 2000, slowCaseMs = 500 } = options;
+  const { runs = 1000, timeLimitMs = 1000, slowCaseMs = 1000 } = options;
   let slowest = 0;
   const property = fc.property(arbitrary, (value) => {
     const started = performance.now();

@@ -22,6 +22,7 @@ import {
   typeName,
   typeSize,
 } from '../../extension/formats/btf-decode';
+import { EventDecoder } from '../../extension/formats/event-decode';
 import { decodeVariable, encodeVariable, VariableInputError } from '../../extension/host/features/load/variables';
 import { fuzz } from '../support/fuzz';
 
@@ -370,6 +371,63 @@ describe('fuzz: BTF values (decode, typed input)', () => {
         }
       },
       { runs: 2000 },
+    );
+  });
+});
+
+/** Every node of a tree, depth first, with the struct members that hold them. */
+function nodes(t: BtfType, out: BtfType[] = []): BtfType[] {
+  out.push(t);
+  if (t.kind === 'struct' || t.kind === 'union') t.members.forEach((m) => nodes(m.type, out));
+  else if (t.kind === 'array') nodes(t.elem, out);
+  else if (t.kind === 'typedef') nodes(t.target, out);
+  return out;
+}
+
+/** Trees an object's BTF can describe when nothing checked it: sizes that do not add up, members past
+ * their struct's end, huge arrays inside small structs (what the fuzzing of objects found). */
+const hostileType = fc
+  .tuple(
+    cType,
+    fc.array(
+      fc.record({
+        pick: fc.nat(),
+        op: fc.constantFrom('size', 'offset', 'bigMember'),
+        value: fc.oneof(fc.nat({ max: 64 }), fc.integer({ min: 1 << 16, max: 1 << 24 })),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
+  .map(([type, edits]) => {
+    const tree = structuredClone(type);
+    const all = nodes(tree);
+    for (const { pick, op, value } of edits) {
+      const n = all[pick % all.length] as { size?: number; members?: BtfMember[] };
+      if (op === 'size' && n.size !== undefined) n.size = value;
+      const m = n.members?.[pick % Math.max(1, n.members.length)];
+      if (op === 'offset' && m) m.bitOffset = value * 8;
+      if (op === 'bigMember' && m) {
+        const elem: BtfType = { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bits: 32 };
+        m.type = { kind: 'array', elem, length: value, size: value * 4 };
+      }
+    }
+    return tree;
+  });
+
+describe('fuzz: BTF trees nothing checked', () => {
+  it("flatten into leaves inside the value and decode in time bounded by the value's size", () => {
+    fuzz(
+      fc.tuple(hostileType, fc.nat({ max: 64 })),
+      ([type, extra]) => {
+        const size = typeSize(type);
+        if (size > 1 << 16) return;
+        const leaves = leavesOf(type);
+        for (const leaf of leaves) assert.ok(leaf.bitOffset + leaf.bits <= size * 8, `${leaf.path} lies inside`);
+        const buf = new Uint8Array(size + extra);
+        for (const v of decodeLeaves(leaves, buf, 0)) assert.ok(isScalar(v));
+        for (const v of new EventDecoder(type).decode(buf, 0, buf.length)) assert.ok(isScalar(v));
+      },
+      { runs: 1500, slowCaseMs: 1000 },
     );
   });
 });

@@ -277,7 +277,7 @@ describe('fuzz: helper argument validation (every *Params schema)', () => {
           }
           assertInBounds(parsed, name);
         },
-        { runs: 500, timeLimitMs: 1000 },
+        { runs: 500, timeLimitMs: 500 },
       );
       console.log(`      ${refused} of ${cases} refused`);
     });

@@ -194,7 +194,7 @@ describe('fuzz: verifier log', () => {
         parseVerifierStats(line);
         verifierLogLinks(line);
       },
-      { runs: 200, slowCaseMs: 250 },
+      { runs: 200, slowCaseMs: 1000 },
     );
   });
 });
