@@ -4,17 +4,20 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { createMessageConnection } from 'vscode-jsonrpc/node';
 import type { RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { loadNative } from '../../native';
 import type { MapHandle, NativeAddon } from '../../native/types';
 import { callTargetNames } from '../formats/kallsyms';
+import { encodeFrame, Frame } from '../formats/frames';
+import { FramedMessageReader, FramedMessageWriter } from '../formats/framed-stream';
 import { HelperFailure, toResponseError } from './errors';
 import { probeCapabilities } from './probes';
 import {
   BPFFS_PREFIX,
   DescribeParams,
+  EventsAckParams,
   InitializeParams,
   LoadIdParams,
   LoadParams,
@@ -68,14 +71,20 @@ function startHelper(): void {
     process.exit(3);
   }
 
+  // JSON-RPC for control, binary frames for bulk bytes, on the same stdio (formats/frames.ts). Nothing the
+  // client sends is bigger than a few MiB of hex: refuse anything larger before allocating it.
+  const writer = new FramedMessageWriter(process.stdout);
   const connection = createMessageConnection(
-    new StreamMessageReader(process.stdin),
-    new StreamMessageWriter(process.stdout),
+    new FramedMessageReader(process.stdin, { maxMessageBytes: 16 * 1024 * 1024 }),
+    writer,
   );
+  const sendFrame = (frame: Frame) => void writer.writeFrame(encodeFrame(frame));
   const registry = new Registry(native);
   const subscriptions = new Subscriptions(
     native,
-    (batch) => void connection.sendNotification(Notifications.events, batch),
+    sendFrame,
+    (message) => void connection.sendNotification(Notifications.log, { level: 'warn', message }),
+    () => os.cpus().length,
   );
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
@@ -195,11 +204,15 @@ function startHelper(): void {
       key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null,
     })),
   );
-  const mapPages = new MapPages(native);
+  const mapPages = new MapPages(native, sendFrame);
   handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
   handle(Methods.subscribe, SubscribeParams, (p) => ({ subscription: subscriptions.subscribe(p) }));
   handle(Methods.unsubscribe, UnsubscribeParams, (p) => subscriptions.unsubscribe(p.subscription));
+  connection.onNotification(Notifications.eventsAck, (raw: unknown) => {
+    const p = EventsAckParams.safeParse(raw);
+    if (initialized && p.success) subscriptions.ack(p.data.subscription, p.data.bytes);
+  });
   handle(Methods.testRun, TestRunParams, (p) => {
     const result = native.testRun(p.progId, Buffer.from(p.data, 'hex'), p.repeat);
     return { retval: result.retval, data: result.dataOut.toString('hex'), durationNs: result.durationNs };

@@ -181,6 +181,7 @@ export const MapDumpParams = z.object({
   mapId: kernelId,
   /** Cursor returned by the previous page, base64. */
   cursor: z.string().max(4096).optional(),
+  /** Entries wanted; the helper reads fewer when a page would exceed LIMITS.mapPageBytes or max_entries. */
   count: z.number().int().min(1).max(1_000_000),
 });
 export type MapDumpParams = z.infer<typeof MapDumpParams>;
@@ -191,10 +192,15 @@ export interface MapDumpResult {
   valueSize: number;
   perCpu: number;
   count: number;
-  /** Packed keys and values, base64: JSON stays small for big pages. */
-  keys: string;
-  values: string;
+  /** The binary frame (docs/helper-protocol.md, "Binary frames") holding this page's keys and values; it is
+   * written just before this answer. */
+  frame: number;
   cursor?: string;
+  /** First page only (no cursor): the map itself and its BTF types, so opening a map is one round trip. */
+  map?: MapInfo;
+  types?: MapTypesResult;
+  /** Filled in by the client from the frame: packed keys and values, views into the frame's buffer. */
+  page?: { keys: Buffer; values: Buffer };
 }
 
 export interface MapTypesResult {
@@ -202,10 +208,21 @@ export interface MapTypesResult {
   value: BtfType | null;
 }
 
+/** Bytes of event frames the client lets the helper send before it acknowledges them (events/ack). */
+const eventWindow = z
+  .number()
+  .int()
+  .min(64 * 1024)
+  .max(64 * 1024 * 1024);
 export const SubscribeParams = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('trace_pipe') }),
-  z.object({ source: z.literal('ringbuf'), mapId: kernelId }),
-  z.object({ source: z.literal('perf'), mapId: kernelId, pages: z.number().int().min(1).max(1024).default(8) }),
+  z.object({ source: z.literal('trace_pipe'), window: eventWindow.optional() }),
+  z.object({ source: z.literal('ringbuf'), mapId: kernelId, window: eventWindow.optional() }),
+  z.object({
+    source: z.literal('perf'),
+    mapId: kernelId,
+    pages: z.number().int().min(1).max(1024).default(8),
+    window: eventWindow.optional(),
+  }),
 ]);
 export type SubscribeParams = z.infer<typeof SubscribeParams>;
 export interface SubscribeResult {
@@ -255,18 +272,31 @@ export interface InstructionsResult {
   arch: string;
 }
 
-/** Helper -> client: events of one subscription, batched. */
-export interface EventsNotification {
-  subscription: number;
-  /** Records packed as [u32 length][bytes] padded to 8, base64 (ring/perf buffers). */
-  data?: string;
-  /** trace_pipe lines (trace_pipe subscriptions). */
-  lines?: string[];
-  count: number;
-  /** Lost in the kernel (perf lost samples) and dropped by the helper (client too slow). */
-  lostInKernel: number;
-  droppedInHelper: number;
-}
+/** Client -> helper: the client has taken `bytes` of a subscription's frames (the records' length), so the
+ * helper may send that much more. Without acks a subscription stops after its window. */
+export const EventsAckParams = z.object({
+  subscription: z.number().int().min(1),
+  bytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32),
+});
+export type EventsAckParams = z.infer<typeof EventsAckParams>;
+
+/** Bounds the helper enforces; a request past one is refused with a BadInput naming it. */
+export const LIMITS = {
+  /** Open subscriptions per helper. */
+  subscriptions: 16,
+  /** Event frames in flight per subscription unless the client asks for another window. */
+  defaultEventWindowBytes: 8 * 1024 * 1024,
+  /** A perf buffer's pages on all CPUs together. */
+  perfBufferBytes: 64 * 1024 * 1024,
+  /** Keys and values of one map/dump page. */
+  mapPageBytes: 4 * 1024 * 1024,
+  /** ebpfStudio.trace.maxLines. */
+  traceMaxLines: 1_000_000,
+} as const;
 
 export interface LogNotification {
   level: 'info' | 'warn' | 'error';
@@ -302,8 +332,8 @@ export const Methods = {
 } as const;
 
 export const Notifications = {
-  events: new NotificationType<EventsNotification>('events/batch'),
   log: new NotificationType<LogNotification>('helper/log'),
+  eventsAck: new NotificationType<EventsAckParams>('events/ack'),
 } as const;
 
 /** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */

@@ -65,9 +65,10 @@ function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
             valueSize: 8,
             perCpu: 0,
             count: page.length,
-            keys: keys.toString('base64'),
-            values: values.toString('base64'),
+            frame: from + 1,
+            page: { keys, values },
             cursor: next,
+            ...(params.cursor ? {} : { map, types: { key: u32, value: u64 } }),
           };
         }
         case Methods.mapLookup.method: {

@@ -36,7 +36,10 @@ class TracePanel implements vscode.WebviewViewProvider {
   constructor(private readonly ctx: Ctx) {
     ctx.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (config.affects(e, 'trace.maxLines')) this.model.resize(config.traceMaxLines());
+        if (config.affects(e, 'trace.maxLines')) {
+          this.model.resize(config.traceMaxLines());
+          if (this.source) this.source.lineLimit = this.model.maxLines;
+        }
       }),
       ctx.onDidChangeHelper(() => void this.restart()),
       ctx.onDidChangeKernelState(() => void this.source?.refreshFormats().catch(() => undefined)),
@@ -79,7 +82,8 @@ class TracePanel implements vscode.WebviewViewProvider {
     const source = new TraceSource(helper);
     this.source = source;
     this.sourceHelper = helper;
-    source.onLines = (entries) => this.model.addLines(entries);
+    source.lineLimit = this.model.maxLines;
+    source.onLines = (entries, skipped) => this.model.addLines(entries, Date.now(), skipped);
     source.onEvents = (batch) => this.model.addEvents(batch, this.mapOwners.get(batch.mapId) ?? '');
     try {
       await source.startTrace();
@@ -146,7 +150,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       maxLines: this.model.maxLines,
       lostInKernel: this.source?.drops.lostInKernel ?? 0,
       droppedInHelper: this.source?.drops.droppedInHelper ?? 0,
-      droppedInPanel: 0,
+      droppedInPanel: this.model.droppedInPanel,
       reserveFailures: this.programLosses,
       paused: this.paused,
       sources: [...this.model.sources],

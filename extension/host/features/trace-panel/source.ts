@@ -1,13 +1,18 @@
 // The trace panel's data source: bpf_printk lines from trace_pipe, parsed and attributed to the program
 // whose format string they match, and ring/perf buffer events decoded with a struct from the object's BTF.
-// Counts what the kernel lost apart from what eBPF Studio dropped. No vscode import: kernel tests use it.
+// Frames arrive as Buffers (never base64) and are acknowledged once handed on, which is what lets the
+// helper read more from the kernel: this source is the far end of the backpressure. Events are split
+// into records here but decoded only when a row is shown or exported. Counts what the kernel lost apart
+// from what eBPF Studio dropped. No vscode import: kernel tests use it.
 import type { BtfType } from '../../../protocol/types';
-import { EventDecoder, guessEventStruct, splitRecords } from '../../../formats/event-decode';
+import { EventDecoder, guessEventStruct } from '../../../formats/event-decode';
+import type { RecordsFrame } from '../../../formats/frames';
+import { recordText, splitRecords } from '../../../formats/records';
 import { parseTraceLine, TraceLine } from '../../../formats/trace-line';
 import type { HelperClient } from '../../client/client';
-import { EventsNotification, Methods } from '../../../protocol/methods';
+import { Methods } from '../../../protocol/methods';
 
-export type TraceHelper = Pick<HelperClient, 'request' | 'onEvents'>;
+export type TraceHelper = Pick<HelperClient, 'request' | 'onEvents' | 'ackEvents'>;
 
 /** A bpf_printk format string of a program eBPF Studio loaded. */
 export interface PrintkFormat {
@@ -121,13 +126,22 @@ interface EventSubscription {
   decoder?: EventDecoder;
 }
 
+/** Frames of not-yet-registered subscriptions kept, at most (a subscribe answer is a moment ahead of them). */
+const MAX_EARLY_FRAMES = 64;
+
 export class TraceSource {
+  private early: RecordsFrame[] = [];
   private formats: PrintkFormat[] = [];
   private traceSubscription: number | undefined;
   private readonly events = new Map<number, EventSubscription>();
   private readonly listener: { dispose(): void };
   readonly drops: DropCounters = { lostInKernel: 0, droppedInHelper: 0 };
-  onLines: (entries: TraceEntry[]) => void = () => undefined;
+  /** Records delivered to onLines/onEvents (lines skipped unparsed included), for counts that add up. */
+  delivered = 0;
+  /** Only the newest this many lines of a frame are parsed; the rest are passed on as `skipped`, since the
+   * panel keeps no more than its ring holds. */
+  lineLimit = Infinity;
+  onLines: (entries: TraceEntry[], skipped: number) => void = () => undefined;
   onEvents: (batch: EventBatchDecoded) => void = () => undefined;
   onDrops: (drops: DropCounters) => void = () => undefined;
 
@@ -165,6 +179,7 @@ export class TraceSource {
     if (this.traceSubscription !== undefined) return;
     await this.refreshFormats();
     this.traceSubscription = (await this.helper.request(Methods.subscribe, { source: 'trace_pipe' })).subscription;
+    this.claimEarly(this.traceSubscription);
   }
 
   async stopTrace(): Promise<void> {
@@ -191,6 +206,7 @@ export class TraceSource {
       info.type === 'ringbuf' ? { source: 'ringbuf', mapId } : { source: 'perf', mapId, pages: 64 },
     );
     this.events.set(subscription, { mapId, mapName: info.name, structs, preferred });
+    this.claimEarly(subscription);
     return subscription;
   }
 
@@ -213,28 +229,59 @@ export class TraceSource {
     await this.helper.request(Methods.unsubscribe, { subscription }).catch(() => undefined);
   }
 
-  private receive(n: EventsNotification): void {
+  private receive(frame: RecordsFrame): void {
+    if (frame.subscription !== this.traceSubscription && !this.events.has(frame.subscription)) {
+      // The first frames can arrive in the same read as the subscribe answer, before its id is known here;
+      // hold them (unacknowledged) until it is. Frames of other sources on this client are theirs to ack.
+      this.early.push(frame);
+      if (this.early.length > MAX_EARLY_FRAMES) this.early.shift();
+      return;
+    }
+    try {
+      this.handle(frame);
+    } finally {
+      // Handed on: the helper may send this many bytes more.
+      this.helper.ackEvents(frame.subscription, frame.records.length);
+    }
+  }
+
+  /** Replays frames that came before their subscription was registered. */
+  private claimEarly(subscription: number): void {
+    const mine = this.early.filter((f) => f.subscription === subscription);
+    if (mine.length === 0) return;
+    this.early = this.early.filter((f) => f.subscription !== subscription);
+    for (const f of mine) this.receive(f);
+  }
+
+  private handle(n: RecordsFrame): void {
     if (n.lostInKernel || n.droppedInHelper) {
       this.drops.lostInKernel += n.lostInKernel;
       this.drops.droppedInHelper += n.droppedInHelper;
       this.onDrops(this.drops);
     }
-    if (n.subscription === this.traceSubscription && n.lines) {
-      this.onLines(n.lines.map((raw) => this.parse(raw)));
+    if (n.kind === 'lines') {
+      if (n.subscription !== this.traceSubscription || n.count === 0) return;
+      const index = splitRecords(n.records);
+      const from = Math.max(0, index.count - this.lineLimit);
+      const entries: TraceEntry[] = [];
+      for (let i = from; i < index.count; i++) entries.push(this.parse(recordText(n.records, index, i)));
+      this.delivered += index.count;
+      this.onLines(entries, from);
       return;
     }
     const sub = this.events.get(n.subscription);
-    if (!sub || !n.data) return;
-    const data = Buffer.from(n.data, 'base64');
+    if (!sub || n.count === 0) return;
+    const data = n.records;
     const { offsets, lengths, count } = splitRecords(data);
     if (count === 0) return;
-    if (!sub.decoder || (!sub.structName && count > 0)) {
+    if (!sub.decoder || !sub.structName) {
       const name = guessEventStruct(sub.structs, lengths[0], sub.preferred);
       if (name !== sub.structName || !sub.decoder) {
         sub.structName = name;
         sub.decoder = new EventDecoder(name ? sub.structs[name] : undefined);
       }
     }
+    this.delivered += count;
     this.onEvents({
       mapId: sub.mapId,
       mapName: sub.mapName,
