@@ -11,7 +11,8 @@
         "src/btf_structs.cc",
         "src/map_batch_worker.cc",
         "src/insns.cc",
-        "src/feature_probes.cc"
+        "src/feature_probes.cc",
+        "src/map_edit.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -217,6 +217,9 @@ export interface NativeAddon {
     onBatch: (batch: EventBatch) => void,
     options?: ConsumerOptions,
   ): EventConsumer;
+  /** Writes an entry of a map whose values are fds (prog_array: 'program', maps of maps: 'map'), opening the
+   * object by kernel id for the write (prog_array 4.2, maps of maps 4.12). flags as MapHandle.update. */
+  updateMapWithObject(mapId: number, key: Buffer, kind: 'program' | 'map', objectId: number, flags: number): void;
   /** BPF_PROG_TEST_RUN on a program by id (kernel 4.12; program types vary). */
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
   /** The named structs of an object file's BTF (no kernel involved): name -> type. */

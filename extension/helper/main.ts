@@ -22,6 +22,7 @@ import {
   LoadIdParams,
   LoadParams,
   MapDumpParams,
+  MapEditParams,
   MapIdParams,
   MapKeyParams,
   MapNextKeyParams,
@@ -39,6 +40,7 @@ import {
   Capability,
 } from '../protocol/methods';
 import { MapPages, withOpenMap } from './map-pages';
+import { editEntry } from './map-edit';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
 import { checkObjectFile, ensureFilesystems, processIsPrivileged } from './system';
@@ -206,6 +208,7 @@ function startHelper(): void {
   );
   const mapPages = new MapPages(native, sendFrame);
   handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
+  handle(Methods.mapEdit, MapEditParams, (p) => editEntry(native, p));
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
   handle(Methods.subscribe, SubscribeParams, (p) => ({ subscription: subscriptions.subscribe(p) }));
   handle(Methods.unsubscribe, UnsubscribeParams, (p) => subscriptions.unsubscribe(p.subscription));

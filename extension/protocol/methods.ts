@@ -175,6 +175,35 @@ export const MapUpdateParams = z.object({
 });
 export type MapUpdateParams = z.infer<typeof MapUpdateParams>;
 
+/** An entry's new value: bytes of one value (per-CPU maps: one slot, on `cpu` or on every CPU), or, for maps
+ * whose values are descriptors (prog_array, maps of maps), the program or map to open by id. */
+export const MapEditValue = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('bytes'), bytes: hexBytes, cpu: z.number().int().min(0).max(8191).optional() }),
+  z.object({ kind: z.literal('program'), id: kernelId }),
+  z.object({ kind: z.literal('map'), id: kernelId }),
+]);
+export type MapEditValue = z.infer<typeof MapEditValue>;
+
+/**
+ * One edit of one entry, checked and written by the helper in one call: `add` refuses a key that exists
+ * (Conflict "exists"); `edit` refuses an entry that is gone or no longer holds `expected`, the value the user
+ * saw (Conflict "changed"). Per-CPU edits with `cpu` compare and replace that CPU's slot only and keep the
+ * other CPUs' current values.
+ */
+export const MapEditParams = z.object({
+  mapId: kernelId,
+  key: hexBytes,
+  mode: z.enum(['add', 'edit']),
+  /** Edit: the value as the user saw it (per-CPU with `cpu`: that CPU's slot; else the whole value). */
+  expected: hexBytes.optional(),
+  value: MapEditValue,
+});
+export type MapEditParams = z.infer<typeof MapEditParams>;
+export interface MapEditResult {
+  /** Something the user should know although the write succeeded (an LRU map may have evicted an entry). */
+  warning?: string;
+}
+
 export const MapNextKeyParams = z.object({ mapId: kernelId, key: hexBytes.nullable() });
 
 export const MapDumpParams = z.object({
@@ -321,6 +350,7 @@ export const Methods = {
   mapDelete: new RequestType<MapKeyParams, { deleted: boolean }, void>('map/delete'),
   mapNextKey: new RequestType<z.infer<typeof MapNextKeyParams>, { key: string | null }, void>('map/nextKey'),
   mapDump: new RequestType<MapDumpParams, MapDumpResult, void>('map/dump'),
+  mapEdit: new RequestType<MapEditParams, MapEditResult, void>('map/edit'),
   mapTypes: new RequestType<MapIdParams, MapTypesResult, void>('map/types'),
   subscribe: new RequestType<z.input<typeof SubscribeParams>, SubscribeResult, void>('events/subscribe'),
   unsubscribe: new RequestType<z.infer<typeof UnsubscribeParams>, void, void>('events/unsubscribe'),
@@ -348,6 +378,8 @@ export type HelperErrorData =
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }
   | { kind: 'NotFound'; what: string }
+  /** map/edit: the entry exists (add), is gone, or changed since the user saw it (edit). */
+  | { kind: 'Conflict'; reason: 'exists' | 'gone' | 'changed' }
   | { kind: 'Internal'; errno?: number };
 
 /** JSON-RPC error codes for the kinds above (application range). */
@@ -357,6 +389,7 @@ export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
   VerifierRejected: -32012,
   BadInput: -32602,
   NotFound: -32013,
+  Conflict: -32014,
   Internal: -32603,
 };
 

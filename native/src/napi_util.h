@@ -62,5 +62,7 @@ Napi::Value lookup_batch_async(const Napi::CallbackInfo &info);
 void register_feature_probes(Napi::Env env, Napi::Object exports);
 // Defined in insns.cc.
 Napi::Value program_instructions(const Napi::CallbackInfo &info);
+// Defined in map_edit.cc.
+Napi::Value update_map_with_object(const Napi::CallbackInfo &info);
 
 } // namespace binding

@@ -78,6 +78,12 @@ function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
           b.writeBigUInt64LE(v);
           return { value: b.toString('hex') };
         }
+        case Methods.mapEdit.method: {
+          const k = Buffer.from(params.key, 'hex').readUInt32LE(0);
+          if (params.mode === 'add' && entries.has(k)) throw new Error('exists');
+          entries.set(k, Buffer.from(params.value.bytes, 'hex').readBigUInt64LE(0));
+          return {};
+        }
         case Methods.mapUpdate.method:
           entries.set(
             Buffer.from(params.key, 'hex').readUInt32LE(0),

@@ -7,7 +7,7 @@ import { Ctx } from '../../ctx';
 import type { BtfType } from '../../../protocol/types';
 import { EncodeError } from '../../../formats/btf-decode';
 import { HelperClient } from '../../client/client';
-import { Methods } from '../../../protocol/methods';
+import { HelperError, Methods } from '../../../protocol/methods';
 import type { ViewNode } from '../../ui/node';
 import { exportCsv, exportJson, MapSource } from '../maps/source';
 import { MapViewerModel, MessageLine } from './model';
@@ -53,14 +53,12 @@ export function openMap(ctx: Ctx, helper: HelperClient) {
   };
 }
 
-function numericLeaf(kind: string): boolean {
-  return kind === 'int' || kind === 'enum' || kind === 'bool' || kind === 'char' || kind === 'float';
-}
-
 class MapViewerPanel {
   private readonly panel: vscode.WebviewPanel;
   private model: MapViewerModel;
   private reading: Promise<void> | undefined;
+  /** The value the open edit form started from (map/edit's `expected`). */
+  private formSeen: Buffer | undefined;
   private autoTimer: NodeJS.Timeout | undefined;
   private autoMs = 0;
   private disposed = false;
@@ -183,14 +181,7 @@ class MapViewerPanel {
   }
 
   private columns(): ViewerColumn[] {
-    const leaves = [...this.source.keyLeaves, ...this.source.valueLeaves];
-    return this.source.columns.map((c, i) => ({
-      part: c.part,
-      label: c.label,
-      type: c.type,
-      path: c.path,
-      numeric: numericLeaf(leaves[i].kind),
-    }));
+    return this.source.columns;
   }
 
   private summary(): string {
@@ -399,9 +390,12 @@ class MapViewerPanel {
                 ? (l.enumValues?.[0]?.name ?? '0')
                 : '0',
     );
+    this.formSeen = undefined;
     if (mode === 'edit' && keyHex) {
       const current = await this.source.lookup(keyHex);
       if (!current) throw new Error('This entry is gone: it was deleted since the last refresh.');
+      // What the user sees in the form: the save is refused if the entry changes meanwhile.
+      this.formSeen = current;
       const page = { count: 1, keys: Buffer.from(keyHex, 'hex'), values: current };
       const decoded = this.source.decode(page, 0);
       keyValues = decoded.key.map(String);
@@ -420,10 +414,21 @@ class MapViewerPanel {
   }
 
   private async save(m: Extract<FromMapViewer, { type: 'save' }>): Promise<void> {
+    let warning: string | undefined;
     try {
-      if (m.mode === 'add') await this.source.write({ fields: m.key }, m.value, { flags: 'noexist' });
-      else await this.source.write({ hex: m.keyHex! }, m.value, { flags: 'exist', cpu: m.cpu });
+      const result =
+        m.mode === 'add'
+          ? await this.source.write({ fields: m.key }, m.value, { mode: 'add' })
+          : await this.source.write({ hex: m.keyHex! }, m.value, { mode: 'edit', cpu: m.cpu, seen: this.formSeen });
+      warning = result.warning;
     } catch (error) {
+      // An existing key on Add: offer to edit it instead (the form switches to it, with its current value).
+      if (m.mode === 'add' && error instanceof HelperError && error.data.kind === 'Conflict') {
+        const keyHex = this.source.encodeKey(m.key).toString('hex');
+        await this.openForm('edit', keyHex);
+        this.post({ type: 'formError', message: `${(error as Error).message} The form now edits it.` });
+        return;
+      }
       // A value that does not fit its type, or the kernel refusing (map full, key exists): nothing was written.
       this.post({
         type: 'formError',
@@ -433,6 +438,7 @@ class MapViewerPanel {
       return;
     }
     this.post({ type: 'formDone' });
+    if (warning) void vscode.window.showWarningMessage(warning);
     await this.refresh(false);
   }
 

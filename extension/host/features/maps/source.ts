@@ -9,6 +9,7 @@ import {
   decodeLeaves,
   decodeTree,
   Decoded,
+  EncodeError,
   encodeValue,
   findHistograms,
   formatScalar,
@@ -21,14 +22,18 @@ import {
   sumPerCpu,
   typeName,
 } from '../../../formats/btf-decode';
-import { undumpableReason } from '../../../formats/map-types';
+import { fdValueKind, undumpableReason } from '../../../formats/map-types';
 import type { HelperClient } from '../../client/client';
-import { HelperError, MapDumpResult, Methods } from '../../../protocol/methods';
+import type { ViewerColumn } from '../../../webview/messages';
+import { HelperError, MapDumpResult, MapEditResult, MapEditValue, Methods } from '../../../protocol/methods';
 
 export { undumpableReason };
 
 /** What the data source needs of the helper client (tests and benchmarks pass the real one). */
 export type HelperRequests = Pick<HelperClient, 'request'>;
+
+/** Leaf kinds whose values can be plotted over time. */
+const NUMERIC_KINDS = new Set(['int', 'enum', 'bool', 'char', 'float']);
 
 /** Entries in the first page, which comes with the answer that opens the map (a first screen and more). */
 export const OPENING_PAGE = 256;
@@ -55,15 +60,6 @@ export interface DecodedEntry {
   value: Scalar[];
   /** Per-CPU maps only: the value on each CPU (value holds the sum). */
   perCpu?: Scalar[][];
-}
-
-export interface Column {
-  part: 'key' | 'value';
-  /** The leaf path ("" when the key or value is a single scalar). */
-  path: string;
-  label: string;
-  /** C type, for headers and form hints. */
-  type: string;
 }
 
 /** One input of the Add/Edit entry form. */
@@ -146,9 +142,16 @@ export class MapSource {
     return source;
   }
 
-  get columns(): Column[] {
-    const cols = (part: 'key' | 'value', leaves: Leaf[], type: BtfType): Column[] =>
-      leaves.map((l) => ({ part, path: l.path, label: l.path || part, type: l.path ? l.label : typeName(type) }));
+  /** The table's columns, as the webview takes them: key leaves, then value leaves. */
+  get columns(): ViewerColumn[] {
+    const cols = (part: 'key' | 'value', leaves: Leaf[], type: BtfType): ViewerColumn[] =>
+      leaves.map((l) => ({
+        part,
+        path: l.path,
+        label: l.path || part,
+        type: l.path ? l.label : typeName(type),
+        numeric: NUMERIC_KINDS.has(l.kind),
+      }));
     return [...cols('key', this.keyLeaves, this.keyType), ...cols('value', this.valueLeaves, this.valueType)];
   }
 
@@ -226,37 +229,58 @@ export class MapSource {
     return encodeValue(this.keyType, fields, undefined, 'key');
   }
 
+  /** For maps whose values are program or map references (prog_array, maps of maps): which kind. */
+  get referenceKind(): 'program' | 'map' | 'socket' | undefined {
+    return fdValueKind(this.info.type);
+  }
+
   /**
-   * Writes an entry from typed fields. Every field is checked against the BTF types before anything is
-   * sent: a bad value throws EncodeError and the map is left as it was. Editing starts from the current
-   * value so fields not given keep theirs; per-CPU maps get the value on `cpu`, or on every CPU.
+   * Writes an entry from typed fields, as one map/edit call. Every field is checked against the BTF types
+   * before anything is sent: a bad value throws EncodeError and the map is left as it was. `seen` is the
+   * value the user started from (the form's starting point): fields not given keep its values, and the
+   * helper refuses the write if the entry no longer holds it ("changed since you opened it: reload?").
+   * Per-CPU maps get the value on `cpu` (the other CPUs keep their current values), or on every CPU. Maps
+   * of program or map references take the id of the object to reference in their single value field.
    */
   async write(
     key: { hex: string } | { fields: Record<string, string> },
     valueFields: Record<string, string>,
-    options: { flags?: 'any' | 'noexist' | 'exist'; cpu?: number } = {},
-  ): Promise<void> {
+    options: { mode?: 'add' | 'edit'; flags?: 'any' | 'noexist' | 'exist'; cpu?: number; seen?: Buffer } = {},
+  ): Promise<MapEditResult> {
+    const mode = options.mode ?? (options.flags === 'noexist' ? 'add' : 'edit');
     const keyBytes = 'hex' in key ? Buffer.from(key.hex, 'hex') : this.encodeKey(key.fields);
     if (keyBytes.length !== this.info.keySize)
       throw new Error(`A key of ${this.info.name} has ${this.info.keySize} bytes, not ${keyBytes.length}.`);
-    const current = options.flags === 'noexist' ? undefined : await this.lookup(keyBytes.toString('hex'));
-    let full: Buffer;
-    if (this.cpus === 0) {
-      full = encodeValue(this.valueType, valueFields, current, 'value');
+    const seen = mode === 'edit' ? (options.seen ?? (await this.lookup(keyBytes.toString('hex')))) : undefined;
+    const slot = perCpuSlot(this.info.valueSize);
+    const cpu = this.cpus > 0 ? options.cpu : undefined;
+    // What the user saw, compared by the helper: one CPU's slot, or the whole value.
+    const expected = seen && cpu !== undefined ? seen.subarray(cpu * slot, cpu * slot + this.info.valueSize) : seen;
+    let value: MapEditValue;
+    const reference = this.referenceKind;
+    if (reference === 'program' || reference === 'map') {
+      const text = (valueFields[this.valueLeaves[0]?.path ?? ''] ?? '').trim();
+      const id = Number(text);
+      if (!/^\d+$/.test(text) || id < 1 || id > 0x7fffffff)
+        throw new EncodeError(
+          this.valueLeaves[0]?.path ?? '',
+          `value: the id of the ${reference} to put here, not ${JSON.stringify(text)}`,
+        );
+      value = { kind: reference, id };
     } else {
-      const slot = perCpuSlot(this.info.valueSize);
-      full = current ?? Buffer.alloc(this.userValueSize);
-      for (let c = 0; c < this.cpus; c++) {
-        if (options.cpu !== undefined && options.cpu !== c) continue;
-        const base = current ? current.subarray(c * slot, c * slot + this.info.valueSize) : undefined;
-        encodeValue(this.valueType, valueFields, base, 'value').copy(full, c * slot);
-      }
+      const base = seen
+        ? this.cpus > 0
+          ? seen.subarray((cpu ?? 0) * slot, (cpu ?? 0) * slot + this.info.valueSize)
+          : seen
+        : undefined;
+      value = { kind: 'bytes', bytes: encodeValue(this.valueType, valueFields, base, 'value').toString('hex'), cpu };
     }
-    await this.helper.request(Methods.mapUpdate, {
+    return this.helper.request(Methods.mapEdit, {
       mapId: this.info.id,
       key: keyBytes.toString('hex'),
-      value: full.toString('hex'),
-      flags: options.flags ?? 'any',
+      mode,
+      expected: expected?.toString('hex'),
+      value,
     });
   }
 

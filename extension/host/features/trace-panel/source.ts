@@ -141,6 +141,8 @@ export class TraceSource {
   /** Only the newest this many lines of a frame are parsed; the rest are passed on as `skipped`, since the
    * panel keeps no more than its ring holds. */
   lineLimit = Infinity;
+  /** Bytes of records the helper may have in flight to this source before it acknowledges them. */
+  window: number | undefined;
   onLines: (entries: TraceEntry[], skipped: number) => void = () => undefined;
   onEvents: (batch: EventBatchDecoded) => void = () => undefined;
   onDrops: (drops: DropCounters) => void = () => undefined;
@@ -203,7 +205,9 @@ export class TraceSource {
       : {};
     const { subscription } = await this.helper.request(
       Methods.subscribe,
-      info.type === 'ringbuf' ? { source: 'ringbuf', mapId } : { source: 'perf', mapId, pages: 64 },
+      info.type === 'ringbuf'
+        ? { source: 'ringbuf', mapId, window: this.window }
+        : { source: 'perf', mapId, pages: 64, window: this.window },
     );
     this.events.set(subscription, { mapId, mapName: info.name, structs, preferred });
     this.claimEarly(subscription);
