@@ -12,6 +12,7 @@ import type { ViewNode } from '../../ui/node';
 import { exportCsv, exportJson, MapSource } from '../maps/source';
 import { MapViewerModel, MessageLine } from './model';
 import { webviewHtml } from '../../ui/webview-html';
+import { FromMapViewerSchema, parseWebviewMessage } from '../../ui/webview-messages';
 import { MAP_VIEWER_BODY, MAP_VIEWER_CSS } from './page';
 import type { FromMapViewer, ToMapViewer, ViewerColumn } from '../../../webview/messages';
 
@@ -93,9 +94,10 @@ class MapViewerPanel {
       css: MAP_VIEWER_CSS,
       body: MAP_VIEWER_BODY,
     });
-    webview.onDidReceiveMessage((m: FromMapViewer) =>
-      this.handle(m).catch((e) => this.showError((e as Error).message)),
-    );
+    webview.onDidReceiveMessage((raw: unknown) => {
+      const m = parseWebviewMessage(FromMapViewerSchema, raw, (why) => this.ctx.log.warn(`map viewer: ${why}`));
+      if (m) this.handle(m).catch((e) => this.showError((e as Error).message));
+    });
     // The viewer outlives helpers and loads: it follows the running helper and says when its map is gone,
     // instead of showing the last read as if it were current.
     const subscriptions = [

@@ -10,6 +10,7 @@ import type { ViewNode } from '../../ui/node';
 import { rowsAsText, TraceModel } from './model';
 import { TraceSource } from './source';
 import { webviewHtml } from '../../ui/webview-html';
+import { FromTracePanelSchema, parseWebviewMessage } from '../../ui/webview-messages';
 import { TRACE_BODY, TRACE_CSS } from './page';
 import type { FromTracePanel, ToTracePanel } from '../../../webview/messages';
 
@@ -58,9 +59,10 @@ class TracePanel implements vscode.WebviewViewProvider {
       css: TRACE_CSS,
       body: TRACE_BODY,
     });
-    view.webview.onDidReceiveMessage((m: FromTracePanel) =>
-      this.handle(m).catch((e) => this.ctx.log.warn(`trace panel: ${(e as Error).message}`)),
-    );
+    view.webview.onDidReceiveMessage((raw: unknown) => {
+      const m = parseWebviewMessage(FromTracePanelSchema, raw, (why) => this.ctx.log.warn(`trace panel: ${why}`));
+      if (m) this.handle(m).catch((e) => this.ctx.log.warn(`trace panel: ${(e as Error).message}`));
+    });
     view.onDidDispose(() => (this.view = undefined));
     void this.start();
   }

@@ -19,41 +19,82 @@ export interface PrintkFormat {
   program: string;
   object: string;
   format: string;
-  pattern: RegExp;
+  pattern: LineMatcher;
 }
 
-/** Turns a printf format into a pattern for the lines it prints (bpf_printk supports a printf subset). */
-export function formatToPattern(format: string): RegExp {
+/** Tests whether a trace message is one a format prints. */
+export interface LineMatcher {
+  test(message: string): boolean;
+}
+
+type Piece = { literal: string } | { conv: string };
+
+/** Integer-like conversions, matched greedily without backtracking (sticky: anchored at lastIndex). */
+const CONVERSION: Record<string, RegExp> = {
+  d: /\s*-?\d+/y,
+  i: /\s*-?\d+/y,
+  u: /\s*\d+/y,
+  x: /\s*[0-9a-fA-F]+/y,
+  X: /\s*[0-9a-fA-F]+/y,
+  o: /\s*[0-7]+/y,
+  p: /\S*/y,
+};
+
+/**
+ * Turns a printf format into a matcher for the lines it prints (bpf_printk supports a printf subset). Not a
+ * regular expression: a format with many %s became one whose lazy wildcards backtracked on every line that
+ * did not match (polynomial in the line's length to the power of the %s count). Here a %s can end only where
+ * the literal after it occurs, and each (piece, position) is tried at most once, so matching one line costs
+ * at most pieces x positions.
+ */
+export function formatToPattern(format: string): LineMatcher {
   const body = format.replace(/\n$/, '');
-  let out = '';
+  const pieces: Piece[] = [];
   const spec = /%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?(hh|h|ll|l|z|j|t)?([diouxXcspKk%])/g;
   let last = 0;
+  const literal = (text: string) => {
+    if (!text) return;
+    const prev = pieces[pieces.length - 1];
+    if (prev && 'literal' in prev) prev.literal += text;
+    else pieces.push({ literal: text });
+  };
   for (let m: RegExpExecArray | null; (m = spec.exec(body)); last = spec.lastIndex) {
-    out += escapeRegExp(body.slice(last, m.index));
-    const conv = m[5];
-    out +=
-      conv === '%'
-        ? '%'
-        : conv === 'd' || conv === 'i'
-          ? '\\s*-?\\d+'
-          : conv === 'u'
-            ? '\\s*\\d+'
-            : conv === 'x' || conv === 'X'
-              ? '\\s*[0-9a-fA-F]+'
-              : conv === 'o'
-                ? '\\s*[0-7]+'
-                : conv === 'c'
-                  ? '[\\s\\S]'
-                  : conv === 'p'
-                    ? '\\S*'
-                    : '[\\s\\S]*?';
+    literal(body.slice(last, m.index));
+    if (m[5] === '%') literal('%');
+    else pieces.push({ conv: m[5] === 'K' || m[5] === 'k' ? 's' : m[5] });
   }
-  out += escapeRegExp(body.slice(last));
-  return new RegExp(`^${out}$`);
+  literal(body.slice(last));
+  return { test: (message) => matchPieces(pieces, message) };
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function matchPieces(pieces: Piece[], s: string): boolean {
+  // ok[pos]: the pieces from i on match s from pos to its end; built from the last piece backwards, so
+  // each piece costs one pass over the positions (a %s takes the "any position after" of the next piece).
+  const n = s.length;
+  let ok = new Uint8Array(n + 1);
+  ok[n] = 1;
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const piece = pieces[i];
+    const prev = ok;
+    ok = new Uint8Array(n + 1);
+    if ('literal' in piece) {
+      const lit = piece.literal;
+      for (let pos = 0; pos + lit.length <= n; pos++) if (prev[pos + lit.length] && s.startsWith(lit, pos)) ok[pos] = 1;
+    } else if (piece.conv === 'c') {
+      for (let pos = 0; pos < n; pos++) ok[pos] = prev[pos + 1];
+    } else if (CONVERSION[piece.conv]) {
+      const re = CONVERSION[piece.conv];
+      for (let pos = 0; pos <= n; pos++) {
+        re.lastIndex = pos;
+        if (re.test(s) && prev[re.lastIndex]) ok[pos] = 1;
+      }
+    } else {
+      // %s: any text, so it matches from pos if the rest matches from any position at or after it.
+      let any = 0;
+      for (let pos = n; pos >= 0; pos--) ok[pos] = any = any | prev[pos];
+    }
+  }
+  return ok[0] === 1;
 }
 
 /** Bytes as the helper sends them: a Buffer in process, {type: 'Buffer', data} after JSON. */
