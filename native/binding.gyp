@@ -29,6 +29,7 @@
         "src/js/kernel.cc",
         "src/js/load_worker.cc",
         "src/js/map_batch_worker.cc",
+        "src/js/map_edit.cc",
         "src/js/map_wrap.cc",
         "src/js/module.cc",
         "src/js/object_wrap.cc",

@@ -139,17 +139,27 @@ export interface MapHandle {
   close(): void;
 }
 
-/** A batch of events from a ring or perf buffer: records packed as [u32 length][bytes], 8-byte aligned. */
+/** A batch of events from a ring or perf buffer: records in the layout of extension/formats/records.ts. */
 export interface EventBatch {
   data: Buffer;
   count: number;
   /** Perf buffer: samples the kernel reported lost. Ring buffer: 0 (the program must count its own). */
   lost: number;
-  /** Records the addon dropped because JS fell more than 64 MiB behind; absent when none. */
+  /** Records the addon could not pack (longer than 4 GiB); absent when none. */
   droppedInAddon?: number;
 }
 
+export interface ConsumerOptions {
+  /** Bytes of batches handed to JS and not yet released, beyond which the thread stops draining the
+   * kernel's buffer (default 64 MiB). A perf buffer may overshoot by one poll (its pages on every CPU). */
+  windowBytes?: number;
+  /** Release batches with consumer.release(bytes) (end-to-end backpressure) instead of when they reach JS. */
+  manualRelease?: boolean;
+}
+
 export interface EventConsumer {
+  /** Gives back `bytes` of credit (the data length of batches the peer has taken). */
+  release(bytes: number): void;
   close(): void;
 }
 
@@ -183,9 +193,17 @@ export interface NativeAddon {
   /** Detach and close a pinned link (unlinks the pin too). */
   unpin(path: string): void;
   /** Consumes a BPF_MAP_TYPE_RINGBUF map (kernel 5.8) on a thread of its own; batches reach onBatch on the JS thread. */
-  consumeRingBuffer(mapId: number, onBatch: (batch: EventBatch) => void): EventConsumer;
+  consumeRingBuffer(mapId: number, onBatch: (batch: EventBatch) => void, options?: ConsumerOptions): EventConsumer;
   /** Consumes a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (kernel 4.4), one buffer per CPU of pageCount (power of two) pages. */
-  consumePerfBuffer(mapId: number, pageCount: number, onBatch: (batch: EventBatch) => void): EventConsumer;
+  consumePerfBuffer(
+    mapId: number,
+    pageCount: number,
+    onBatch: (batch: EventBatch) => void,
+    options?: ConsumerOptions,
+  ): EventConsumer;
+  /** Writes an entry of a map whose values are fds (prog_array: 'program', maps of maps: 'map'), opening the
+   * object by kernel id for the write (prog_array 4.2, maps of maps 4.12). flags as MapHandle.update. */
+  updateMapWithObject(mapId: number, key: Buffer, kind: 'program' | 'map', objectId: number, flags: number): void;
   /** BPF_PROG_TEST_RUN on a program by id (kernel 4.12; program types vary). */
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
   /** The named structs of an object file's BTF (no kernel involved): name -> type. */

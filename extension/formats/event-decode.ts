@@ -1,29 +1,10 @@
-// Ring and perf buffer events as the helper sends them (extension/helper/subscriptions.ts): base64 of
-// records packed as [u32 length][bytes], each padded to 8 bytes. Splits them and decodes each with a
-// struct from the object's BTF, guessed from the record size when exactly one struct fits. Pure.
+// Ring and perf buffer events as the helper sends them (extension/helper/subscriptions.ts): records in
+// the layout of records.ts inside binary frames (frames.ts). Decodes each with a struct from the object's
+// BTF, guessed from the record size when exactly one struct fits. Pure.
 import type { BtfType } from '../protocol/types';
 import { decodeLeaves, Leaf, leavesOf, Scalar, typeSize } from './btf-decode';
 
-/** Where each record of a packed batch lies: [offset, length] pairs into the batch. */
-export function splitRecords(data: Uint8Array): { offsets: Uint32Array; lengths: Uint32Array; count: number } {
-  // Every record takes at least 8 bytes but the last, which may end unpadded after 4: this bounds the
-  // count without a first pass.
-  const max = (data.length + 4) >> 3;
-  const offsets = new Uint32Array(max);
-  const lengths = new Uint32Array(max);
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let count = 0;
-  for (let at = 0; at + 4 <= data.length;) {
-    const length = view.getUint32(at, true);
-    if (at + 4 + length > data.length)
-      throw new Error(`event batch is cut short: a record of ${length} bytes at ${at} runs past ${data.length}`);
-    offsets[count] = at + 4;
-    lengths[count] = length;
-    count++;
-    at += (4 + length + 7) & ~7;
-  }
-  return { offsets, lengths, count };
-}
+export { splitRecords } from './records';
 
 /**
  * The struct an event of `size` bytes most likely is. Ring buffer records are exactly the reserved size;

@@ -4,22 +4,26 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { createMessageConnection } from 'vscode-jsonrpc/node';
 import type { RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { z } from 'zod';
 import { loadNative } from '../../native';
 import type { MapHandle, NativeAddon } from '../../native/types';
 import { callTargetNames } from '../formats/kallsyms';
+import { encodeFrame, Frame } from '../formats/frames';
+import { FramedMessageReader, FramedMessageWriter } from '../formats/framed-stream';
 import { HelperFailure, toResponseError } from './errors';
 import { faultPoint } from './faults';
 import { probeCapabilities } from './probes';
 import {
   BPFFS_PREFIX,
   DescribeParams,
+  EventsAckParams,
   InitializeParams,
   LoadIdParams,
   LoadParams,
   MapDumpParams,
+  MapEditParams,
   MapIdParams,
   MapKeyParams,
   MapNextKeyParams,
@@ -37,6 +41,7 @@ import {
   Capability,
 } from '../protocol/methods';
 import { MapPages, withOpenMap } from './map-pages';
+import { editEntry } from './map-edit';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
 import { ensureBpffs, ensureFilesystems, processIsPrivileged, tracefsRoot, withObjectFile } from './system';
@@ -71,15 +76,21 @@ function startHelper(): void {
     process.exit(3);
   }
 
+  // JSON-RPC for control, binary frames for bulk bytes, on the same stdio (formats/frames.ts). Nothing the
+  // client sends is bigger than a few MiB of hex: refuse anything larger before allocating it.
+  const writer = new FramedMessageWriter(process.stdout);
   const connection = createMessageConnection(
-    new StreamMessageReader(process.stdin),
-    new StreamMessageWriter(process.stdout),
+    new FramedMessageReader(process.stdin, { maxMessageBytes: 16 * 1024 * 1024 }),
+    writer,
   );
   const sessions = new Sessions();
   const registry = new Registry(native, sessions);
+  const sendFrame = (frame: Frame) => void writer.writeFrame(encodeFrame(frame));
   const subscriptions = new Subscriptions(
     native,
-    (batch) => void connection.sendNotification(Notifications.events, batch),
+    sendFrame,
+    (message) => void connection.sendNotification(Notifications.log, { level: 'warn', message }),
+    () => os.cpus().length,
   );
   const ownership = new Ownership(native, {
     owned: () => registry.ownedIds(),
@@ -213,8 +224,12 @@ function startHelper(): void {
       key: map.nextKey(p.key === null ? null : Buffer.from(p.key, 'hex'))?.toString('hex') ?? null,
     })),
   );
-  const mapPages = new MapPages(native);
+  const mapPages = new MapPages(native, sendFrame);
   handle(Methods.mapDump, MapDumpParams, (p) => mapPages.dump(p));
+  handle(Methods.mapEdit, MapEditParams, (p) => {
+    ownership.checkMapWrite(p.mapId, p.grant, 'update');
+    return editEntry(native, p);
+  });
   handle(Methods.mapTypes, MapIdParams, (p) => withMap(p.mapId, (map) => map.btfTypes()));
   handle(Methods.subscribe, SubscribeParams, (p) => {
     ownership.checkSubscribe(p);
@@ -231,6 +246,10 @@ function startHelper(): void {
   handle(Methods.unsubscribe, UnsubscribeParams, (p) => {
     subscriptions.unsubscribe(p.subscription);
     ownership.unsubscribed(p.subscription);
+  });
+  connection.onNotification(Notifications.eventsAck, (raw: unknown) => {
+    const p = EventsAckParams.safeParse(raw);
+    if (initialized && p.success) subscriptions.ack(p.data.subscription, p.data.bytes);
   });
   handle(Methods.testRun, TestRunParams, (p) => {
     ownership.checkTestRun(p.progId, p.grant);

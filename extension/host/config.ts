@@ -2,6 +2,7 @@
 // contributes.configuration). Reads are live: call the getter when the value is needed.
 import * as vscode from 'vscode';
 import type { ElevationSetting } from './client/elevation';
+import { LIMITS } from '../protocol/methods';
 
 const SECTION = 'ebpfStudio';
 
@@ -41,7 +42,8 @@ export const config = {
     return positiveInt('programs.refreshIntervalMs', 2000, 250);
   },
   traceMaxLines(): number {
-    return positiveInt('trace.maxLines', 10000, 100);
+    // The ring is allocated up front: bounded (package.json declares the same maximum).
+    return Math.min(LIMITS.traceMaxLines, positiveInt('trace.maxLines', 10000, 100));
   },
   /** Whether a configuration change touches one of the given keys (relative to "ebpfStudio."). */
   affects(event: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {

@@ -198,12 +198,43 @@ export const MapUpdateParams = z.object({
 });
 export type MapUpdateParams = z.infer<typeof MapUpdateParams>;
 
+/** An entry's new value: bytes of one value (per-CPU maps: one slot, on `cpu` or on every CPU), or, for maps
+ * whose values are descriptors (prog_array, maps of maps), the program or map to open by id. */
+export const MapEditValue = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('bytes'), bytes: hexBytes, cpu: z.number().int().min(0).max(8191).optional() }),
+  z.object({ kind: z.literal('program'), id: kernelId }),
+  z.object({ kind: z.literal('map'), id: kernelId }),
+]);
+export type MapEditValue = z.infer<typeof MapEditValue>;
+
+/**
+ * One edit of one entry, checked and written by the helper in one call: `add` refuses a key that exists
+ * (Conflict "exists"); `edit` refuses an entry that is gone or no longer holds `expected`, the value the user
+ * saw (Conflict "changed"). Per-CPU edits with `cpu` compare and replace that CPU's slot only and keep the
+ * other CPUs' current values.
+ */
+export const MapEditParams = z.object({
+  mapId: kernelId,
+  key: hexBytes,
+  mode: z.enum(['add', 'edit']),
+  /** Edit: the value as the user saw it (per-CPU with `cpu`: that CPU's slot; else the whole value). */
+  expected: hexBytes.optional(),
+  value: MapEditValue,
+  grant,
+});
+export type MapEditParams = z.infer<typeof MapEditParams>;
+export interface MapEditResult {
+  /** Something the user should know although the write succeeded (an LRU map may have evicted an entry). */
+  warning?: string;
+}
+
 export const MapNextKeyParams = z.object({ mapId: kernelId, key: hexBytes.nullable() });
 
 export const MapDumpParams = z.object({
   mapId: kernelId,
   /** Cursor returned by the previous page, base64. */
   cursor: z.string().max(4096).optional(),
+  /** Entries wanted; the helper reads fewer when a page would exceed LIMITS.mapPageBytes or max_entries. */
   count: z.number().int().min(1).max(1_000_000),
 });
 export type MapDumpParams = z.infer<typeof MapDumpParams>;
@@ -214,10 +245,15 @@ export interface MapDumpResult {
   valueSize: number;
   perCpu: number;
   count: number;
-  /** Packed keys and values, base64: JSON stays small for big pages. */
-  keys: string;
-  values: string;
+  /** The binary frame (docs/helper-protocol.md, "Binary frames") holding this page's keys and values; it is
+   * written just before this answer. */
+  frame: number;
   cursor?: string;
+  /** First page only (no cursor): the map itself and its BTF types, so opening a map is one round trip. */
+  map?: MapInfo;
+  types?: MapTypesResult;
+  /** Filled in by the client from the frame: packed keys and values, views into the frame's buffer. */
+  page?: { keys: Buffer; values: Buffer };
 }
 
 export interface MapTypesResult {
@@ -225,10 +261,21 @@ export interface MapTypesResult {
   value: BtfType | null;
 }
 
+/** Bytes of event frames the client lets the helper send before it acknowledges them (events/ack). */
+const eventWindow = z
+  .number()
+  .int()
+  .min(64 * 1024)
+  .max(64 * 1024 * 1024);
 export const SubscribeParams = z.discriminatedUnion('source', [
-  z.object({ source: z.literal('trace_pipe') }),
-  z.object({ source: z.literal('ringbuf'), mapId: kernelId }),
-  z.object({ source: z.literal('perf'), mapId: kernelId, pages: z.number().int().min(1).max(1024).default(8) }),
+  z.object({ source: z.literal('trace_pipe'), window: eventWindow.optional() }),
+  z.object({ source: z.literal('ringbuf'), mapId: kernelId, window: eventWindow.optional() }),
+  z.object({
+    source: z.literal('perf'),
+    mapId: kernelId,
+    pages: z.number().int().min(1).max(1024).default(8),
+    window: eventWindow.optional(),
+  }),
 ]);
 export type SubscribeParams = z.infer<typeof SubscribeParams>;
 export interface SubscribeResult {
@@ -279,18 +326,31 @@ export interface InstructionsResult {
   arch: string;
 }
 
-/** Helper -> client: events of one subscription, batched. */
-export interface EventsNotification {
-  subscription: number;
-  /** Records packed as [u32 length][bytes] padded to 8, base64 (ring/perf buffers). */
-  data?: string;
-  /** trace_pipe lines (trace_pipe subscriptions). */
-  lines?: string[];
-  count: number;
-  /** Lost in the kernel (perf lost samples) and dropped by the helper (client too slow). */
-  lostInKernel: number;
-  droppedInHelper: number;
-}
+/** Client -> helper: the client has taken `bytes` of a subscription's frames (the records' length), so the
+ * helper may send that much more. Without acks a subscription stops after its window. */
+export const EventsAckParams = z.object({
+  subscription: z.number().int().min(1),
+  bytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32),
+});
+export type EventsAckParams = z.infer<typeof EventsAckParams>;
+
+/** Bounds the helper enforces; a request past one is refused with a BadInput naming it. */
+export const LIMITS = {
+  /** Open subscriptions per helper. */
+  subscriptions: 16,
+  /** Event frames in flight per subscription unless the client asks for another window. */
+  defaultEventWindowBytes: 8 * 1024 * 1024,
+  /** A perf buffer's pages on all CPUs together. */
+  perfBufferBytes: 64 * 1024 * 1024,
+  /** Keys and values of one map/dump page. */
+  mapPageBytes: 4 * 1024 * 1024,
+  /** ebpfStudio.trace.maxLines. */
+  traceMaxLines: 1_000_000,
+} as const;
 
 export interface LogNotification {
   level: 'info' | 'warn' | 'error';
@@ -315,6 +375,7 @@ export const Methods = {
   mapDelete: new RequestType<MapKeyParams, { deleted: boolean }, void>('map/delete'),
   mapNextKey: new RequestType<z.infer<typeof MapNextKeyParams>, { key: string | null }, void>('map/nextKey'),
   mapDump: new RequestType<MapDumpParams, MapDumpResult, void>('map/dump'),
+  mapEdit: new RequestType<MapEditParams, MapEditResult, void>('map/edit'),
   mapTypes: new RequestType<MapIdParams, MapTypesResult, void>('map/types'),
   subscribe: new RequestType<z.input<typeof SubscribeParams>, SubscribeResult, void>('events/subscribe'),
   unsubscribe: new RequestType<z.infer<typeof UnsubscribeParams>, void, void>('events/unsubscribe'),
@@ -326,8 +387,8 @@ export const Methods = {
 } as const;
 
 export const Notifications = {
-  events: new NotificationType<EventsNotification>('events/batch'),
   log: new NotificationType<LogNotification>('helper/log'),
+  eventsAck: new NotificationType<EventsAckParams>('events/ack'),
 } as const;
 
 /** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */
@@ -343,6 +404,8 @@ export type HelperErrorData =
   | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
   | { kind: 'BadInput'; field: string; reason: string }
   | { kind: 'NotFound'; what: string }
+  /** map/edit: the entry exists (add), is gone, or changed since the user saw it (edit). */
+  | { kind: 'Conflict'; reason: 'exists' | 'gone' | 'changed' }
   | {
       kind: 'Internal';
       errno?: number;
@@ -375,6 +438,7 @@ export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
   VerifierRejected: -32012,
   BadInput: -32602,
   NotFound: -32013,
+  Conflict: -32015,
   Internal: -32603,
   NotOwned: -32014,
 };

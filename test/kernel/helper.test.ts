@@ -5,7 +5,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HelperClient } from '../../extension/host/client/client';
-import { BPFFS_PREFIX, EventsNotification, Methods } from '../../extension/protocol/methods';
+import { BPFFS_PREFIX, Methods } from '../../extension/protocol/methods';
+import type { RecordsFrame } from '../../extension/formats/frames';
+import { recordText, splitRecords } from '../../extension/formats/records';
 import { parseTraceLine } from '../../extension/formats/trace-line';
 import {
   buildObject,
@@ -74,8 +76,12 @@ describe('helper on the real kernel', function () {
   it('loads fork_trace, counts forks, prints them, and unloads without a trace', async () => {
     const trace = await client.request(Methods.subscribe, { source: 'trace_pipe' });
     const lines: string[] = [];
-    const listener = client.onEvents((e: EventsNotification) => {
-      if (e.subscription === trace.subscription) lines.push(...(e.lines ?? []));
+    const listener = client.onEvents((e: RecordsFrame) => {
+      if (e.subscription !== trace.subscription) return;
+      assert.equal(e.kind, 'lines');
+      const index = splitRecords(e.records);
+      for (let i = 0; i < index.count; i++) lines.push(recordText(e.records, index, i));
+      client.ackEvents(e.subscription, e.records.length);
     });
     try {
       const loaded = await client.request(Methods.load, { path: forkTraceObject, source: samplePath('fork_trace') });
@@ -98,7 +104,7 @@ describe('helper on the real kernel', function () {
       assert.ok(count !== undefined && count >= 5, `forks_by_parent[${process.pid}] counts our 5 forks (got ${count})`);
 
       const dump = await client.request(Methods.mapDump, { mapId: map.id, count: 10240 });
-      const keys = Buffer.from(dump.keys, 'base64');
+      const keys = dump.page!.keys;
       const pids = Array.from({ length: dump.count }, (_, i) => keys.readUInt32LE(i * 4));
       assert.ok(pids.includes(process.pid), 'a batch dump of the map includes our pid');
 

@@ -65,9 +65,10 @@ function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
             valueSize: 8,
             perCpu: 0,
             count: page.length,
-            keys: keys.toString('base64'),
-            values: values.toString('base64'),
+            frame: from + 1,
+            page: { keys, values },
             cursor: next,
+            ...(params.cursor ? {} : { map, types: { key: u32, value: u64 } }),
           };
         }
         case Methods.mapLookup.method: {
@@ -76,6 +77,12 @@ function fakeHelper(entries: Map<number, bigint>, info: Partial<MapInfo> = {}) {
           const b = Buffer.alloc(8);
           b.writeBigUInt64LE(v);
           return { value: b.toString('hex') };
+        }
+        case Methods.mapEdit.method: {
+          const k = Buffer.from(params.key, 'hex').readUInt32LE(0);
+          if (params.mode === 'add' && entries.has(k)) throw new Error('exists');
+          entries.set(k, Buffer.from(params.value.bytes, 'hex').readBigUInt64LE(0));
+          return {};
         }
         case Methods.mapUpdate.method:
           entries.set(

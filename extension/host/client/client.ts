@@ -1,5 +1,7 @@
 // Starts the privileged helper (elevating as configured), speaks JSON-RPC to it over its stdio, and
-// reports when it dies. Free of the vscode API, so the CLI and tests use exactly what the extension uses.
+// reports when it dies. Bulk bytes (event batches, trace lines, map pages) arrive as binary frames on the
+// same stdio (formats/frames.ts): records frames go to onEvents, map pages are attached to the map/dump
+// answer that names them. Free of the vscode API, so the CLI and tests use exactly what the extension uses.
 import { ChildProcess, spawn } from 'child_process';
 import {
   createMessageConnection,
@@ -8,13 +10,12 @@ import {
   RequestType,
   RequestType0,
   ResponseError,
-  StreamMessageReader,
-  StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
 import { Emitter, Event } from 'vscode-jsonrpc';
 import { ElevationSetting, explainRefusal, HelperCommand, helperCommands } from './elevation';
+import { decodeFrame, MapPageFrame, RecordsFrame } from '../../formats/frames';
+import { FramedMessageReader, FramedMessageWriter } from '../../formats/framed-stream';
 import {
-  EventsNotification,
   HelperError,
   HelperErrorData,
   InitializeResult,
@@ -53,6 +54,7 @@ export type GrantPrompt = (refusal: { action: string; message: string; data: Not
 
 const GRANT_ACTIONS: Record<string, string> = {
   [Methods.mapUpdate.method]: 'Write',
+  [Methods.mapEdit.method]: 'Write',
   [Methods.mapDelete.method]: 'Delete',
   [Methods.testRun.method]: 'Run',
   [Methods.unload.method]: 'Unload',
@@ -63,25 +65,50 @@ export class HelperStartError extends Error {
   override name = 'HelperStartError';
 }
 
+/** Map pages whose answer has not been read yet; normally at most one per request in flight. */
+const MAX_UNCLAIMED_PAGES = 32;
+
 /**
- * vscode-jsonrpc 8's sendRequest rethrows a failed write inside an async Promise executor, which
- * becomes an unhandled rejection (and kills the process) when the helper has already exited, e.g.
- * right after sudo refused. A failed write here is always a dead helper; the exit handler reports it
- * and disposing the connection rejects the pending requests.
+ * Frames from the helper: records go to a listener, map pages wait (briefly) for the answer naming them.
+ * The helper writes a page's frame before its answer on the same stream, so the page is always here first.
  */
-class WriterIgnoringDeadPeer extends StreamMessageWriter {
-  override async write(message: Parameters<StreamMessageWriter['write']>[0]): Promise<void> {
+class FrameRouter {
+  readonly pages = new Map<number, MapPageFrame>();
+  onRecords: (frame: RecordsFrame) => void = () => undefined;
+  onError: (error: Error) => void = () => undefined;
+
+  accept(body: Buffer): void {
+    let frame;
     try {
-      await super.write(message);
-    } catch {
-      // Reported through the child's exit.
+      frame = decodeFrame(body);
+    } catch (error) {
+      this.onError(error as Error);
+      return;
     }
+    if (frame.kind !== 'mapPage') {
+      this.onRecords(frame);
+      return;
+    }
+    this.pages.set(frame.token, frame);
+    // Answers that never came (a cancelled request) must not keep their pages alive.
+    if (this.pages.size > MAX_UNCLAIMED_PAGES) this.pages.delete(this.pages.keys().next().value!);
+  }
+
+  /** Attaches the page an answer names (`frame`) to it as `page`. */
+  claim(result: unknown): void {
+    const r = result as { frame?: unknown; page?: unknown } | null;
+    if (!r || typeof r !== 'object' || typeof r.frame !== 'number') return;
+    const frame = this.pages.get(r.frame);
+    if (!frame)
+      throw new HelperError(`The helper's answer names frame ${r.frame}, which never came.`, { kind: 'Internal' });
+    this.pages.delete(r.frame);
+    r.page = { keys: frame.keys, values: frame.values };
   }
 }
 
 export class HelperClient {
   private readonly exitEmitter = new Emitter<{ code: number | null; signal: string | null; expected: boolean }>();
-  private readonly eventsEmitter = new Emitter<EventsNotification>();
+  private readonly eventsEmitter = new Emitter<RecordsFrame>();
   private readonly logEmitter = new Emitter<LogNotification>();
   private closing = false;
   private exited = false;
@@ -89,16 +116,23 @@ export class HelperClient {
 
   /** Fires once when the helper process ends; `expected` is false for a crash or a kill. */
   readonly onExit: Event<{ code: number | null; signal: string | null; expected: boolean }> = this.exitEmitter.event;
-  readonly onEvents: Event<EventsNotification> = this.eventsEmitter.event;
+  /** Records frames (events, trace lines) of every subscription; acknowledge them with ackEvents. */
+  readonly onEvents: Event<RecordsFrame> = this.eventsEmitter.event;
   readonly onLog: Event<LogNotification> = this.logEmitter.event;
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly connection: MessageConnection,
+    private readonly frames: FrameRouter,
     readonly info: InitializeResult,
     readonly startedVia: HelperCommand['via'],
   ) {
-    connection.onNotification(Notifications.events, (e) => this.eventsEmitter.fire(e));
+    frames.onRecords = (frame) => this.eventsEmitter.fire(frame);
+    frames.onError = (error) =>
+      this.logEmitter.fire({
+        level: 'error',
+        message: `a binary frame from the helper was malformed: ${error.message}`,
+      });
     connection.onNotification(Notifications.log, (e) => this.logEmitter.fire(e));
     child.once('exit', (code, signal) => {
       this.exited = true;
@@ -152,9 +186,15 @@ export class HelperClient {
       // A refused elevation closes the pipes at once: writes then fail with EPIPE, which the exit
       // handler below explains; it must not become an unhandled error.
       child.stdin!.on('error', () => undefined);
+      const frames = new FrameRouter();
+      // A failed write is always a dead helper: the exit handler reports it, and disposing the connection
+      // rejects the pending requests (vscode-jsonrpc would otherwise raise an unhandled rejection).
       const connection = createMessageConnection(
-        new StreamMessageReader(child.stdout!),
-        new WriterIgnoringDeadPeer(child.stdin!),
+        new FramedMessageReader(child.stdout!, {
+          maxMessageBytes: 1024 * 1024 * 1024,
+          onFrame: (body) => frames.accept(body),
+        }),
+        new FramedMessageWriter(child.stdin!, { ignoreErrors: true }),
       );
       connection.onError(() => undefined);
       connection.listen();
@@ -200,7 +240,7 @@ export class HelperClient {
           child.removeAllListeners('error');
           child.stderr!.removeAllListeners('data');
           child.stderr!.resume();
-          resolve(new HelperClient(child, connection, info, command.via));
+          resolve(new HelperClient(child, connection, frames, info, command.via));
         })
         .catch((error: Error) => {
           // A refused elevation closes the pipe before it exits: let the exit handler explain it.
@@ -247,10 +287,12 @@ export class HelperClient {
 
   private async send<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
     if (this.exited) throw new HelperError('The eBPF Studio helper is not running.', { kind: 'Internal' });
+    let result: R;
     try {
-      return params === undefined
-        ? await this.connection.sendRequest(type as RequestType0<R, void>)
-        : await this.connection.sendRequest(type as RequestType<P, R, void>, params);
+      result =
+        params === undefined
+          ? await this.connection.sendRequest(type as RequestType0<R, void>)
+          : await this.connection.sendRequest(type as RequestType<P, R, void>, params);
     } catch (error) {
       if (error instanceof ResponseError) {
         throw new HelperError(error.message, (error.data as HelperErrorData) ?? { kind: 'Internal' });
@@ -260,6 +302,14 @@ export class HelperClient {
         { kind: 'Internal' },
       );
     }
+    this.frames.claim(result);
+    return result;
+  }
+
+  /** Tells the helper this client has taken `bytes` of a subscription's records (its window reopens). */
+  ackEvents(subscription: number, bytes: number): void {
+    if (!this.exited && bytes > 0)
+      void this.connection.sendNotification(Notifications.eventsAck, { subscription, bytes });
   }
 
   notify<P>(type: NotificationType<P>, params: P): void {

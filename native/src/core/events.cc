@@ -14,21 +14,32 @@ namespace {
 
 constexpr size_t kFlushBytes = 1 << 20;
 constexpr auto kFlushInterval = std::chrono::milliseconds(10);
-// Bytes handed off (in flight + current batch) beyond which records are dropped and counted, so a
-// stalled consumer cannot grow memory without bound.
-constexpr size_t kMaxPendingBytes = 64 << 20;
+// Returned by the ring buffer callback to stop draining (the record in hand is kept).
+constexpr int kOutOfCredit = -ENOBUFS;
 
 } // namespace
 
-EventBatch::~EventBatch()
+void PumpShared::release(int64_t bytes)
 {
-	if (shared)
-		shared->inflight -= data.size();
+	credit += bytes;
+	std::lock_guard<std::mutex> lock(mu);
+	cv.notify_all();
 }
 
-void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink)
+EventBatch::~EventBatch()
+{
+	// A batch that never reached its reader (queue refused, pump closed) gives its credit back here.
+	if (shared && !(delivered && shared->manual_release))
+		shared->release((int64_t)data.size());
+}
+
+void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int64_t window_bytes,
+		      bool manual_release)
 {
 	ring_ = ring;
+	shared_ = std::make_shared<PumpShared>();
+	shared_->credit = window_bytes;
+	shared_->manual_release = manual_release;
 	if (ring) {
 		map_fd_.reset(open_map_fd_checked(map_id, BPF_MAP_TYPE_RINGBUF, "consume ring buffer"));
 		rb_ = ring_buffer__new(map_fd_.get(), &EventPump::on_ring_sample, this, nullptr);
@@ -41,7 +52,6 @@ void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink)
 		if (!pb_)
 			fail(errno, "consume perf buffer: map " + std::to_string(map_id));
 	}
-	shared_ = std::make_shared<PumpShared>();
 	sink_ = std::move(sink);
 	running_ = true;
 	thread_ = std::thread([this] { poll_loop(); });
@@ -53,6 +63,10 @@ void EventPump::stop()
 		return;
 	running_ = false;
 	stop_ = true;
+	{
+		std::lock_guard<std::mutex> lock(shared_->mu);
+		shared_->cv.notify_all();
+	}
 	if (thread_.joinable())
 		thread_.join();
 	if (rb_)
@@ -65,10 +79,16 @@ void EventPump::stop()
 	shared_->closed = true;
 }
 
+void EventPump::release(int64_t bytes)
+{
+	if (shared_)
+		shared_->release(bytes);
+}
+
 int EventPump::on_ring_sample(void *ctx, void *data, size_t size)
 {
-	static_cast<EventPump *>(ctx)->append(data, size);
-	return 0;
+	// libbpf has already consumed this record: keep it, then stop while out of credit.
+	return static_cast<EventPump *>(ctx)->append(data, size) ? 0 : kOutOfCredit;
 }
 
 void EventPump::on_perf_sample(void *ctx, int cpu, void *data, uint32_t size)
@@ -81,13 +101,18 @@ void EventPump::on_perf_lost(void *ctx, int cpu, unsigned long long cnt)
 	static_cast<EventPump *>(ctx)->lost_ += cnt;
 }
 
-// Poll thread only from here on.
-void EventPump::append(const void *data, size_t size)
+bool EventPump::has_credit() const
+{
+	return shared_->credit.load() - (int64_t)cur_.size() > 0;
+}
+
+// Poll thread only from here on. Returns false once the window is used up.
+bool EventPump::append(const void *data, size_t size)
 {
 	size_t rec = (4 + size + 7) & ~size_t(7);
-	if (shared_->inflight.load() + cur_.size() + rec > kMaxPendingBytes || size > UINT32_MAX) {
+	if (size > UINT32_MAX) {
 		dropped_++;
-		return;
+		return has_credit();
 	}
 	if (cur_.empty())
 		batch_start_ = std::chrono::steady_clock::now();
@@ -99,6 +124,7 @@ void EventPump::append(const void *data, size_t size)
 	count_++;
 	if (cur_.size() >= kFlushBytes)
 		flush();
+	return has_credit();
 }
 
 void EventPump::flush()
@@ -113,7 +139,7 @@ void EventPump::flush()
 	count_ = 0;
 	lost_ = 0;
 	dropped_ = 0;
-	shared_->inflight += b->data.size();
+	shared_->credit -= (int64_t)b->data.size();
 	b->shared = shared_;
 	sink_(std::move(b));
 	cur_.reserve(64 << 10);
@@ -122,13 +148,27 @@ void EventPump::flush()
 void EventPump::poll_loop()
 {
 	while (!stop_) {
+		if (!has_credit()) {
+			// Hand over what is packed, then wait for the reader to release; the kernel keeps the rest.
+			flush();
+			std::unique_lock<std::mutex> lock(shared_->mu);
+			shared_->cv.wait_for(lock, std::chrono::milliseconds(50),
+					     [this] { return stop_.load() || has_credit(); });
+			continue;
+		}
 		int timeout = 100;
 		if (count_ || lost_ || dropped_) {
 			auto age = std::chrono::steady_clock::now() - batch_start_;
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kFlushInterval - age);
 			timeout = std::max<int>(0, left.count());
 		}
-		int n = ring_ ? ring_buffer__poll(rb_, timeout) : perf_buffer__poll(pb_, timeout);
+		// Consume what is there without waiting first: records left behind while out of credit
+		// raise no new wakeup (the kernel notifies only a consumer that has caught up).
+		int n = ring_ ? ring_buffer__consume(rb_) : perf_buffer__consume(pb_);
+		if (n == 0 || n == -EINTR)
+			n = ring_ ? ring_buffer__poll(rb_, timeout) : perf_buffer__poll(pb_, timeout);
+		if (n == kOutOfCredit)
+			n = 0;
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "ebpf-studio: %s poll failed: %s\n", ring_ ? "ring buffer" : "perf buffer",
 				strerror(-n));

@@ -1,14 +1,21 @@
 // Core layer: ring buffer (kernel 5.8) and perf buffer (4.3) consumers. A dedicated thread polls and
-// packs records into batches ([u32 len][bytes], each record padded to 8 bytes) handed to a sink at
-// most every ~10 ms or per ~1 MiB: one hand-off per batch, never one per event. Bytes handed off and
-// not yet released are bounded; beyond that records are dropped and counted.
+// packs records into batches (the record layout of extension/formats/records.ts: [u32 len][bytes], each
+// record padded to 8 bytes) handed to a sink at most every ~10 ms or per ~1 MiB: one hand-off per
+// batch, never one per event.
+//
+// Backpressure: the thread hands off at most `window_bytes` of batches that have not been released
+// (automatically when a batch is freed, or with release(bytes) once the extension host has taken it,
+// in manual mode). Out of credit, it stops draining the kernel's buffer: what the program cannot write
+// is lost in the kernel (ring buffer reserve failures, perf lost samples), never inside eBPF Studio.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,18 +26,29 @@ struct perf_buffer;
 
 namespace core {
 
+constexpr int64_t kDefaultWindowBytes = 64 << 20;
+
 // State shared by a pump and the batches it has handed off.
 struct PumpShared {
-	std::atomic<size_t> inflight{0};
+	// Bytes of batches the thread may still hand off.
+	std::atomic<int64_t> credit{kDefaultWindowBytes};
 	std::atomic<bool> closed{false};
+	// Credit comes back only through EventPump::release, not when a delivered batch is freed.
+	bool manual_release = false;
+	std::mutex mu;
+	std::condition_variable cv;
+
+	void release(int64_t bytes);
 };
 
 struct EventBatch {
 	std::vector<uint8_t> data;
 	uint32_t count = 0;
 	uint64_t lost = 0, dropped = 0;
+	// Set by the consumer once the batch has reached its reader; in manual mode its credit then comes
+	// back through release(), otherwise (and for a batch never delivered) when it is freed.
+	bool delivered = false;
 	std::shared_ptr<PumpShared> shared;
-	// Releases the batch's bytes from the pump's in-flight count.
 	~EventBatch();
 };
 
@@ -44,8 +62,12 @@ public:
 	EventPump(const EventPump &) = delete;
 	EventPump &operator=(const EventPump &) = delete;
 
-	// Opens the map's buffer and starts the poll thread; throws core::Error.
-	void start(bool ring, uint32_t map_id, uint32_t pages, Sink sink);
+	// Opens the map's buffer and starts the poll thread; throws core::Error. window_bytes bounds the
+	// bytes handed off and not released; manual_release: see PumpShared.
+	void start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int64_t window_bytes = kDefaultWindowBytes,
+		   bool manual_release = false);
+	// Gives back `bytes` of credit (the data length of batches the reader has taken); any thread.
+	void release(int64_t bytes);
 	// Joins the thread and frees the buffer; batches still queued see shared()->closed.
 	void stop();
 	bool running() const { return running_; }
@@ -54,7 +76,8 @@ private:
 	static int on_ring_sample(void *ctx, void *data, size_t size);
 	static void on_perf_sample(void *ctx, int cpu, void *data, uint32_t size);
 	static void on_perf_lost(void *ctx, int cpu, unsigned long long cnt);
-	void append(const void *data, size_t size);
+	bool has_credit() const;
+	bool append(const void *data, size_t size);
 	void flush();
 	void poll_loop();
 

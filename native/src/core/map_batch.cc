@@ -1,5 +1,5 @@
 // Core layer: whole-map reads in pages: batch lookups (kernel 5.6), and a key walk for kernels or map
-// types without batch ops.
+// types without batch ops; read_dump_page, the helper's map dump by id, page by page.
 #include "maps.h"
 
 #include <bpf/bpf.h>
@@ -110,6 +110,68 @@ BatchRead MapHandle::lookup_batch_fallback(uint32_t max_count, const std::vector
 		r.values.insert(r.values.end(), value.begin(), value.end());
 		r.count++;
 	}
+}
+
+namespace {
+
+constexpr uint8_t kBatch = 1, kWalk = 2;
+
+// Walks keys after `last` (none: from the start) with get-next-key + lookup.
+BatchRead walk_page(MapHandle &map, uint32_t max_count, const std::vector<uint8_t> *last)
+{
+	BatchRead r;
+	const uint32_t ks = map.info().key_size;
+	std::vector<uint8_t> prev, key, value;
+	bool started = last != nullptr;
+	if (last) {
+		if (last->size() != ks)
+			throw Error(EINVAL, "cursor does not belong to map " + map.info().name);
+		prev = *last;
+	}
+	while (r.count < max_count) {
+		if (!map.next_key(started ? prev.data() : nullptr, key))
+			return r;
+		started = true;
+		prev = key;
+		if (!map.lookup(key.data(), value))
+			continue; // deleted meanwhile
+		r.keys.insert(r.keys.end(), key.begin(), key.end());
+		r.values.insert(r.values.end(), value.begin(), value.end());
+		r.count++;
+	}
+	r.has_next = true;
+	r.next = prev;
+	return r;
+}
+
+} // namespace
+
+BatchRead read_dump_page(uint32_t map_id, uint32_t max_count, const std::vector<uint8_t> *cursor)
+{
+	std::unique_ptr<MapHandle> map = MapHandle::open_id(map_id);
+	BatchRead r;
+	uint8_t mode = kBatch;
+	std::vector<uint8_t> inner;
+	if (cursor) {
+		if (cursor->empty() || ((*cursor)[0] != kBatch && (*cursor)[0] != kWalk))
+			throw Error(EINVAL, "cursor does not belong to a map dump");
+		mode = (*cursor)[0];
+		inner.assign(cursor->begin() + 1, cursor->end());
+	}
+	if (mode == kBatch) {
+		int err = map->lookup_batch_page(max_count, cursor ? &inner : nullptr, r);
+		if ((err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP) && !cursor) {
+			mode = kWalk;
+			r = walk_page(*map, max_count, nullptr);
+		} else if (err) {
+			fail(err, "batch lookup in map " + map->info().name);
+		}
+	} else {
+		r = walk_page(*map, max_count, &inner);
+	}
+	if (r.has_next)
+		r.next.insert(r.next.begin(), mode);
+	return r;
 }
 
 } // namespace core

@@ -134,4 +134,21 @@ int open_map_fd_checked(uint32_t id, unsigned want_type, const char *what)
 	return fd.release();
 }
 
+void update_map_with_object(uint32_t map_id, const uint8_t *key, size_t key_len, bool is_program, uint32_t object_id,
+			    uint64_t flags)
+{
+	std::unique_ptr<MapHandle> map = MapHandle::open_id(map_id);
+	if (key_len != map->info().key_size)
+		throw Error(EINVAL, "a key of map " + map->info().name + " has " + std::to_string(map->info().key_size) +
+					    " bytes, not " + std::to_string(key_len));
+	if (map->info().value_size != 4)
+		throw Error(EINVAL, "map " + map->info().name + " does not hold object descriptors");
+	const char *kind = is_program ? "program" : "map";
+	Fd object(is_program ? bpf_prog_get_fd_by_id(object_id) : bpf_map_get_fd_by_id(object_id));
+	if (!object)
+		fail(errno, std::string("open ") + kind + " " + std::to_string(object_id));
+	uint32_t fd = (uint32_t)object.get();
+	map->update(key, reinterpret_cast<const uint8_t *>(&fd), flags);
+}
+
 } // namespace core

@@ -51,6 +51,19 @@ private:
 	bool batch_unsupported_ = false;
 };
 
+// One page of a map dump by id, from a handle opened for this read (no fd is kept between pages). The
+// one place that decides between batch lookups (kernel 5.6; hash and array types) and walking keys
+// (every other listable type, and older kernels): the first page tries a batch and walks when the
+// kernel says the type has none. The cursor (null: first page) says which way a dump goes: its first
+// byte is the mode, then the kernel's batch token or the last key read; the returned cursor carries it.
+BatchRead read_dump_page(uint32_t map_id, uint32_t max_count, const std::vector<uint8_t> *cursor);
+
+// Writes an entry of a map whose values are fds when written and ids when read (prog_array, array/hash
+// of maps): the object (a program when is_program, else a map) is opened by kernel id for the write and
+// closed again, so a value never means "whatever the caller holds under that fd number".
+void update_map_with_object(uint32_t map_id, const uint8_t *key, size_t key_len, bool is_program, uint32_t object_id,
+			    uint64_t flags);
+
 // Opens a map fd by id, checking its type; throws with a clear message.
 int open_map_fd_checked(uint32_t id, unsigned want_type, const char *what);
 

@@ -84,6 +84,7 @@ Napi::Value object_struct_types(const Napi::CallbackInfo &info);  // spec.cc
 Napi::Value describe_object(const Napi::CallbackInfo &info);      // spec.cc
 Napi::Value lookup_batch_async(const Napi::CallbackInfo &info);   // map_batch_worker.cc
 Napi::Value program_instructions(const Napi::CallbackInfo &info); // insns.cc
+Napi::Value update_map_with_object(const Napi::CallbackInfo &info); // map_edit.cc
 // feature_probes.cc: probeMapType, probeHelper, probeHelperNames.
 void register_feature_probes(Napi::Env env, Napi::Object exports);
 // kernel.cc: listing, pins, stats, maps by id, test runs.

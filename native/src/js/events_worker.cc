@@ -1,5 +1,6 @@
 // N-API layer: consumeRingBuffer / consumePerfBuffer. core::EventPump polls on its own thread; its
-// batches reach the JS callback through a thread-safe function, one call per batch.
+// batches reach the JS callback through a thread-safe function, one call per batch. With
+// manualRelease, consumer.release(bytes) gives the pump its credit back (end-to-end backpressure).
 #include "../core/events.h"
 #include "binding.h"
 
@@ -10,7 +11,9 @@ class ConsumerWrap : public Napi::ObjectWrap<ConsumerWrap> {
 public:
 	static Napi::Function define(Napi::Env env)
 	{
-		return DefineClass(env, "EventConsumer", {InstanceMethod<&ConsumerWrap::close_js>("close")});
+		return DefineClass(env, "EventConsumer",
+				   {InstanceMethod<&ConsumerWrap::close_js>("close"),
+				    InstanceMethod<&ConsumerWrap::release_js>("release")});
 	}
 
 	ConsumerWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ConsumerWrap>(info)
@@ -22,12 +25,16 @@ public:
 	~ConsumerWrap() { stop(); }
 
 	// Sets up the buffer and starts the thread; throws core::Error.
-	void start(Napi::Env env, bool ring, uint32_t map_id, uint32_t pages, Napi::Function cb)
+	void start(Napi::Env env, bool ring, uint32_t map_id, uint32_t pages, Napi::Function cb, int64_t window,
+		   bool manual_release)
 	{
 		tsfn_ = Napi::ThreadSafeFunction::New(env, cb, ring ? "ebpf-studio:ringbuf" : "ebpf-studio:perfbuf",
 						      0, 1);
 		try {
-			pump_.start(ring, map_id, pages, [this](std::unique_ptr<core::EventBatch> b) { return post(std::move(b)); });
+			pump_.start(
+				ring, map_id, pages,
+				[this](std::unique_ptr<core::EventBatch> b) { return post(std::move(b)); }, window,
+				manual_release);
 		} catch (...) {
 			tsfn_.Release();
 			throw;
@@ -39,6 +46,13 @@ public:
 
 private:
 	void close_js(const Napi::CallbackInfo &) { stop(); }
+
+	void release_js(const Napi::CallbackInfo &info)
+	{
+		if (!info[0].IsNumber() || info[0].As<Napi::Number>().DoubleValue() < 0)
+			throw Napi::TypeError::New(info.Env(), "Usage: consumer.release(bytes: number)");
+		pump_.release((int64_t)info[0].As<Napi::Number>().DoubleValue());
+	}
 
 	void stop()
 	{
@@ -59,6 +73,7 @@ private:
 			std::unique_ptr<core::EventBatch> own(b);
 			if (!env || own->shared->closed)
 				return;
+			own->delivered = true;
 			Napi::Object o = Napi::Object::New(env);
 			o.Set("data", to_buffer(env, own->data));
 			o.Set("count", own->count);
@@ -82,12 +97,34 @@ private:
 Napi::Value start_consumer(const Napi::CallbackInfo &info, bool ring)
 {
 	Napi::Env env = info.Env();
-	const char *usage = ring ? "Usage: consumeRingBuffer(mapId: number, onBatch: (batch) => void)"
-				 : "Usage: consumePerfBuffer(mapId: number, pageCount: number, onBatch: (batch) => void)";
+	const char *usage =
+		ring ? "Usage: consumeRingBuffer(mapId: number, onBatch: (batch) => void, options?: {windowBytes?: number, "
+		       "manualRelease?: boolean})"
+		     : "Usage: consumePerfBuffer(mapId: number, pageCount: number, onBatch: (batch) => void, options?: "
+		       "{windowBytes?: number, manualRelease?: boolean})";
 	uint32_t pages = 0;
-	Napi::Value id = info[0], cb = ring ? info[1] : info[2];
+	Napi::Value id = info[0], cb = ring ? info[1] : info[2], opts = ring ? info[2] : info[3];
 	if (!id.IsNumber() || id.As<Napi::Number>().DoubleValue() < 0 || !cb.IsFunction())
 		throw Napi::TypeError::New(env, usage);
+	int64_t window = core::kDefaultWindowBytes;
+	bool manual = false;
+	if (!opts.IsUndefined()) {
+		if (!opts.IsObject())
+			throw Napi::TypeError::New(env, usage);
+		Napi::Object o = opts.As<Napi::Object>();
+		Napi::Value w = o.Get("windowBytes"), m = o.Get("manualRelease");
+		if (!w.IsUndefined()) {
+			if (!w.IsNumber() || w.As<Napi::Number>().DoubleValue() < 4096 ||
+			    w.As<Napi::Number>().DoubleValue() > double(1LL << 32))
+				throw Napi::TypeError::New(env, "windowBytes must be between 4096 and 2^32");
+			window = (int64_t)w.As<Napi::Number>().DoubleValue();
+		}
+		if (!m.IsUndefined()) {
+			if (!m.IsBoolean())
+				throw Napi::TypeError::New(env, usage);
+			manual = m.As<Napi::Boolean>().Value();
+		}
+	}
 	if (!ring) {
 		if (!info[1].IsNumber())
 			throw Napi::TypeError::New(env, usage);
@@ -101,7 +138,8 @@ Napi::Value start_consumer(const Napi::CallbackInfo &info, bool ring)
 	Napi::Object o = addon_data(env).consumer.New({Napi::External<int>::New(env, &dummy)});
 	ConsumerWrap *c = ConsumerWrap::Unwrap(o);
 	guarded(env, [&] {
-		c->start(env, ring, id.As<Napi::Number>().Uint32Value(), pages, cb.As<Napi::Function>());
+		c->start(env, ring, id.As<Napi::Number>().Uint32Value(), pages, cb.As<Napi::Function>(), window,
+			 manual);
 	});
 	return o;
 }

@@ -1,23 +1,13 @@
-// N-API layer: batch lookups of a map by id on a libuv worker thread (kernel 5.6 for batch ops): the helper reads the
-// next page of a map dump from the kernel while its JS thread encodes and sends the previous one.
-// Plain batch lookups only; map types without them fail with the kernel's errno (EINVAL/ENOTSUPP), and
-// the caller falls back to MapHandle.lookupBatch, which walks keys.
+// N-API layer: pages of a map dump by id on a libuv worker thread: the helper reads the next page from the
+// kernel while its JS thread sends the previous one, and a slow walk never blocks it. Batch-or-walk is
+// decided in core::read_dump_page; its cursor (mode byte + token or last key) passes through JS opaque.
+#include <exception>
+
 #include "../core/maps.h"
 #include "binding.h"
 
 namespace binding {
 namespace {
-
-// One page from a handle opened for this read (the worker keeps no fd between pages).
-core::BatchRead read_page(uint32_t map_id, uint32_t max_count, const std::vector<uint8_t> &cursor, bool has_cursor)
-{
-	std::unique_ptr<core::MapHandle> map = core::MapHandle::open_id(map_id);
-	core::BatchRead r;
-	int err = map->lookup_batch_page(max_count, has_cursor ? &cursor : nullptr, r);
-	if (err)
-		core::fail(err, "batch lookup in map " + map->info().name);
-	return r;
-}
 
 class MapBatchWorker : public Napi::AsyncWorker {
 public:
@@ -32,9 +22,13 @@ public:
 	void Execute() override
 	{
 		try {
-			page_ = read_page(map_id_, max_count_, cursor_, has_cursor_);
+			page_ = core::read_dump_page(map_id_, max_count_, has_cursor_ ? &cursor_ : nullptr);
 		} catch (const core::Error &e) {
 			err_ = e.err();
+			SetError(e.what());
+		} catch (const std::exception &e) {
+			// Anything else (bad_alloc) is an error of this call, never a crash of the helper.
+			err_ = ENOMEM;
 			SetError(e.what());
 		}
 	}

@@ -26,6 +26,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports)
 	exports.Set("loadObject", Napi::Function::New<load_object>(env, "loadObject"));
 	exports.Set("consumeRingBuffer", Napi::Function::New<consume_ring_buffer>(env, "consumeRingBuffer"));
 	exports.Set("consumePerfBuffer", Napi::Function::New<consume_perf_buffer>(env, "consumePerfBuffer"));
+	exports.Set("updateMapWithObject", Napi::Function::New<update_map_with_object>(env, "updateMapWithObject"));
 	exports.Set("objectStructTypes", Napi::Function::New<object_struct_types>(env, "objectStructTypes"));
 	exports.Set("lookupBatchAsync", Napi::Function::New<lookup_batch_async>(env, "lookupBatchAsync"));
 	exports.Set("programInstructions", Napi::Function::New<program_instructions>(env, "programInstructions"));

@@ -7,7 +7,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HelperClient, HelperError } from '../../../extension/host/client/client';
-import { EventsNotification, LoadedSummary, Methods } from '../../../extension/protocol/methods';
+import { LoadedSummary, Methods } from '../../../extension/protocol/methods';
+import type { RecordsFrame } from '../../../extension/formats/frames';
+import { recordText, splitRecords } from '../../../extension/formats/records';
 import { cgroup2Mount } from '../../../extension/host/features/load/plan';
 import {
   buildObject,
@@ -77,17 +79,20 @@ export async function lookupFields(
   return u64Fields(value, fields, perCpu ? Math.ceil((fields * 8) / 8) * 8 : undefined);
 }
 
-/** Ring buffer records of an events/batch notification: base64 of [u32 length][bytes] padded to 8. */
-export function ringRecords(batch: EventsNotification): Buffer[] {
-  if (!batch.data) return [];
-  const data = Buffer.from(batch.data, 'base64');
-  const records: Buffer[] = [];
-  for (let at = 0; at + 4 <= data.length;) {
-    const length = data.readUInt32LE(at);
-    records.push(data.subarray(at + 4, at + 4 + length));
-    at += Math.ceil((4 + length) / 8) * 8;
-  }
-  return records;
+/** The records of an events frame, as views into it. */
+export function ringRecords(batch: RecordsFrame): Buffer[] {
+  if (batch.kind !== 'events') return [];
+  const index = splitRecords(batch.records);
+  return Array.from({ length: index.count }, (_, i) =>
+    batch.records.subarray(index.offsets[i], index.offsets[i] + index.lengths[i]),
+  );
+}
+
+/** The lines of a trace lines frame. */
+export function traceLines(batch: RecordsFrame): string[] {
+  if (batch.kind !== 'lines') return [];
+  const index = splitRecords(batch.records);
+  return Array.from({ length: index.count }, (_, i) => recordText(batch.records, index, i));
 }
 
 export function cString(bytes: Buffer): string {
@@ -106,7 +111,8 @@ export async function collect(
   const listener = client.onEvents((batch) => {
     if (batch.subscription !== subscription) return;
     records.push(...ringRecords(batch));
-    lines.push(...(batch.lines ?? []));
+    lines.push(...traceLines(batch));
+    client.ackEvents(batch.subscription, batch.records.length);
   });
   return {
     records,

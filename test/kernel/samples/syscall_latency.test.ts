@@ -37,8 +37,7 @@ describe('sample syscall_latency', function () {
       assert.equal(slow, 1n, 'one clock_nanosleep of 300 ms in slot 28');
       // Every key belongs to the target: read the whole histogram and check it is the sleeper's only.
       const dump = await client.request(Methods.mapDump, { mapId: latency, count: 16384 });
-      const keys = Buffer.from(dump.keys, 'base64');
-      const values = Buffer.from(dump.values, 'base64');
+      const { keys, values } = dump.page!;
       const rows = Array.from({ length: dump.count }, (_, i) => ({
         syscall: keys.readUInt32LE(i * 8),
         slot: keys.readUInt32LE(i * 8 + 4),

@@ -205,6 +205,7 @@ export function explainLoadError(data: HelperErrorData, message: string, refused
       return `The eBPF Studio helper lacks a privilege (${data.need}): ${message}`;
     case 'BadInput':
     case 'NotFound':
+    case 'Conflict':
     case 'Internal':
     case 'NotOwned':
       return message;

@@ -7,11 +7,12 @@ import { Ctx } from '../../ctx';
 import type { BtfType } from '../../../protocol/types';
 import { decodeLeaves, EncodeError, formatScalar } from '../../../formats/btf-decode';
 import { HelperClient } from '../../client/client';
-import { Methods } from '../../../protocol/methods';
+import { HelperError, Methods } from '../../../protocol/methods';
 import type { ViewNode } from '../../ui/node';
 import { exportCsv, exportJson, MapSource } from '../maps/source';
 import { MapViewerModel, MessageLine } from './model';
 import { webviewHtml } from '../../ui/webview-html';
+import { FromMapViewerSchema, parseWebviewMessage } from '../../ui/webview-messages';
 import { MAP_VIEWER_BODY, MAP_VIEWER_CSS } from './page';
 import type { FromMapViewer, ToMapViewer, ViewerColumn } from '../../../webview/messages';
 
@@ -73,14 +74,12 @@ async function openViewer(
   }
 }
 
-function numericLeaf(kind: string): boolean {
-  return kind === 'int' || kind === 'enum' || kind === 'bool' || kind === 'char' || kind === 'float';
-}
-
 class MapViewerPanel {
   private readonly panel: vscode.WebviewPanel;
   private model: MapViewerModel;
   private reading: Promise<void> | undefined;
+  /** The value the open edit form started from (map/edit's `expected`). */
+  private formSeen: Buffer | undefined;
   private autoTimer: NodeJS.Timeout | undefined;
   private autoMs = 0;
   private disposed = false;
@@ -118,9 +117,10 @@ class MapViewerPanel {
       css: MAP_VIEWER_CSS,
       body: MAP_VIEWER_BODY,
     });
-    webview.onDidReceiveMessage((m: FromMapViewer) =>
-      this.handle(m).catch((e) => this.showError((e as Error).message)),
-    );
+    webview.onDidReceiveMessage((raw: unknown) => {
+      const m = parseWebviewMessage(FromMapViewerSchema, raw, (why) => this.ctx.log.warn(`map viewer: ${why}`));
+      if (m) this.handle(m).catch((e) => this.showError((e as Error).message));
+    });
     // The viewer outlives helpers and loads: it follows the running helper and says when its map is gone,
     // instead of showing the last read as if it were current.
     const subscriptions = [
@@ -206,14 +206,7 @@ class MapViewerPanel {
   }
 
   private columns(): ViewerColumn[] {
-    const leaves = [...this.source.keyLeaves, ...this.source.valueLeaves];
-    return this.source.columns.map((c, i) => ({
-      part: c.part,
-      label: c.label,
-      type: c.type,
-      path: c.path,
-      numeric: numericLeaf(leaves[i].kind),
-    }));
+    return this.source.columns;
   }
 
   private summary(): string {
@@ -477,9 +470,12 @@ class MapViewerPanel {
                 ? (l.enumValues?.[0]?.name ?? '0')
                 : '0',
     );
+    this.formSeen = undefined;
     if (mode === 'edit' && keyHex) {
       const current = await this.source.lookup(keyHex);
       if (!current) throw new Error('This entry is gone: it was deleted since the last refresh.');
+      // What the user sees in the form: the save is refused if the entry changes meanwhile.
+      this.formSeen = current;
       const page = { count: 1, keys: Buffer.from(keyHex, 'hex'), values: current };
       const decoded = this.source.decode(page, 0);
       keyValues = decoded.key.map(String);
@@ -514,16 +510,27 @@ class MapViewerPanel {
   }
 
   private async save(m: Extract<FromMapViewer, { type: 'save' }>): Promise<void> {
+    let warning: string | undefined;
     try {
       if (m.mode === 'add') {
+        // Arrays hold every key, and map/edit writes them on Add: ask first, whatever the map type.
         const keyHex = this.source.encodeKey(m.key).toString('hex');
         if (await this.source.lookup(keyHex).catch(() => undefined)) {
           await this.offerEditExisting(m, keyHex);
           return;
         }
-        await this.source.write({ fields: m.key }, m.value, { flags: 'noexist' });
-      } else await this.source.write({ hex: m.keyHex! }, m.value, { flags: 'exist', cpu: m.cpu });
+      }
+      const result =
+        m.mode === 'add'
+          ? await this.source.write({ fields: m.key }, m.value, { mode: 'add' })
+          : await this.source.write({ hex: m.keyHex! }, m.value, { mode: 'edit', cpu: m.cpu, seen: this.formSeen });
+      warning = result.warning;
     } catch (error) {
+      // A key added meanwhile (Conflict "exists"): offer to edit it instead, as above.
+      if (m.mode === 'add' && error instanceof HelperError && error.data.kind === 'Conflict') {
+        await this.offerEditExisting(m, this.source.encodeKey(m.key).toString('hex'));
+        return;
+      }
       // A value that does not fit its type, or the kernel refusing (map full, key exists): nothing was written.
       this.post({
         type: 'formError',
@@ -533,6 +540,7 @@ class MapViewerPanel {
       return;
     }
     this.post({ type: 'formDone' });
+    if (warning) void vscode.window.showWarningMessage(warning);
     await this.refresh(false);
   }
 

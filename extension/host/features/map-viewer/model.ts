@@ -3,18 +3,7 @@
 // previous snapshot for "changed" highlighting, and the history of plotted values. No vscode import.
 import { decodeLeaf, formatScalar, leafInteger, log2BucketLabel, Scalar } from '../../../formats/btf-decode';
 import { MapSource, RawPage } from '../maps/source';
-
-/** One table row as the webview draws it. */
-export interface TableRow {
-  /** Position in the current (filtered, sorted) order. */
-  index: number;
-  keyHex: string;
-  /** "" for normal rows; per-CPU maps: "Σ" for the sum row, then "0", "1", ... */
-  cpu: string;
-  cells: string[];
-  /** Indices into cells that changed since the previous refresh. */
-  changed: number[];
-}
+import type { ViewerRow } from '../../../webview/messages';
 
 export interface Histogram {
   title: string;
@@ -236,9 +225,12 @@ export class MapViewerModel {
       : { leaf: this.source.valueLeaves[column - k], part: 'value' as const };
   }
 
-  /** Rows [start, start + count) of the current view, decoded, with changed cells marked. */
-  rows(start: number, count: number): TableRow[] {
-    const out: TableRow[] = [];
+  /**
+   * Rows [start, start + count) of the current view, decoded, with changed cells marked: the one conversion
+   * from the wire's packed pages to the rows the webview draws. Nothing else is decoded.
+   */
+  rows(start: number, count: number): ViewerRow[] {
+    const out: ViewerRow[] = [];
     const per = this.rowsPerEntry;
     const end = Math.min(this.rowCount, start + count);
     for (let r = start; r < end; r++) {

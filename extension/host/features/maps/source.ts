@@ -1,12 +1,15 @@
-// The map viewer's data source: reads a kernel map page by page through the helper (map/dump, packed
-// base64), decodes keys and values with the map's BTF (common/btf-decode.ts), and writes typed edits back
-// after checking them against the same types. No vscode import: the kernel tests drive it directly.
+// The map viewer's data source: reads a kernel map page by page through the helper (map/dump: packed
+// keys and values in binary frames, kept as Buffers), decodes keys and values with the map's BTF
+// (formats/btf-decode.ts) only for the rows asked for, and writes typed edits back after checking them
+// against the same types. Opening a map is one round trip: the first map/dump answer carries the map's
+// info, BTF types and CPU count with the first page. No vscode import: the kernel tests drive it directly.
 import type { BtfType, MapInfo } from '../../../protocol/types';
 import {
   bytesType,
   decodeLeaves,
   decodeTree,
   Decoded,
+  EncodeError,
   encodeValue,
   findHistograms,
   formatScalar,
@@ -19,32 +22,28 @@ import {
   sumPerCpu,
   typeName,
 } from '../../../formats/btf-decode';
+import { fdValueKind, undumpableReason } from '../../../formats/map-types';
 import type { HelperClient } from '../../client/client';
-import { MapDumpResult, Methods } from '../../../protocol/methods';
+import type { ViewerColumn } from '../../../webview/messages';
+import { HelperError, MapDumpResult, MapEditResult, MapEditValue, Methods } from '../../../protocol/methods';
+
+export { undumpableReason };
 
 /** What the data source needs of the helper client (tests and benchmarks pass the real one). */
 export type HelperRequests = Pick<HelperClient, 'request'>;
 
-/** Map types whose entries cannot be listed, and what to do instead. */
-export function undumpableReason(type: string): string | undefined {
-  switch (type) {
-    case 'ringbuf':
-    case 'user_ringbuf':
-      return 'A ring buffer streams events instead of holding entries: open it in the Trace Output panel (eBPF: Show Trace Output).';
-    case 'perf_event_array':
-      return 'A perf event array holds one perf buffer per CPU, not entries: open it in the Trace Output panel (eBPF: Show Trace Output).';
-    case 'queue':
-    case 'stack':
-      return `A ${type} can only be read by popping, which would take the entries away from the program.`;
-    case 'bloom_filter':
-      return 'A bloom filter only answers "maybe present" for a given value; it has no entries to list.';
-    case 'struct_ops':
-      return 'A struct_ops map holds kernel callbacks, not data.';
-    case 'arena':
-      return 'An arena is memory shared with the program, not entries.';
-    default:
-      return undefined;
-  }
+/** Leaf kinds whose values can be plotted over time. */
+const NUMERIC_KINDS = new Set(['int', 'enum', 'bool', 'char', 'float']);
+
+/** Entries in the first page, which comes with the answer that opens the map (a first screen and more). */
+export const OPENING_PAGE = 256;
+/** The opening page stands in for a first read only this soon after opening; later reads are fresh. */
+const OPENING_PAGE_FRESH_MS = 2000;
+
+/** The packed bytes of a map/dump answer (the client attaches them from the binary frame). */
+function pageOf(r: MapDumpResult): RawPage {
+  if (!r.page) throw new Error(`map/dump answer without its page (frame ${r.frame})`);
+  return { count: r.count, keys: r.page.keys, values: r.page.values };
 }
 
 /** One page of raw entries: packed keys and values as the kernel returned them. */
@@ -61,15 +60,6 @@ export interface DecodedEntry {
   value: Scalar[];
   /** Per-CPU maps only: the value on each CPU (value holds the sum). */
   perCpu?: Scalar[][];
-}
-
-export interface Column {
-  part: 'key' | 'value';
-  /** The leaf path ("" when the key or value is a single scalar). */
-  path: string;
-  label: string;
-  /** C type, for headers and form hints. */
-  type: string;
 }
 
 /** One input of the Add/Edit entry form. */
@@ -99,6 +89,8 @@ export class MapSource {
   /** Bytes of one value as dumped (per-CPU: slot * cpus). */
   readonly userValueSize: number;
 
+  private opening: { page: RawPage; cursor?: string; at: number } | undefined;
+
   private constructor(
     private readonly helper: HelperRequests,
     readonly info: MapInfo,
@@ -117,36 +109,49 @@ export class MapSource {
     this.userValueSize = cpus > 0 ? perCpuSlot(info.valueSize) * cpus : info.valueSize;
   }
 
-  /** Opens map `mapId`; `valueOverride` is a struct the user picked for a map without value BTF. */
+  /** Opens map `mapId` with one map/dump (info, types, CPUs and the first page); `valueOverride` is a
+   * struct the user picked for a map without value BTF. */
   static async open(helper: HelperRequests, mapId: number, valueOverride?: BtfType): Promise<MapSource> {
-    const maps = await helper.request(Methods.maps);
-    const info = maps.find((m) => m.id === mapId);
-    if (!info) throw new Error(`There is no map with id ${mapId} in the kernel (it may have been unloaded).`);
-    const undumpable = undumpableReason(info.type);
-    const types = await helper.request(Methods.mapTypes, { mapId }).catch(() => ({ key: null, value: null }));
-    let cpus = 0;
-    if (!undumpable) {
-      // A one-entry page tells how the kernel lays out values (per-CPU maps span every possible CPU).
-      const probe = await helper.request(Methods.mapDump, { mapId, count: 1 });
-      cpus = probe.perCpu;
+    let first: MapDumpResult;
+    try {
+      first = await helper.request(Methods.mapDump, { mapId, count: OPENING_PAGE });
+    } catch (error) {
+      if (error instanceof HelperError && error.data.kind === 'NotFound')
+        throw new Error(`There is no map with id ${mapId} in the kernel (it may have been unloaded).`, {
+          cause: error,
+        });
+      throw error;
     }
+    const info = first.map;
+    if (!info) throw new Error(`map/dump of map ${mapId} did not describe the map`);
+    const types = first.types ?? { key: null, value: null };
+    const undumpable = undumpableReason(info.type);
     const usable = (t: BtfType | null, size: number) => (t && t.kind !== 'void' && typeSizeOf(t) === size ? t : null);
     const key = usable(types.key, info.keySize);
     const value = usable(valueOverride ?? null, info.valueSize) ?? usable(types.value, info.valueSize);
-    return new MapSource(
+    const source = new MapSource(
       helper,
       info,
       key ?? bytesType(info.keySize),
       value ?? bytesType(info.valueSize),
       { key: key !== null, value: value !== null },
       undumpable,
-      cpus,
+      first.perCpu,
     );
+    if (!undumpable) source.opening = { page: pageOf(first), cursor: first.cursor, at: Date.now() };
+    return source;
   }
 
-  get columns(): Column[] {
-    const cols = (part: 'key' | 'value', leaves: Leaf[], type: BtfType): Column[] =>
-      leaves.map((l) => ({ part, path: l.path, label: l.path || part, type: l.path ? l.label : typeName(type) }));
+  /** The table's columns, as the webview takes them: key leaves, then value leaves. */
+  get columns(): ViewerColumn[] {
+    const cols = (part: 'key' | 'value', leaves: Leaf[], type: BtfType): ViewerColumn[] =>
+      leaves.map((l) => ({
+        part,
+        path: l.path,
+        label: l.path || part,
+        type: l.path ? l.label : typeName(type),
+        numeric: NUMERIC_KINDS.has(l.kind),
+      }));
     return [...cols('key', this.keyLeaves, this.keyType), ...cols('value', this.valueLeaves, this.valueType)];
   }
 
@@ -161,14 +166,21 @@ export class MapSource {
     }));
   }
 
-  /** Reads up to `count` entries after `cursor` (undefined: from the start). */
+  /** Reads up to `count` entries after `cursor` (undefined: from the start; right after opening, that is
+   * the page that came with the opening answer). */
   async readPage(count: number, cursor?: string): Promise<{ page: RawPage; cursor?: string }> {
     if (this.undumpable) throw new Error(this.undumpable);
+    const opening = this.opening;
+    this.opening = undefined;
+    if (
+      cursor === undefined &&
+      opening &&
+      opening.page.count <= count &&
+      Date.now() - opening.at < OPENING_PAGE_FRESH_MS
+    )
+      return { page: opening.page, cursor: opening.cursor };
     const r: MapDumpResult = await this.helper.request(Methods.mapDump, { mapId: this.info.id, count, cursor });
-    return {
-      page: { count: r.count, keys: Buffer.from(r.keys, 'base64'), values: Buffer.from(r.values, 'base64') },
-      cursor: r.cursor,
-    };
+    return { page: pageOf(r), cursor: r.cursor };
   }
 
   /** Reads the whole map, page after page (each page's cursor comes from the one before). `onPage` sees
@@ -217,37 +229,58 @@ export class MapSource {
     return encodeValue(this.keyType, fields, undefined, 'key');
   }
 
+  /** For maps whose values are program or map references (prog_array, maps of maps): which kind. */
+  get referenceKind(): 'program' | 'map' | 'socket' | undefined {
+    return fdValueKind(this.info.type);
+  }
+
   /**
-   * Writes an entry from typed fields. Every field is checked against the BTF types before anything is
-   * sent: a bad value throws EncodeError and the map is left as it was. Editing starts from the current
-   * value so fields not given keep theirs; per-CPU maps get the value on `cpu`, or on every CPU.
+   * Writes an entry from typed fields, as one map/edit call. Every field is checked against the BTF types
+   * before anything is sent: a bad value throws EncodeError and the map is left as it was. `seen` is the
+   * value the user started from (the form's starting point): fields not given keep its values, and the
+   * helper refuses the write if the entry no longer holds it ("changed since you opened it: reload?").
+   * Per-CPU maps get the value on `cpu` (the other CPUs keep their current values), or on every CPU. Maps
+   * of program or map references take the id of the object to reference in their single value field.
    */
   async write(
     key: { hex: string } | { fields: Record<string, string> },
     valueFields: Record<string, string>,
-    options: { flags?: 'any' | 'noexist' | 'exist'; cpu?: number } = {},
-  ): Promise<void> {
+    options: { mode?: 'add' | 'edit'; flags?: 'any' | 'noexist' | 'exist'; cpu?: number; seen?: Buffer } = {},
+  ): Promise<MapEditResult> {
+    const mode = options.mode ?? (options.flags === 'noexist' ? 'add' : 'edit');
     const keyBytes = 'hex' in key ? Buffer.from(key.hex, 'hex') : this.encodeKey(key.fields);
     if (keyBytes.length !== this.info.keySize)
       throw new Error(`A key of ${this.info.name} has ${this.info.keySize} bytes, not ${keyBytes.length}.`);
-    const current = options.flags === 'noexist' ? undefined : await this.lookup(keyBytes.toString('hex'));
-    let full: Buffer;
-    if (this.cpus === 0) {
-      full = encodeValue(this.valueType, valueFields, current, 'value');
+    const seen = mode === 'edit' ? (options.seen ?? (await this.lookup(keyBytes.toString('hex')))) : undefined;
+    const slot = perCpuSlot(this.info.valueSize);
+    const cpu = this.cpus > 0 ? options.cpu : undefined;
+    // What the user saw, compared by the helper: one CPU's slot, or the whole value.
+    const expected = seen && cpu !== undefined ? seen.subarray(cpu * slot, cpu * slot + this.info.valueSize) : seen;
+    let value: MapEditValue;
+    const reference = this.referenceKind;
+    if (reference === 'program' || reference === 'map') {
+      const text = (valueFields[this.valueLeaves[0]?.path ?? ''] ?? '').trim();
+      const id = Number(text);
+      if (!/^\d+$/.test(text) || id < 1 || id > 0x7fffffff)
+        throw new EncodeError(
+          this.valueLeaves[0]?.path ?? '',
+          `value: the id of the ${reference} to put here, not ${JSON.stringify(text)}`,
+        );
+      value = { kind: reference, id };
     } else {
-      const slot = perCpuSlot(this.info.valueSize);
-      full = current ?? Buffer.alloc(this.userValueSize);
-      for (let c = 0; c < this.cpus; c++) {
-        if (options.cpu !== undefined && options.cpu !== c) continue;
-        const base = current ? current.subarray(c * slot, c * slot + this.info.valueSize) : undefined;
-        encodeValue(this.valueType, valueFields, base, 'value').copy(full, c * slot);
-      }
+      const base = seen
+        ? this.cpus > 0
+          ? seen.subarray((cpu ?? 0) * slot, (cpu ?? 0) * slot + this.info.valueSize)
+          : seen
+        : undefined;
+      value = { kind: 'bytes', bytes: encodeValue(this.valueType, valueFields, base, 'value').toString('hex'), cpu };
     }
-    await this.helper.request(Methods.mapUpdate, {
+    return this.helper.request(Methods.mapEdit, {
       mapId: this.info.id,
       key: keyBytes.toString('hex'),
-      value: full.toString('hex'),
-      flags: options.flags ?? 'any',
+      mode,
+      expected: expected?.toString('hex'),
+      value,
     });
   }
 

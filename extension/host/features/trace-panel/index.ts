@@ -13,6 +13,7 @@ import { eventStructsOfLoad } from './event-structs';
 import { structPickItems } from './struct-picks';
 import { resolveIncludeDirs } from '../build/options';
 import { webviewHtml } from '../../ui/webview-html';
+import { FromTracePanelSchema, parseWebviewMessage } from '../../ui/webview-messages';
 import { TRACE_BODY, TRACE_CSS } from './page';
 import type { FromTracePanel, ToTracePanel } from '../../../webview/messages';
 
@@ -41,7 +42,10 @@ class TracePanel implements vscode.WebviewViewProvider {
   constructor(private readonly ctx: Ctx) {
     ctx.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (config.affects(e, 'trace.maxLines')) this.model.resize(config.traceMaxLines());
+        if (config.affects(e, 'trace.maxLines')) {
+          this.model.resize(config.traceMaxLines());
+          if (this.source) this.source.lineLimit = this.model.maxLines;
+        }
       }),
       ctx.onDidChangeHelper(() => void this.restart()),
       ctx.onDidChangeKernelState(() => {
@@ -63,9 +67,10 @@ class TracePanel implements vscode.WebviewViewProvider {
       css: TRACE_CSS,
       body: TRACE_BODY,
     });
-    view.webview.onDidReceiveMessage((m: FromTracePanel) =>
-      this.handle(m).catch((e) => this.ctx.log.warn(`trace panel: ${(e as Error).message}`)),
-    );
+    view.webview.onDidReceiveMessage((raw: unknown) => {
+      const m = parseWebviewMessage(FromTracePanelSchema, raw, (why) => this.ctx.log.warn(`trace panel: ${why}`));
+      if (m) this.handle(m).catch((e) => this.ctx.log.warn(`trace panel: ${(e as Error).message}`));
+    });
     view.onDidDispose(() => (this.view = undefined));
     void this.start();
   }
@@ -87,7 +92,8 @@ class TracePanel implements vscode.WebviewViewProvider {
     const source = new TraceSource(helper);
     this.source = source;
     this.sourceHelper = helper;
-    source.onLines = (entries) => this.model.addLines(entries);
+    source.lineLimit = this.model.maxLines;
+    source.onLines = (entries, skipped) => this.model.addLines(entries, Date.now(), skipped);
     source.onEvents = (batch) => this.model.addEvents(batch, this.mapOwners.get(batch.mapId) ?? '');
     try {
       await source.startTrace();
@@ -172,7 +178,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       maxLines: this.model.maxLines,
       lostInKernel: this.source?.drops.lostInKernel ?? 0,
       droppedInHelper: this.source?.drops.droppedInHelper ?? 0,
-      droppedInPanel: 0,
+      droppedInPanel: this.model.droppedInPanel,
       reserveFailures: this.programLosses,
       paused: this.paused,
       sources: [...this.model.sources],

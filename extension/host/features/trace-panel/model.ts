@@ -27,6 +27,8 @@ export class TraceModel {
   filter: TraceFilter = { program: '', pid: '', text: '' };
   /** Records that arrived (kept or since pushed out of the ring). */
   received = 0;
+  /** Records that arrived but were pushed out of the ring before the webview was offered them. */
+  droppedInPanel = 0;
   readonly programs = new Set<string>();
   readonly sources = new Set<string>(['trace_pipe']);
   /**
@@ -80,10 +82,14 @@ export class TraceModel {
     return this.rate.reduce((a, b) => a + b, 0);
   }
 
-  addLines(entries: TraceEntry[], now = Date.now()): void {
-    this.count(entries.length, now);
+  /** `skipped`: older lines of the same batch the source did not even parse (more than the ring holds). */
+  addLines(entries: TraceEntry[], now = Date.now(), skipped = 0): void {
+    this.count(entries.length + skipped, now);
     // Only the newest `capacity` can stay: skip the rest without touching them.
-    for (const line of entries.slice(-this.capacity)) {
+    const from = Math.max(0, entries.length - this.capacity);
+    this.seq += skipped + from;
+    for (let i = from; i < entries.length; i++) {
+      const line = entries[i];
       if (line.program) this.programs.add(line.program);
       if (line.line) {
         const offset = now - line.line.timestamp * 1000;
@@ -91,7 +97,6 @@ export class TraceModel {
       }
       this.push({ seq: ++this.seq, at: now, line });
     }
-    this.seq += Math.max(0, entries.length - this.capacity);
   }
 
   /** `program` names what emitted them: the load owning the map. */
@@ -161,14 +166,19 @@ export class TraceModel {
     return true;
   }
 
-  /** Rows that arrived since the last call, filtered (at most the ring's size). */
+  /** Rows that arrived since the last call, filtered (at most the ring's size). Records that arrived since
+   * and were already pushed out of the ring are counted in droppedInPanel. */
   takeNew(): TraceRow[] {
     const rows: TraceRow[] = [];
+    let offered = 0;
     for (const k of this.keptRecords()) {
       if (k.seq <= this.sentSeq) continue;
+      offered++;
       const row = this.format(k);
       if (this.matches(row)) rows.push(row);
     }
+    // Sequence numbers are given to every record that arrived, kept or not.
+    this.droppedInPanel += this.seq - this.sentSeq - offered;
     this.sentSeq = this.seq;
     return rows;
   }

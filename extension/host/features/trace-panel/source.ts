@@ -1,60 +1,106 @@
 // The trace panel's data source: bpf_printk lines from trace_pipe, parsed and attributed to the program
 // whose format string they match, and ring/perf buffer events decoded with a struct from the object's BTF.
-// Counts what the kernel lost apart from what eBPF Studio dropped. No vscode import: kernel tests use it.
+// Frames arrive as Buffers (never base64) and are acknowledged once handed on, which is what lets the
+// helper read more from the kernel: this source is the far end of the backpressure. Events are split
+// into records here but decoded only when a row is shown or exported. Counts what the kernel lost apart
+// from what eBPF Studio dropped. No vscode import: kernel tests use it.
 import type { BtfType } from '../../../protocol/types';
-import { EventDecoder, splitRecords } from '../../../formats/event-decode';
+import { EventDecoder } from '../../../formats/event-decode';
 import {
   autoEventStruct,
   eventStructCandidates,
   EventStructCandidate,
   rankEventStructs,
 } from '../../../formats/event-struct';
+import type { RecordsFrame } from '../../../formats/frames';
+import { recordText, splitRecords } from '../../../formats/records';
 import { parseTraceLine, TraceLine } from '../../../formats/trace-line';
 import type { HelperClient } from '../../client/client';
-import { EventsNotification, Methods } from '../../../protocol/methods';
+import { Methods } from '../../../protocol/methods';
 
-export type TraceHelper = Pick<HelperClient, 'request' | 'onEvents'>;
+export type TraceHelper = Pick<HelperClient, 'request' | 'onEvents' | 'ackEvents'>;
 
 /** A bpf_printk format string of a program eBPF Studio loaded. */
 export interface PrintkFormat {
   program: string;
   object: string;
   format: string;
-  pattern: RegExp;
+  pattern: LineMatcher;
 }
 
-/** Turns a printf format into a pattern for the lines it prints (bpf_printk supports a printf subset). */
-export function formatToPattern(format: string): RegExp {
+/** Tests whether a trace message is one a format prints. */
+export interface LineMatcher {
+  test(message: string): boolean;
+}
+
+type Piece = { literal: string } | { conv: string };
+
+/** Integer-like conversions, matched greedily without backtracking (sticky: anchored at lastIndex). */
+const CONVERSION: Record<string, RegExp> = {
+  d: /\s*-?\d+/y,
+  i: /\s*-?\d+/y,
+  u: /\s*\d+/y,
+  x: /\s*[0-9a-fA-F]+/y,
+  X: /\s*[0-9a-fA-F]+/y,
+  o: /\s*[0-7]+/y,
+  p: /\S*/y,
+};
+
+/**
+ * Turns a printf format into a matcher for the lines it prints (bpf_printk supports a printf subset). Not a
+ * regular expression: a format with many %s became one whose lazy wildcards backtracked on every line that
+ * did not match (polynomial in the line's length to the power of the %s count). Here a %s can end only where
+ * the literal after it occurs, and each (piece, position) is tried at most once, so matching one line costs
+ * at most pieces x positions.
+ */
+export function formatToPattern(format: string): LineMatcher {
   const body = format.replace(/\n$/, '');
-  let out = '';
+  const pieces: Piece[] = [];
   const spec = /%([-+ #0]*)(\d+|\*)?(?:\.(\d+|\*))?(hh|h|ll|l|z|j|t)?([diouxXcspKk%])/g;
   let last = 0;
+  const literal = (text: string) => {
+    if (!text) return;
+    const prev = pieces[pieces.length - 1];
+    if (prev && 'literal' in prev) prev.literal += text;
+    else pieces.push({ literal: text });
+  };
   for (let m: RegExpExecArray | null; (m = spec.exec(body)); last = spec.lastIndex) {
-    out += escapeRegExp(body.slice(last, m.index));
-    const conv = m[5];
-    out +=
-      conv === '%'
-        ? '%'
-        : conv === 'd' || conv === 'i'
-          ? '\\s*-?\\d+'
-          : conv === 'u'
-            ? '\\s*\\d+'
-            : conv === 'x' || conv === 'X'
-              ? '\\s*[0-9a-fA-F]+'
-              : conv === 'o'
-                ? '\\s*[0-7]+'
-                : conv === 'c'
-                  ? '[\\s\\S]'
-                  : conv === 'p'
-                    ? '\\S*'
-                    : '[\\s\\S]*?';
+    literal(body.slice(last, m.index));
+    if (m[5] === '%') literal('%');
+    else pieces.push({ conv: m[5] === 'K' || m[5] === 'k' ? 's' : m[5] });
   }
-  out += escapeRegExp(body.slice(last));
-  return new RegExp(`^${out}$`);
+  literal(body.slice(last));
+  return { test: (message) => matchPieces(pieces, message) };
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function matchPieces(pieces: Piece[], s: string): boolean {
+  // ok[pos]: the pieces from i on match s from pos to its end; built from the last piece backwards, so
+  // each piece costs one pass over the positions (a %s takes the "any position after" of the next piece).
+  const n = s.length;
+  let ok = new Uint8Array(n + 1);
+  ok[n] = 1;
+  for (let i = pieces.length - 1; i >= 0; i--) {
+    const piece = pieces[i];
+    const prev = ok;
+    ok = new Uint8Array(n + 1);
+    if ('literal' in piece) {
+      const lit = piece.literal;
+      for (let pos = 0; pos + lit.length <= n; pos++) if (prev[pos + lit.length] && s.startsWith(lit, pos)) ok[pos] = 1;
+    } else if (piece.conv === 'c') {
+      for (let pos = 0; pos < n; pos++) ok[pos] = prev[pos + 1];
+    } else if (CONVERSION[piece.conv]) {
+      const re = CONVERSION[piece.conv];
+      for (let pos = 0; pos <= n; pos++) {
+        re.lastIndex = pos;
+        if (re.test(s) && prev[re.lastIndex]) ok[pos] = 1;
+      }
+    } else {
+      // %s: any text, so it matches from pos if the rest matches from any position at or after it.
+      let any = 0;
+      for (let pos = n; pos >= 0; pos--) ok[pos] = any = any | prev[pos];
+    }
+  }
+  return ok[0] === 1;
 }
 
 /** Bytes as the helper sends them: a Buffer in process, {type: 'Buffer', data} after JSON. */
@@ -129,13 +175,24 @@ interface EventSubscription {
   decoder?: EventDecoder;
 }
 
+/** Frames of not-yet-registered subscriptions kept, at most (a subscribe answer is a moment ahead of them). */
+const MAX_EARLY_FRAMES = 64;
+
 export class TraceSource {
+  private early: RecordsFrame[] = [];
   private formats: PrintkFormat[] = [];
   private traceSubscription: number | undefined;
   private readonly events = new Map<number, EventSubscription>();
   private readonly listener: { dispose(): void };
   readonly drops: DropCounters = { lostInKernel: 0, droppedInHelper: 0 };
-  onLines: (entries: TraceEntry[]) => void = () => undefined;
+  /** Records delivered to onLines/onEvents (lines skipped unparsed included), for counts that add up. */
+  delivered = 0;
+  /** Only the newest this many lines of a frame are parsed; the rest are passed on as `skipped`, since the
+   * panel keeps no more than its ring holds. */
+  lineLimit = Infinity;
+  /** Bytes of records the helper may have in flight to this source before it acknowledges them. */
+  window: number | undefined;
+  onLines: (entries: TraceEntry[], skipped: number) => void = () => undefined;
   onEvents: (batch: EventBatchDecoded) => void = () => undefined;
   onDrops: (drops: DropCounters) => void = () => undefined;
 
@@ -173,6 +230,7 @@ export class TraceSource {
     if (this.traceSubscription !== undefined) return;
     await this.refreshFormats();
     this.traceSubscription = (await this.helper.request(Methods.subscribe, { source: 'trace_pipe' })).subscription;
+    this.claimEarly(this.traceSubscription);
   }
 
   async stopTrace(): Promise<void> {
@@ -205,9 +263,12 @@ export class TraceSource {
     const structs = Object.fromEntries(candidates.map((c) => [c.name, c.type]));
     const { subscription } = await this.helper.request(
       Methods.subscribe,
-      info.type === 'ringbuf' ? { source: 'ringbuf', mapId } : { source: 'perf', mapId, pages: 64 },
+      info.type === 'ringbuf'
+        ? { source: 'ringbuf', mapId, window: this.window }
+        : { source: 'perf', mapId, pages: 64, window: this.window },
     );
     this.events.set(subscription, { mapId, mapName: info.name, structs, candidates, preferred });
+    this.claimEarly(subscription);
     return subscription;
   }
 
@@ -235,28 +296,59 @@ export class TraceSource {
     await this.helper.request(Methods.unsubscribe, { subscription }).catch(() => undefined);
   }
 
-  private receive(n: EventsNotification): void {
+  private receive(frame: RecordsFrame): void {
+    if (frame.subscription !== this.traceSubscription && !this.events.has(frame.subscription)) {
+      // The first frames can arrive in the same read as the subscribe answer, before its id is known here;
+      // hold them (unacknowledged) until it is. Frames of other sources on this client are theirs to ack.
+      this.early.push(frame);
+      if (this.early.length > MAX_EARLY_FRAMES) this.early.shift();
+      return;
+    }
+    try {
+      this.handle(frame);
+    } finally {
+      // Handed on: the helper may send this many bytes more.
+      this.helper.ackEvents(frame.subscription, frame.records.length);
+    }
+  }
+
+  /** Replays frames that came before their subscription was registered. */
+  private claimEarly(subscription: number): void {
+    const mine = this.early.filter((f) => f.subscription === subscription);
+    if (mine.length === 0) return;
+    this.early = this.early.filter((f) => f.subscription !== subscription);
+    for (const f of mine) this.receive(f);
+  }
+
+  private handle(n: RecordsFrame): void {
     if (n.lostInKernel || n.droppedInHelper) {
       this.drops.lostInKernel += n.lostInKernel;
       this.drops.droppedInHelper += n.droppedInHelper;
       this.onDrops(this.drops);
     }
-    if (n.subscription === this.traceSubscription && n.lines) {
-      this.onLines(n.lines.map((raw) => this.parse(raw)));
+    if (n.kind === 'lines') {
+      if (n.subscription !== this.traceSubscription || n.count === 0) return;
+      const index = splitRecords(n.records);
+      const from = Math.max(0, index.count - this.lineLimit);
+      const entries: TraceEntry[] = [];
+      for (let i = from; i < index.count; i++) entries.push(this.parse(recordText(n.records, index, i)));
+      this.delivered += index.count;
+      this.onLines(entries, from);
       return;
     }
     const sub = this.events.get(n.subscription);
-    if (!sub || !n.data) return;
-    const data = Buffer.from(n.data, 'base64');
+    if (!sub || n.count === 0) return;
+    const data = n.records;
     const { offsets, lengths, count } = splitRecords(data);
     if (count === 0) return;
-    if (!sub.decoder || (!sub.structName && count > 0)) {
+    if (!sub.decoder || !sub.structName) {
       const name = autoEventStruct(sub.candidates, lengths[0], sub.preferred)?.name;
       if (name !== sub.structName || !sub.decoder) {
         sub.structName = name;
         sub.decoder = new EventDecoder(name ? sub.structs[name] : undefined);
       }
     }
+    this.delivered += count;
     this.onEvents({
       mapId: sub.mapId,
       mapName: sub.mapName,
