@@ -91,7 +91,7 @@ describe('fuzz: event batches', () => {
         try {
           split = splitRecords(batch);
         } catch (error) {
-          assert.match((error as Error).message, /^event batch is cut short/, `${error}`);
+          assert.match((error as Error).message, /^record batch is cut short/, `${error}`);
           return;
         }
         const { offsets, lengths, count } = split;

@@ -49,7 +49,21 @@ const examples: Record<string, unknown[]> = {
     { mapId: 12, key: '00' },
   ],
   MapDumpParams: [{ mapId: 12, count: 100, cursor: 'AAAA' }],
-  SubscribeParams: [{ source: 'trace_pipe' }, { source: 'ringbuf', mapId: 3 }, { source: 'perf', mapId: 3, pages: 64 }],
+  SubscribeParams: [
+    { source: 'trace_pipe' },
+    { source: 'ringbuf', mapId: 3, window: 1 << 20 },
+    { source: 'perf', mapId: 3, pages: 64 },
+  ],
+  EventsAckParams: [{ subscription: 1, bytes: 4096 }],
+  MapEditValue: [
+    { kind: 'bytes', bytes: '01000000', cpu: 1 },
+    { kind: 'program', id: 7 },
+    { kind: 'map', id: 8 },
+  ],
+  MapEditParams: [
+    { mapId: 12, key: '01000000', mode: 'edit', expected: '00000000', value: { kind: 'bytes', bytes: '01000000' } },
+    { mapId: 12, key: '01000000', mode: 'add', value: { kind: 'program', id: 7 }, grant: 12 },
+  ],
   UnsubscribeParams: [{ subscription: 1 }],
   StatsParams: [{ enabled: true }],
   StructTypesParams: [{ path: '/work/x.bpf.o' }],
@@ -215,9 +229,37 @@ function assertInBounds(value: unknown, where = 'params'): void {
         assert.ok(isKernelId(v), `${at}: ${v}`);
         break;
       case 'key':
-      case 'value':
       case 'data':
+      case 'expected':
         assert.ok(v === null || isHex(v), `${at}`);
+        break;
+      case 'value':
+        // map/edit's value is a tagged object, checked field by field below.
+        assert.ok(v === null || isHex(v) || (typeof v === 'object' && !Array.isArray(v)), `${at}`);
+        break;
+      case 'bytes':
+        // events/ack: a byte count; map/edit: the value's bytes.
+        if (typeof v === 'number') assert.ok(Number.isInteger(v) && v >= 0 && v <= 2 ** 32, `${at}: ${v}`);
+        else assert.ok(isHex(v), at);
+        break;
+      case 'id':
+        assert.ok(isKernelId(v), `${at}: ${v}`);
+        break;
+      case 'grant':
+        // A kernel id, or for object/unload the load id.
+        assert.ok(isKernelId(v) || /^[a-z0-9_-]{1,64}$/.test(v as string), `${at}: ${v}`);
+        break;
+      case 'cpu':
+        assert.ok(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 8191, `${at}: ${v}`);
+        break;
+      case 'window':
+        assert.ok(
+          Number.isInteger(v) && (v as number) >= 64 * 1024 && (v as number) <= 64 * 1024 * 1024,
+          `${at}: ${v}`,
+        );
+        break;
+      case 'mode':
+        assert.ok(['add', 'edit', 'skb', 'drv', 'hw'].includes(v as string), `${at}: ${v}`);
         break;
       case 'loadId':
         assert.match(v as string, /^[a-z0-9_-]{1,64}$/, at);
