@@ -8,12 +8,15 @@ import * as path from 'path';
 import { compileBpf } from '../extension/toolchain/compile';
 import { HelperClient } from '../extension/host/client/client';
 import { Methods } from '../extension/protocol/methods';
+import type { Metric } from './metrics';
 
 export interface BenchResult {
   title: string;
   columns: string[];
   rows: (string | number)[][];
   notes?: string[];
+  /** Rows of bench/results.json. */
+  metrics?: Metric[];
 }
 
 export interface BenchEnv {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-// bench/map-dump.bench.ts: a hash map of u32 -> 64-byte struct, filled from user space.
+// bench/map-dump.bench.ts: hash maps of u32 -> 64-byte struct and u32 -> u64, filled from user space.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -20,6 +20,13 @@ struct {
 	__type(value, struct record);
 } records SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1000000);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
 /* Never attached: it only keeps the map in use by a program, as in real objects. */
 SEC("xdp")
 int touch_records(struct xdp_md *ctx)
@@ -27,8 +34,12 @@ int touch_records(struct xdp_md *ctx)
 	__u32 key = 0;
 	struct record *r = bpf_map_lookup_elem(&records, &key);
 
+	__u64 *c = bpf_map_lookup_elem(&counts, &key);
+
 	if (r)
 		__sync_fetch_and_add(&r->hits, 1);
+	if (c)
+		__sync_fetch_and_add(c, 1);
 	return XDP_PASS;
 }
 

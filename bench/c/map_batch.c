@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The plain libbpf baseline for bench/map-dump.bench.ts: fills a hash map by id with batch updates, or
 // reads it all with batch lookups (what a hand-written tool would do) and prints {"count", "ms"} as JSON.
-//   map_batch fill MAP_ID N      keys 0..N-1, values: 64 bytes derived from the key
+//   map_batch fill MAP_ID N      keys 0..N-1, values: bytes derived from the key
 //   map_batch read MAP_ID        reads every entry, 65536 per batch
+// The value size is the map's own (bpf_obj_get_info_by_fd).
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,8 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#define VALUE_SIZE 64
 #define BATCH 65536
+
+static size_t VALUE_SIZE = 64;
 
 static double now_ms(void)
 {
@@ -28,7 +30,7 @@ static int fill(int fd, unsigned n)
 		unsigned count = n - start < BATCH ? n - start : BATCH;
 		for (unsigned i = 0; i < count; i++) {
 			keys[i] = start + i;
-			for (int b = 0; b < VALUE_SIZE; b++)
+			for (size_t b = 0; b < VALUE_SIZE; b++)
 				values[(size_t)i * VALUE_SIZE + b] = (unsigned char)(keys[i] * 31 + b);
 		}
 		if (bpf_map_update_batch(fd, keys, values, &count, NULL)) {
@@ -77,6 +79,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "map %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		VALUE_SIZE = info.value_size;
 	if (!strcmp(argv[1], "fill") && argc == 4)
 		return fill(fd, (unsigned)atoi(argv[3]));
 	if (!strcmp(argv[1], "read"))

@@ -190,8 +190,9 @@ export class TraceSource {
   /** Only the newest this many lines of a frame are parsed; the rest are passed on as `skipped`, since the
    * panel keeps no more than its ring holds. */
   lineLimit = Infinity;
-  /** Bytes of records the helper may have in flight to this source before it acknowledges them. */
-  window: number | undefined;
+  /** Bytes of records the helper may have in flight to this source before it acknowledges them: a
+   * bounded amount of memory, large enough that the acknowledgement's round trip does not limit the rate. */
+  window: number | undefined = 32 * 1024 * 1024;
   onLines: (entries: TraceEntry[], skipped: number) => void = () => undefined;
   onEvents: (batch: EventBatchDecoded) => void = () => undefined;
   onDrops: (drops: DropCounters) => void = () => undefined;
