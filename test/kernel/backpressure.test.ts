@@ -201,17 +201,35 @@ describe('event backpressure on the real kernel', function () {
   });
 
   it('refuses subscriptions past the limit, naming the limit', async () => {
-    await withFlood(async ({ ring }) => {
+    await withFlood(async ({ ring, perf }) => {
+      // A map is streamed by one subscription at most (helper/ownership.ts): more loads of the object give
+      // the limit + 1 distinct ring and perf buffers.
+      const loads: string[] = [];
       const ids: number[] = [];
       try {
-        for (let i = 0; i < LIMITS.subscriptions; i++)
-          ids.push((await client.request(Methods.subscribe, { source: 'ringbuf', mapId: ring })).subscription);
+        const maps: { source: 'ringbuf' | 'perf'; mapId: number }[] = [
+          { source: 'ringbuf', mapId: ring },
+          { source: 'perf', mapId: perf },
+        ];
+        while (maps.length <= LIMITS.subscriptions) {
+          const load = await client.request(Methods.load, { path: objectPath });
+          loads.push(load.loadId);
+          maps.push({ source: 'ringbuf', mapId: load.maps.find((m) => m.name === 'flood_ring')!.id });
+          maps.push({ source: 'perf', mapId: load.maps.find((m) => m.name === 'flood_perf')!.id });
+        }
+        const params = (m: (typeof maps)[number]) =>
+          m.source === 'ringbuf'
+            ? { source: m.source, mapId: m.mapId }
+            : { source: m.source, mapId: m.mapId, pages: 1 };
+        for (const m of maps.slice(0, LIMITS.subscriptions))
+          ids.push((await client.request(Methods.subscribe, params(m))).subscription);
         await assert.rejects(
-          client.request(Methods.subscribe, { source: 'ringbuf', mapId: ring }),
+          client.request(Methods.subscribe, params(maps[LIMITS.subscriptions])),
           new RegExp(`the limit is ${LIMITS.subscriptions}`),
         );
       } finally {
         for (const id of ids) await client.request(Methods.unsubscribe, { subscription: id });
+        for (const loadId of loads) await client.request(Methods.unload, { loadId });
       }
     });
   });
