@@ -35,5 +35,7 @@ for (const tier of tiers) {
 const runner = mocha.run((failures) => {
   const { passes = 0, pending = 0 } = runner.stats ?? {};
   console.log(`\ntests: ${passes} passed, ${failures} failed, ${pending} skipped`);
+  // Counts a tier reports about itself (the security tier: "N requests tried, N refused, 0 crashed").
+  for (const line of globalThis.ebpfStudioSummaryLines ?? []) console.log(line);
   process.exitCode = failures > 0 ? 1 : 0;
 });

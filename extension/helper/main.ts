@@ -17,6 +17,7 @@ import {
   BPFFS_PREFIX,
   DescribeParams,
   InitializeParams,
+  InitializeResult,
   LoadIdParams,
   LoadParams,
   MapDumpParams,
@@ -142,33 +143,38 @@ function startHelper(): void {
 
   const withMap = <R>(mapId: number, use: (map: MapHandle) => R): R => withOpenMap(native, mapId, use);
 
-  connection.onRequest(Methods.initialize, async (raw: unknown) => {
-    try {
-      const params = InitializeParams.parse(raw);
-      if (params.protocolVersion !== PROTOCOL_VERSION) {
-        throw new HelperFailure(
-          { kind: 'BadInput', field: 'protocolVersion', reason: `helper speaks ${PROTOCOL_VERSION}` },
-          `Protocol mismatch: the client speaks ${params.protocolVersion}, this helper ${PROTOCOL_VERSION}.`,
-        );
+  connection.onRequest(
+    Methods.initialize,
+    async (raw: unknown): Promise<InitializeResult | ReturnType<typeof toResponseError>> => {
+      try {
+        const params = InitializeParams.parse(raw);
+        if (params.protocolVersion !== PROTOCOL_VERSION) {
+          throw new HelperFailure(
+            { kind: 'BadInput', field: 'protocolVersion', reason: `helper speaks ${PROTOCOL_VERSION}` },
+            `Protocol mismatch: the client speaks ${params.protocolVersion}, this helper ${PROTOCOL_VERSION}.`,
+          );
+        }
+        const mounts = await ensureFilesystems();
+        fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
+        sessions.register(params.session, params.clientName);
+        registry.rediscover(true);
+        const released = registry.adoptHandoff(params.adopt ?? false);
+        initialized = true;
+        return {
+          protocolVersion: PROTOCOL_VERSION,
+          pid: process.pid,
+          uid: process.getuid?.() ?? -1,
+          kernelRelease: os.release(),
+          libbpfVersion: native.libbpfVersion(),
+          bpffsPrefix: BPFFS_PREFIX,
+          mounts,
+          released,
+        };
+      } catch (error) {
+        return toResponseError(error);
       }
-      const mounts = await ensureFilesystems();
-      fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
-      sessions.register(params.session, params.clientName);
-      registry.rediscover(true);
-      initialized = true;
-      return {
-        protocolVersion: PROTOCOL_VERSION,
-        pid: process.pid,
-        uid: process.getuid?.() ?? -1,
-        kernelRelease: os.release(),
-        libbpfVersion: native.libbpfVersion(),
-        bpffsPrefix: BPFFS_PREFIX,
-        mounts,
-      };
-    } catch (error) {
-      return toResponseError(error);
-    }
-  });
+    },
+  );
 
   handle0(
     Methods.capabilities,
@@ -250,6 +256,7 @@ function startHelper(): void {
     }),
   );
   handle0(Methods.owners, () => scanOwners());
+  handle0(Methods.handoff, () => ({ loadIds: registry.handoff() }));
   handle(Methods.instructions, InstructionsParams, (p) => {
     const insns = native.programInstructions(p.progId);
     // Helper calls (code 0x85, src_reg 0) name kernel functions by address: resolve them from kallsyms.

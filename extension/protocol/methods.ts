@@ -68,6 +68,9 @@ export const InitializeParams = z.object({
   session: z
     .object({ id: z.string().regex(/^[0-9a-f]{6}$/, 'must be six hex digits'), label: z.string().max(128) })
     .optional(),
+  /** An explicit restart: take the loads the window's previous helper handed over (object/handoff). Without
+   * it they leave the kernel, as unpinned loads of a crashed helper do. */
+  adopt: z.boolean().optional(),
 });
 export type InitializeParams = z.infer<typeof InitializeParams>;
 
@@ -87,6 +90,8 @@ export interface InitializeResult {
   bpffsPrefix: string;
   /** Mounts the helper made or found: "/sys/fs/bpf" -> "mounted" | "present" | error text. */
   mounts: Record<string, string>;
+  /** Loads handed over by a previous helper that were not adopted, and so left the kernel. */
+  released?: string[];
 }
 
 export const DescribeParams = z.object({ path: absolutePath });
@@ -323,6 +328,8 @@ export const Methods = {
   owners: new RequestType0<ObjectOwnersResult, void>('kernel/owners'),
   instructions: new RequestType<z.infer<typeof InstructionsParams>, InstructionsResult, void>('prog/instructions'),
   shutdown: new RequestType0<void, void>('shutdown'),
+  /** Before an explicit restart: parks the unpinned loads for the window's next helper; their load ids. */
+  handoff: new RequestType0<{ loadIds: string[] }, void>('object/handoff'),
 } as const;
 
 export const Notifications = {
