@@ -7,6 +7,8 @@
 #include <cstring>
 #include <linux/bpf.h>
 
+#include "limits.h"
+#include "listing.h"
 #include "maps.h"
 
 namespace core {
@@ -31,10 +33,13 @@ void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink)
 	ring_ = ring;
 	if (ring) {
 		map_fd_.reset(open_map_fd_checked(map_id, BPF_MAP_TYPE_RINGBUF, "consume ring buffer"));
-		rb_ = ring_buffer__new(map_fd_.get(), &EventPump::on_ring_sample, this, nullptr);
-		if (!rb_)
-			fail(errno, "consume ring buffer: map " + std::to_string(map_id));
+		ring_reader_.reset(new RingReader(map_fd_.get(), map_info_by_fd(map_fd_.get()).max_entries));
 	} else {
+		if (pages > kMaxPerfPagesPerCpu)
+			throw BadInput("pageCount", "consume perf buffer: " + std::to_string(pages) +
+							    " pages per CPU is over the limit of " +
+							    std::to_string(kMaxPerfPagesPerCpu),
+				       E2BIG);
 		map_fd_.reset(open_map_fd_checked(map_id, BPF_MAP_TYPE_PERF_EVENT_ARRAY, "consume perf buffer"));
 		pb_ = perf_buffer__new(map_fd_.get(), pages, &EventPump::on_perf_sample,
 				       &EventPump::on_perf_lost, this, nullptr);
@@ -55,20 +60,12 @@ void EventPump::stop()
 	stop_ = true;
 	if (thread_.joinable())
 		thread_.join();
-	if (rb_)
-		ring_buffer__free(rb_);
+	ring_reader_.reset();
 	if (pb_)
 		perf_buffer__free(pb_);
-	rb_ = nullptr;
 	pb_ = nullptr;
 	map_fd_.reset();
 	shared_->closed = true;
-}
-
-int EventPump::on_ring_sample(void *ctx, void *data, size_t size)
-{
-	static_cast<EventPump *>(ctx)->append(data, size);
-	return 0;
 }
 
 void EventPump::on_perf_sample(void *ctx, int cpu, void *data, uint32_t size)
@@ -103,13 +100,16 @@ void EventPump::append(const void *data, size_t size)
 
 void EventPump::flush()
 {
-	if (!count_ && !lost_ && !dropped_)
+	uint64_t resyncs = ring_reader_ ? ring_reader_->resyncs() - resyncs_seen_ : 0;
+	if (!count_ && !lost_ && !dropped_ && !resyncs)
 		return;
+	resyncs_seen_ += resyncs;
 	std::unique_ptr<EventBatch> b(new EventBatch());
 	b->data.swap(cur_);
 	b->count = count_;
 	b->lost = lost_;
 	b->dropped = dropped_;
+	b->resyncs = resyncs;
 	count_ = 0;
 	lost_ = 0;
 	dropped_ = 0;
@@ -128,7 +128,17 @@ void EventPump::poll_loop()
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kFlushInterval - age);
 			timeout = std::max<int>(0, left.count());
 		}
-		int n = ring_ ? ring_buffer__poll(rb_, timeout) : perf_buffer__poll(pb_, timeout);
+		int n = 0;
+		if (ring_) {
+			n = ring_reader_->wait(timeout);
+			if (n >= 0)
+				ring_reader_->consume([this](const void *data, size_t size) { append(data, size); });
+			// A record reserved but not committed yet: look again shortly, not in a busy loop.
+			if (n >= 0 && ring_reader_->stalled())
+				std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		} else {
+			n = perf_buffer__poll(pb_, timeout);
+		}
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "ebpf-studio: %s poll failed: %s\n", ring_ ? "ring buffer" : "perf buffer",
 				strerror(-n));
@@ -136,7 +146,8 @@ void EventPump::poll_loop()
 		}
 		if (lost_ && !count_ && cur_.empty())
 			batch_start_ = std::chrono::steady_clock::now() - kFlushInterval;
-		if ((count_ || lost_ || dropped_) &&
+		bool resynced = ring_reader_ && ring_reader_->resyncs() != resyncs_seen_;
+		if ((count_ || lost_ || dropped_ || resynced) &&
 		    std::chrono::steady_clock::now() - batch_start_ >= kFlushInterval)
 			flush();
 	}

@@ -1,4 +1,4 @@
-// Core layer: ring buffer (kernel 5.8) and perf buffer (4.3) consumers. A dedicated thread polls and
+// Core layer: ring buffer (kernel 5.8, read by RingReader) and perf buffer (4.3, libbpf) consumers. A dedicated thread polls and
 // packs records into batches ([u32 len][bytes], each record padded to 8 bytes) handed to a sink at
 // most every ~10 ms or per ~1 MiB: one hand-off per batch, never one per event. Bytes handed off and
 // not yet released are bounded; beyond that records are dropped and counted.
@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "errors.h"
+#include "ring_reader.h"
 
-struct ring_buffer;
 struct perf_buffer;
 
 namespace core {
@@ -29,6 +29,9 @@ struct EventBatch {
 	std::vector<uint8_t> data;
 	uint32_t count = 0;
 	uint64_t lost = 0, dropped = 0;
+	// Ring buffer: times the reader found positions or lengths it could not trust and skipped to the
+	// producer's position (the records in between are lost; see RingReader).
+	uint64_t resyncs = 0;
 	std::shared_ptr<PumpShared> shared;
 	// Releases the batch's bytes from the pump's in-flight count.
 	~EventBatch();
@@ -44,14 +47,14 @@ public:
 	EventPump(const EventPump &) = delete;
 	EventPump &operator=(const EventPump &) = delete;
 
-	// Opens the map's buffer and starts the poll thread; throws core::Error.
+	// Opens the map's buffer and starts the poll thread; throws core::Error, and core::BadInput for
+	// more than kMaxPerfPagesPerCpu perf pages per CPU.
 	void start(bool ring, uint32_t map_id, uint32_t pages, Sink sink);
 	// Joins the thread and frees the buffer; batches still queued see shared()->closed.
 	void stop();
 	bool running() const { return running_; }
 
 private:
-	static int on_ring_sample(void *ctx, void *data, size_t size);
 	static void on_perf_sample(void *ctx, int cpu, void *data, uint32_t size);
 	static void on_perf_lost(void *ctx, int cpu, unsigned long long cnt);
 	void append(const void *data, size_t size);
@@ -62,7 +65,8 @@ private:
 	bool running_ = false;
 	std::atomic<bool> stop_{false};
 	Fd map_fd_;
-	struct ring_buffer *rb_ = nullptr;
+	std::unique_ptr<RingReader> ring_reader_;
+	uint64_t resyncs_seen_ = 0;
 	struct perf_buffer *pb_ = nullptr;
 	std::thread thread_;
 	Sink sink_;

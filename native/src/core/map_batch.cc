@@ -1,11 +1,15 @@
 // Core layer: whole-map reads in pages: batch lookups (kernel 5.6), and a key walk for kernels or map
-// types without batch ops.
+// types without batch ops. A page is bounded in bytes (kMaxPageBytes) as well as in entries, so a
+// per-CPU map of big values on many CPUs never makes a huge page.
 #include "maps.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
+
+#include "limits.h"
+#include "names.h"
 
 namespace core {
 
@@ -39,6 +43,18 @@ BatchRead MapHandle::lookup_batch(uint32_t max_count, const std::vector<uint8_t>
 	return r;
 }
 
+// Entries per page: max_count, but no more than the map can hold and no more than kMaxPageBytes of
+// keys and values (a single entry larger than that is still read alone).
+uint32_t MapHandle::page_entries(uint32_t max_count, size_t page_bytes) const
+{
+	size_t entry = std::max<size_t>(1, (size_t)info_.key_size + user_value_size_);
+	uint64_t want = std::max<uint32_t>(1, max_count);
+	if (info_.max_entries)
+		want = std::min<uint64_t>(want, info_.max_entries);
+	want = std::min<uint64_t>(want, std::max<size_t>(1, page_bytes / entry));
+	return (uint32_t)want;
+}
+
 int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> *cursor, BatchRead &r)
 {
 	check_open();
@@ -47,7 +63,7 @@ int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> 
 	std::vector<uint8_t> in(tok, 0), out(tok, 0);
 	if (cursor)
 		memcpy(in.data(), cursor->data(), std::min(tok, cursor->size()));
-	uint32_t want = std::max<uint32_t>(1, max_count);
+	uint32_t want = page_entries(max_count, kMaxPageBytes);
 	for (;;) {
 		r.keys.assign((size_t)want * info_.key_size, 0);
 		r.values.assign((size_t)want * user_value_size_, 0);
@@ -56,10 +72,18 @@ int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> 
 		int err = bpf_map_lookup_batch(fd_.get(), cursor ? in.data() : nullptr, out.data(),
 					       r.keys.data(), r.values.data(), &count, &opts);
 		err = err ? errno : 0;
-		if (err == ENOSPC && count == 0 && want < info_.max_entries) {
-			// One hash bucket holds more than `want` entries: make room for it.
-			want = std::min(want * 2, info_.max_entries);
-			continue;
+		if (err == ENOSPC && count == 0) {
+			// One hash bucket holds more than `want` entries: the page grows to take the whole
+			// bucket, within kMaxBucketPageBytes.
+			uint32_t most = page_entries(UINT32_MAX, kMaxBucketPageBytes);
+			if (want < most) {
+				want = std::min<uint64_t>((uint64_t)want * 2, most);
+				continue;
+			}
+			throw Error(E2BIG, "batch lookup in map " + info_.name + ": one hash bucket holds more than " +
+						   std::to_string(want) + " entries of " +
+						   byte_size((uint64_t)info_.key_size + user_value_size_) + ", over the " +
+						   byte_size(kMaxBucketPageBytes) + " page limit");
 		}
 		if (err && err != ENOENT)
 			return err;
@@ -83,8 +107,9 @@ BatchRead MapHandle::lookup_batch_fallback(uint32_t max_count, const std::vector
 		prev = *cursor;
 	if (cursor && prev.size() != info_.key_size)
 		throw Error(EINVAL, "cursor does not belong to map " + info_.name);
+	uint32_t most = page_entries(max_count, kMaxPageBytes);
 	for (;;) {
-		if (r.count >= max_count) {
+		if (r.count >= most) {
 			r.has_next = true;
 			r.next = prev;
 			return r;

@@ -1,9 +1,10 @@
-// N-API layer: batch lookups of a map by id on a libuv worker thread (kernel 5.6 for batch ops): the helper reads the
-// next page of a map dump from the kernel while its JS thread encodes and sends the previous one.
-// Plain batch lookups only; map types without them fail with the kernel's errno (EINVAL/ENOTSUPP), and
-// the caller falls back to MapHandle.lookupBatch, which walks keys.
+// N-API layer: batch lookups of a map by id on a libuv worker thread (kernel 5.6 for batch ops): the
+// helper reads the next page of a map dump from the kernel while its JS thread encodes and sends the
+// previous one. Plain batch lookups only; map types without them fail with the kernel's errno
+// (EINVAL/ENOTSUPP), and the caller falls back to MapHandle.lookupBatch, which walks keys. Pages are
+// bounded in bytes as MapHandle's are (core/map_batch.cc).
 #include "../core/maps.h"
-#include "binding.h"
+#include "async.h"
 
 namespace binding {
 namespace {
@@ -19,70 +20,34 @@ core::BatchRead read_page(uint32_t map_id, uint32_t max_count, const std::vector
 	return r;
 }
 
-class MapBatchWorker : public Napi::AsyncWorker {
-public:
-	MapBatchWorker(Napi::Env env, uint32_t map_id, uint32_t max_count, std::vector<uint8_t> cursor, bool has_cursor)
-	    : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), map_id_(map_id),
-	      max_count_(max_count), cursor_(std::move(cursor)), has_cursor_(has_cursor)
-	{
-	}
-
-	Napi::Promise promise() { return deferred_.Promise(); }
-
-	void Execute() override
-	{
-		try {
-			page_ = read_page(map_id_, max_count_, cursor_, has_cursor_);
-		} catch (const core::Error &e) {
-			err_ = e.err();
-			SetError(e.what());
-		}
-	}
-
-	void OnOK() override
-	{
-		Napi::Env env = Env();
-		Napi::Object o = Napi::Object::New(env);
-		o.Set("keys", to_buffer(env, page_.keys));
-		o.Set("values", to_buffer(env, page_.values));
-		o.Set("count", page_.count);
-		if (page_.has_next)
-			o.Set("next", to_buffer(env, page_.next));
-		deferred_.Resolve(o);
-	}
-
-	void OnError(const Napi::Error &e) override
-	{
-		deferred_.Reject(to_js_error(Env(), err_, e.Message()).Value());
-	}
-
-private:
-	Napi::Promise::Deferred deferred_;
-	uint32_t map_id_, max_count_;
-	std::vector<uint8_t> cursor_;
-	bool has_cursor_;
-	core::BatchRead page_;
-	int err_ = 0;
-};
-
 } // namespace
 
 Napi::Value lookup_batch_async(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber() || (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsBuffer()))
-		throw Napi::TypeError::New(env, "Usage: lookupBatchAsync(mapId: number, maxCount: number, cursor?: Buffer)");
+	const char *usage = "Usage: lookupBatchAsync(mapId: number, maxCount: number, cursor?: Buffer)";
+	uint32_t map_id = get_u32(env, info[0], usage);
+	uint32_t max_count = get_u32(env, info[1], usage);
+	if (max_count == 0 || (!info[2].IsUndefined() && !info[2].IsBuffer()))
+		type_error(env, usage);
 	std::vector<uint8_t> cursor;
-	bool has_cursor = info.Length() > 2 && info[2].IsBuffer();
+	bool has_cursor = info[2].IsBuffer();
 	if (has_cursor) {
 		auto b = info[2].As<Napi::Buffer<uint8_t>>();
 		cursor.assign(b.Data(), b.Data() + b.Length());
 	}
-	auto *worker = new MapBatchWorker(env, info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
-					  std::move(cursor), has_cursor);
-	Napi::Promise promise = worker->promise();
-	worker->Queue();
-	return promise;
+	return PromiseWorker<core::BatchRead>::queue(
+		env, "ebpf-studio:lookupBatch",
+		[=] { return read_page(map_id, max_count, cursor, has_cursor); },
+		[](Napi::Env env, core::BatchRead &page) -> Napi::Value {
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("keys", to_buffer(env, page.keys));
+			o.Set("values", to_buffer(env, page.values));
+			o.Set("count", page.count);
+			if (page.has_next)
+				o.Set("next", to_buffer(env, page.next));
+			return o;
+		});
 }
 
 } // namespace binding
