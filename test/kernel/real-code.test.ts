@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
 import { HelperClient } from '../../extension/host/client/client';
-import { Methods } from '../../extension/protocol/methods';
+import { HelperError, Methods } from '../../extension/protocol/methods';
 import { vmlinuxHeader } from '../../extension/toolchain/compile';
 import { bundledLibbpfHeaders } from '../../extension/toolchain/toolchain';
 import type { ProgramVerdict } from '../../extension/toolchain/verify';
@@ -193,6 +193,15 @@ describe('real programs as people write them', function () {
       [line1(file, '} stacks SEC(".maps")'), line1(file, '} per_cpu_counts SEC(".maps")')],
     );
     assert.match(notes[0].message, /^stacks: max_entries is left to the loader; verified with a placeholder of 1 /);
+
+    // A load that does not size them is told which map and why, not a raw libbpf line.
+    const object = await buildObject(file);
+    await assert.rejects(helper.request(Methods.load, { path: object, verifyOnly: true }), (error: HelperError) => {
+      assert.equal(error.data.kind, 'Internal');
+      assert.equal(error.data.kind === 'Internal' && error.data.map, 'stacks');
+      assert.match(error.message, /^Map stacks of loader_sized could not be created \(EINVAL\): .*left to the loader/);
+      return true;
+    });
 
     const set = await check(['-G', 'target_uid=1000', file]);
     assert.equal(set.code, 0, set.stdout + set.stderr);
