@@ -328,7 +328,10 @@ export class Registry {
           map: map.map,
           libbpf: libbpfLines(libbpfLog, { map: map.map }),
         },
-        `Map ${map.map} of ${spec.name} could not be created (${errnoName(error.errno)}): ${map.reason}.`,
+        `Map ${map.map} of ${spec.name} could not be created (${errnoName(error.errno)}): ${map.reason}` +
+          (spec.maps.find((m) => m.name === map.map)?.maxEntries === 0
+            ? ': its max_entries is 0, left to the loader to set (maxEntries).'
+            : '.'),
       );
     }
     const lines = libbpfLines(libbpfLog, { program: program?.name });

@@ -145,7 +145,8 @@ export async function verifyObject(
         path: objectPath,
         programs: remaining,
         verifyOnly: true,
-        skipRefused: true,
+        // Refusals come back one at a time as errors, with libbpf's lines, each set aside below.
+        skipRefused: false,
         maxEntries: Object.keys(maxEntries).length > 0 ? maxEntries : undefined,
         variables: Object.keys(variables).length > 0 ? variables : undefined,
       });
@@ -192,8 +193,8 @@ export async function verifyObject(
         });
         remaining = remaining.filter((p) => p !== data.program);
       } else if ((data.kind === 'NotSupported' || data.kind === 'Internal') && data.program) {
-        // Every program left was refused (skipRefused only skips while others remain), or this one could
-        // not be loaded for its own reason: its verdict on its SEC line, and on with the rest.
+        // This program was refused (its type, or its attach target is not in this kernel), or could not be
+        // loaded for its own reason: its verdict on its SEC line, and on with the rest.
         const name = data.program;
         const refused = data.kind === 'NotSupported';
         const reason = withoutPrefix(error.message);
