@@ -301,7 +301,10 @@ describe('e2e: what a new user meets (issue 11)', function () {
         );
     });
     await wb.step('Pin from the map row pins its load without asking', async () => {
-      await wb.page.locator('.context-view .monaco-menu .action-label', { hasText: 'eBPF: Pin' }).first().click();
+      // The menu fades in: hover the entry before clicking it, as a pointer does.
+      const entry = wb.page.locator('.context-view .monaco-menu .action-item', { hasText: 'eBPF: Pin' }).first();
+      await entry.hover();
+      await entry.click();
       await wb.toast(/Pinned execsnoop/).waitFor({ timeout: TIMEOUT.kernel });
       assert.strictEqual(await wb.quickInput.isVisible(), false, 'no "which load?" question');
     });
