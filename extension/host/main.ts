@@ -15,6 +15,7 @@ import * as stats from './features/programs/stats';
 import * as tasks from './features/build/tasks';
 import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
+import * as verifierDebug from './features/verifier-debug';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -37,6 +38,7 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.toggleStats': { helper: stats.toggleStats },
   'ebpf.revealMaps': { helper: programsView.revealMaps },
   'ebpf.openSource': { helper: programsView.openSource },
+  'ebpf.debugVerifier': { always: verifierDebug.debugVerifier },
 };
 
 let ctx: Ctx | undefined;
@@ -62,6 +64,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const maps = mapsView.activate(ctx);
   tracePanel.activate(ctx);
   packetTests.activate(ctx);
+  verifierDebug.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };

@@ -71,3 +71,8 @@ export function lensTexts(
   }
   return lenses;
 }
+
+/** "Debug path" over each SEC function: eBPF: Debug Verifier Path on that program. */
+export function debugPathLenses(functions: SecFunction[]): LensText[] {
+  return functions.map((fn) => ({ line: fn.line, title: '$(debug-alt) Debug path', program: fn.name }));
+}

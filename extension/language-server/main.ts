@@ -31,7 +31,7 @@ import {
   tracefsTracepoints,
 } from './completion';
 import { helperHoverMarkdown, installedHelperDocs, UAPI_BPF_H } from './helper-docs';
-import { findSecFunctions, lensTexts } from './lenses';
+import { debugPathLenses, findSecFunctions, lensTexts } from './lenses';
 import {
   BuildSettings,
   CheckParams,
@@ -302,10 +302,18 @@ connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
   } catch {
     // No helper: verdicts only.
   }
-  return lensTexts(findSecFunctions(doc.getText()), verdicts, runStats).map((lens) => ({
-    range: { start: { line: lens.line, character: 0 }, end: { line: lens.line, character: 0 } },
-    command: { title: lens.title, command: 'ebpf.showVerifierLog', arguments: [textDocument.uri, lens.program] },
-  }));
+  const functions = findSecFunctions(doc.getText());
+  const range = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 0 } });
+  return [
+    ...lensTexts(functions, verdicts, runStats).map((lens) => ({
+      range: range(lens.line),
+      command: { title: lens.title, command: 'ebpf.showVerifierLog', arguments: [textDocument.uri, lens.program] },
+    })),
+    ...debugPathLenses(functions).map((lens) => ({
+      range: range(lens.line),
+      command: { title: lens.title, command: 'ebpf.debugVerifier', arguments: [textDocument.uri, lens.program] },
+    })),
+  ];
 });
 
 connection.onNotification(KernelChangedNotification, () => {
