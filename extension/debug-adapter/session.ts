@@ -73,6 +73,12 @@ export class VerifierDebugSession extends DebugSession {
     this.configured = new Promise((resolve) => (this.markConfigured = resolve));
   }
 
+  /**
+   * DebugSession exits the process 100 ms after a disconnect unless it thinks it runs inline; this session
+   * runs in the extension host (or a test), where that would take the host down with it.
+   */
+  override shutdown(): void {}
+
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
     response.body = {
       ...response.body,

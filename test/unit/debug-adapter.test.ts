@@ -273,6 +273,9 @@ describe('verifier debug adapter (DAP, real logs)', function () {
     assert.match(at.frames[0].name, /^null_deref · insn \d+$/);
     const info = await client.request<DebugProtocol.ExceptionInfoResponse>('exceptionInfo', { threadId: 1 });
     assert.equal(info.body.description, 'The verifier accepted this program.');
+    // Disconnecting must not end the process the session runs in (the extension host; here, mocha).
+    await client.request('disconnect', {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
     client.close();
     const empty = new DapClient(new VerifierDebugSession(async () => ({ log: 'processed 0 insns\n' })));
     await empty.request('initialize', {
