@@ -16,6 +16,7 @@ import * as tasks from './features/build/tasks';
 import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
 import * as verifierDebug from './features/verifier-debug';
+import * as lineHeat from './features/line-heat';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -39,6 +40,7 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.revealMaps': { helper: programsView.revealMaps },
   'ebpf.openSource': { helper: programsView.openSource },
   'ebpf.debugVerifier': { always: verifierDebug.debugVerifier },
+  'ebpf.showLineHeat': { always: lineHeat.showLineHeat },
 };
 
 let ctx: Ctx | undefined;
@@ -65,6 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   tracePanel.activate(ctx);
   packetTests.activate(ctx);
   verifierDebug.activate(ctx);
+  lineHeat.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };
