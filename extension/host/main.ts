@@ -17,6 +17,7 @@ import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
 import * as verifierDebug from './features/verifier-debug';
 import * as lineHeat from './features/line-heat';
+import * as verifierFixes from './features/verifier-fixes';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -68,6 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   packetTests.activate(ctx);
   verifierDebug.activate(ctx);
   lineHeat.activate(ctx);
+  verifierFixes.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };
