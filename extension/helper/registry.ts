@@ -12,7 +12,8 @@ import type {
   ObjectSpec,
   ProgramLoadReport,
 } from '../../native/types';
-import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
+import { parseVerifierStats } from '../formats/verifier-log';
+import { parseRejection } from '../formats/verifier-rejection';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import { checkCgroupPath, checkObjectFile, checkUprobeBinary, interfaceIndex, lockdownMode } from './system';
@@ -239,7 +240,7 @@ export class Registry {
       );
     }
     if (program && report?.log) {
-      const failure = parseVerifierFailure(report.log);
+      const failure = parseRejection(report.log);
       const where = failure?.location ? ` at ${failure.location.file}:${failure.location.line}` : '';
       const message = failure?.message ?? error.message;
       return new HelperFailure(
