@@ -32,6 +32,7 @@ import {
 } from './completion';
 import { helperHoverMarkdown, installedHelperDocs, UAPI_BPF_H } from './helper-docs';
 import { debugPathLenses, findSecFunctions, lensTexts } from './lenses';
+import { headInsns, type HeadInsns } from './head-stats';
 import {
   BuildSettings,
   CheckParams,
@@ -54,6 +55,8 @@ let settings: BuildSettings = { includeDirs: [], defines: [], onSave: true };
 let codeLensRefresh = false;
 /** The last check of each source: its verdicts feed the lenses. */
 const lastChecks = new Map<string, CheckResult>();
+/** Instructions processed per program of each source's git HEAD version, built in the background. */
+const headChecks = new Map<string, HeadInsns>();
 /** Files each source's last check published diagnostics on (headers too), so the next check clears them. */
 const publishedFiles = new Map<string, Set<string>>();
 /** One check per source at a time; a save during a check runs one more after it. */
@@ -139,6 +142,7 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
     lastChecks.set(source, result);
     publish(source, result.diagnostics);
     if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
     return result;
   } catch (error) {
     // A missing clang/bpftool/BTF is one diagnostic that says what to install, not a crash.
@@ -146,6 +150,18 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
     publish(source, [{ file: source, line: 1, column: 1, severity: 'error', origin: 'ebpf-studio', message }]);
     return undefined;
   }
+}
+
+/** Builds and verifies the HEAD version once per commit, then refreshes the lenses with the difference. */
+async function compareWithHead(source: string): Promise<void> {
+  const head = await headInsns(source, askClientToVerify, {
+    clangPath: settings.clangPath,
+    includeDirs: settings.includeDirs,
+    defines: settings.defines,
+  });
+  if (!head || headChecks.get(source) === head) return;
+  headChecks.set(source, head);
+  if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
 }
 
 /** Checks a source; concurrent requests for the same file share a run and coalesce into one more. */
@@ -305,7 +321,7 @@ connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
   const functions = findSecFunctions(doc.getText());
   const range = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 0 } });
   return [
-    ...lensTexts(functions, verdicts, runStats).map((lens) => ({
+    ...lensTexts(functions, verdicts, runStats, headChecks.get(file)).map((lens) => ({
       range: range(lens.line),
       command: { title: lens.title, command: 'ebpf.showVerifierLog', arguments: [textDocument.uri, lens.program] },
     })),
