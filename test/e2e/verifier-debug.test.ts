@@ -46,7 +46,8 @@ describe('e2e: debugging the verifier path in code-server', function () {
         await wb.pick('count_getpid');
         // Stopped at the first instruction: the debug toolbar and the paused call stack.
         await wb.page.locator('.debug-toolbar').waitFor({ timeout: TIMEOUT.kernel });
-        await wb.openContainer('Run and Debug');
+        // Ctrl+Shift+D: the activity bar icon is covered by its "1 active session" badge.
+        await wb.page.keyboard.press('Control+Shift+D');
         await wb.page
           .locator('.part.sidebar .debug-call-stack .monaco-list-row', { hasText: 'count_getpid' })
           .first()
