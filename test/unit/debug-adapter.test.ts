@@ -241,6 +241,22 @@ describe('verifier debug adapter (DAP, real logs)', function () {
     client.close();
   });
 
+  it('replays a Linux 7.3 log (classic log plus the report) to the same rejection as its current twin', async () => {
+    const stops: [string | undefined, number, string | undefined][] = [];
+    for (const logFile of ['null_deref_subprog.level1.log', 'report-7x/null_deref_subprog.level1.log']) {
+      const { client } = await launch('null_deref_subprog', [], {
+        stopOnEntry: false,
+        logFile: path.join(dir, logFile),
+      });
+      const at = await where(client, 'exception');
+      const info = await client.request<DebugProtocol.ExceptionInfoResponse>('exceptionInfo', { threadId: 1 });
+      stops.push([info.body.details?.message, at.line, at.registers.get('R0')?.type]);
+      client.close();
+    }
+    assert.deepEqual(stops[0], ["R0 invalid mem access 'map_value_or_null'", 28, 'map_value_or_null']);
+    assert.deepEqual(stops[1], stops[0]);
+  });
+
   it('disassembles around the current instruction with the C lines', async () => {
     const { client } = await launch('null_deref_subprog', [], { stopOnEntry: false });
     const stack = await client.request<DebugProtocol.StackTraceResponse>('stackTrace', { threadId: 1 });
