@@ -20,6 +20,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { explainRejection } from '../formats/verifier-explain';
+import { explanationText } from '../formats/verifier-fixes';
 import { parseVerifierTrace, type RegisterState, type StackSlot, type VerifierTrace } from '../formats/verifier-trace';
 import { type Stop, Walk } from './walk';
 
@@ -463,7 +464,7 @@ export class VerifierDebugSession extends DebugSession {
     response.body = {
       exceptionId: explanation?.rule ?? 'verifier-rejected',
       description: failure
-        ? `${failure.message}${explanation ? `\n\n${explanation.title}: ${explanation.text}` : ''}`
+        ? `${failure.message}${explanation ? `\n\n${explanation.title}: ${explanationText(explanation)}` : ''}`
         : 'The verifier accepted this program.',
       breakMode: 'always',
       details: {

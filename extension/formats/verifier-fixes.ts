@@ -56,6 +56,15 @@ export function allowedProgramTypes(helper: string): string[] | undefined {
   return helperProgramTypes.find((h) => h.prefix.test(helper))?.types;
 }
 
+/** The explanation's sentences, and for a helper of the wrong program type, the types that may call it. */
+export function explanationText(explanation: Explanation): string {
+  const types =
+    explanation.fix === 'allowed-helper' ? allowedProgramTypes(String(explanation.details.helper ?? '')) : undefined;
+  return types
+    ? `${explanation.text} Program types that may call ${String(explanation.details.helper)}: ${types.join(', ')}.`
+    : explanation.text;
+}
+
 const indentOf = (line: string) => /^\s*/.exec(line)![0];
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { explainRejection } from '../../extension/formats/verifier-explain';
-import { allowedProgramTypes, applyFix, proposeFix } from '../../extension/formats/verifier-fixes';
+import { allowedProgramTypes, applyFix, explanationText, proposeFix } from '../../extension/formats/verifier-fixes';
 import { parseRejection } from '../../extension/formats/verifier-rejection';
 
 // The real logs of the fixtures' sources (test/unit/fixtures/verifier-logs/); test/kernel/verifier-fixes.test.ts
@@ -101,6 +101,13 @@ describe('verifier quick fixes', () => {
     assert.deepEqual(allowedProgramTypes('bpf_xdp_adjust_head'), ['xdp']);
     assert.deepEqual(allowedProgramTypes('bpf_skb_change_head'), ['tc (sched_cls)', 'sched_act']);
     assert.equal(allowedProgramTypes('bpf_map_lookup_elem'), undefined);
+    const { explanation } = fixFixture('helper_prog_type');
+    assert.match(
+      explanationText(explanation),
+      /not offered to this program type.* Program types that may call bpf_xdp_adjust_head: xdp\.$/,
+    );
+    const other = fixFixture('gpl_helper').explanation;
+    assert.equal(explanationText(other), other.text);
   });
 
   it('reads a kernel pointer chain with BPF_CORE_READ, adding its header', () => {

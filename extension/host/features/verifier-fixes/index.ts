@@ -3,7 +3,7 @@
 // complexity failure, and Debug the verifier path. The fixes and explanations are formats/ code.
 import * as vscode from 'vscode';
 import { explainRejection } from '../../../formats/verifier-explain';
-import { type LineEdit, proposeFix } from '../../../formats/verifier-fixes';
+import { explanationText, type LineEdit, proposeFix } from '../../../formats/verifier-fixes';
 import { isComplexityFailure } from '../../../formats/line-heat-view';
 import { parseRejection } from '../../../formats/verifier-rejection';
 import { Ctx } from '../../ctx';
@@ -66,7 +66,7 @@ class VerifierActions implements vscode.CodeActionProvider {
         why.command = {
           title: 'Why',
           command: 'ebpf.explainRejection',
-          arguments: [`${explanation.title}: ${explanation.text}`],
+          arguments: [`${explanation.title}: ${explanationText(explanation)}`],
         };
         actions.push(why);
       }
