@@ -12,8 +12,9 @@ import type {
   ObjectSpec,
   ProgramLoadReport,
 } from '../../native/types';
-import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
+import { parseVerifierStats } from '../formats/verifier-log';
 import { libbpfLines, mapCreateFailure, missingAttachTarget } from '../formats/load-failure';
+import { parseRejection } from '../formats/verifier-rejection';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import {
@@ -311,7 +312,7 @@ export class Registry {
       );
     }
     if (program && report?.log) {
-      const failure = parseVerifierFailure(report.log);
+      const failure = parseRejection(report.log);
       const where = failure?.location ? ` at ${failure.location.file}:${failure.location.line}` : '';
       const message = failure?.message ?? error.message;
       return new HelperFailure(

@@ -17,6 +17,9 @@ import * as statsTable from './features/programs/stats-table';
 import * as tasks from './features/build/tasks';
 import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
+import * as verifierDebug from './features/verifier-debug';
+import * as lineHeat from './features/line-heat';
+import * as verifierFixes from './features/verifier-fixes';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -43,6 +46,8 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.plotMap': { helper: mapViewer.plotMap },
   'ebpf.showMapUsers': { helper: mapCommands.showMapUsers },
   'ebpf.showStats': { helper: statsTable.showStats },
+  'ebpf.debugVerifier': { always: verifierDebug.debugVerifier },
+  'ebpf.showLineHeat': { always: lineHeat.showLineHeat },
 };
 
 let ctx: Ctx | undefined;
@@ -69,6 +74,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const maps = mapsView.activate(ctx);
   tracePanel.activate(ctx);
   packetTests.activate(ctx);
+  verifierDebug.activate(ctx);
+  lineHeat.activate(ctx);
+  verifierFixes.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };

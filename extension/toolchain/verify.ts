@@ -3,7 +3,7 @@
 // and the editor use this same code, so they always agree.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseVerifierFailure, SourceLocation } from '../formats/verifier-log';
+import { parseRejection, type SourceLocation } from '../formats/verifier-rejection';
 import type { RequestType } from 'vscode-jsonrpc';
 import { HelperError, HelperErrorData, Methods, VerifierStats } from '../protocol/methods';
 import { lineInProgram, mapDefinitionLine, programLine } from '../formats/bpf-source';
@@ -169,7 +169,8 @@ export async function verifyObject(
       if (!(error instanceof HelperError)) throw error;
       const data = error.data;
       if (data.kind === 'VerifierRejected') {
-        const failure = parseVerifierFailure(data.log);
+        // Both log formats: Linux 7.3's report is read as well as the classic tail.
+        const failure = parseRejection(data.log);
         // libbpf poisons an instruction whose CO-RE relocation failed; the verifier stops there.
         const core = parseCoreFailure(data.log);
         const message = core ? describeCoreFailure(core) : data.message;
