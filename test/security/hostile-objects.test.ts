@@ -189,11 +189,14 @@ describe('hostile objects against the native addon', function () {
     const objs = hostile.nullNames(dir);
     const expected: Record<keyof typeof objs, RegExp> = {
       datasec:
-        /^invalid BTF in .*null_datasec\.bpf\.o: type \d+ \(datasec\) has name offset 16776960, outside the BTF string section$/,
+        // libbpf 1.4 checks string offsets itself before the addon's own check names the type.
+        /^invalid BTF in .*null_datasec\.bpf\.o: .*(name offset|string offset) 16776960/,
       variable:
-        /^invalid BTF in .*null_var\.bpf\.o: type \d+ \(var\) has name offset 16776960, outside the BTF string section$/,
+        // libbpf 1.4 checks string offsets itself before the addon's own check names the type.
+        /^invalid BTF in .*null_var\.bpf\.o: .*(name offset|string offset) 16776960/,
       member:
-        /^invalid BTF in .*null_member\.bpf\.o: type \d+ \(struct pair\) member 0 has name offset 16776960, outside the BTF string section$/,
+        // libbpf 1.4 checks string offsets itself before the addon's own check names the type.
+        /^invalid BTF in .*null_member\.bpf\.o: .*(name offset|string offset) 16776960/,
     };
     const fns = ['describeObject', 'describeAsync', 'objectStructTypes', 'structTypesAsync'];
     const cases = (Object.entries(objs) as [keyof typeof objs, string][]).flatMap(([name, obj]) =>
