@@ -35,12 +35,15 @@ import {
   UnsubscribeParams,
   VerifierLogParams,
   Capability,
+  BpftraceScriptParams,
+  BpftraceRunIdParams,
 } from '../protocol/methods';
 import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
 import { Subscriptions } from './subscriptions';
 import { checkObjectFile, ensureBpffs, ensureFilesystems, processIsPrivileged } from './system';
 import { scanOwners } from './owners';
+import { BpftraceRuns } from './bpftrace';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -78,12 +81,14 @@ function startHelper(): void {
     native,
     (batch) => void connection.sendNotification(Notifications.events, batch),
   );
+  const bpftraceRuns = new BpftraceRuns((n) => void connection.sendNotification(Notifications.bpftrace, n));
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
 
   const shutdown = (code: number) => {
     subscriptions.closeAll();
+    bpftraceRuns.killAll();
     registry.closeAll();
     statsHandle?.close();
     // The prefix is ours: leave no empty directory behind when nothing is pinned.
@@ -243,6 +248,10 @@ function startHelper(): void {
       arch: process.arch,
     };
   });
+  handle(Methods.bpftraceRun, BpftraceScriptParams, (p) => bpftraceRuns.run(p.path));
+  handle(Methods.bpftraceStop, BpftraceRunIdParams, (p) => bpftraceRuns.stop(p.run));
+  handle0(Methods.bpftraceList, () => bpftraceRuns.list());
+  handle(Methods.bpftraceCheck, BpftraceScriptParams, (p) => bpftraceRuns.check(p.path));
   connection.onRequest(Methods.shutdown, () => {
     // Answer first, then release everything and exit.
     setImmediate(() => shutdown(0));

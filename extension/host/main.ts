@@ -2,6 +2,7 @@
 // Commands that need the helper are swapped by the context for an explanation while it is not running.
 import * as vscode from 'vscode';
 import { CommandFactory, Ctx } from './ctx';
+import * as bpftrace from './features/bpftrace';
 import * as build from './features/build';
 import * as checkSystem from './features/check-system';
 import * as instructions from './features/instructions';
@@ -37,6 +38,8 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.toggleStats': { helper: stats.toggleStats },
   'ebpf.revealMaps': { helper: programsView.revealMaps },
   'ebpf.openSource': { helper: programsView.openSource },
+  'ebpf.runBpftrace': { helper: bpftrace.runBpftrace },
+  'ebpf.stopBpftrace': { helper: bpftrace.stopBpftrace },
 };
 
 let ctx: Ctx | undefined;
@@ -62,6 +65,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const maps = mapsView.activate(ctx);
   tracePanel.activate(ctx);
   packetTests.activate(ctx);
+  bpftrace.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };

@@ -88,6 +88,11 @@ export class HelperClient {
     });
   }
 
+  /** One of the helper's other notifications (features that have their own, e.g. bpftrace output). */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): { dispose(): void } {
+    return this.connection.onNotification(type, handler);
+  }
+
   get pid(): number {
     return this.info.pid;
   }

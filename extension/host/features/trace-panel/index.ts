@@ -155,6 +155,11 @@ class TracePanel implements vscode.WebviewViewProvider {
     });
   }
 
+  /** Lines from outside trace_pipe (bpftrace's printf output), attributed to `program`. */
+  addExternalLines(program: string, lines: string[]): void {
+    this.model.addLines(lines.map((raw) => ({ raw, program })));
+  }
+
   clear(): void {
     this.model.clear();
     this.post({ type: 'clear' });
@@ -294,6 +299,11 @@ export function showTrace(_ctx: Ctx) {
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
     await panel?.start();
   };
+}
+
+/** The hook for other line sources (bpftrace runs): rows with `program` set, filterable like the rest. */
+export function addExternalLines(program: string, lines: string[]): void {
+  panel?.addExternalLines(program, lines);
 }
 
 /** ebpf.clearTrace */
