@@ -1,4 +1,5 @@
-// bpftrace scripts as loads of the helper's own: `/usr/bin/bpftrace -f json FILE`, run by absolute path
+// bpftrace scripts as loads of the helper's own: `/usr/bin/bpftrace -B none -f json FILE` (unbuffered:
+// into a pipe bpftrace otherwise holds its output until it exits), run by absolute path
 // without a shell, its stdout/stderr forwarded as batched notifications, stopped with SIGINT (bpftrace
 // then prints its maps), and killed when the helper exits so nothing outlives it. Also `--emit-elf`
 // into a temporary file to check a script without loading it (0.17 has no --dry-run).
@@ -76,7 +77,7 @@ export class BpftraceRuns {
       );
     }
     const id = this.nextId++;
-    const child = spawn(BPFTRACE, ['-f', 'json', script], {
+    const child = spawn(BPFTRACE, ['-B', 'none', '-f', 'json', script], {
       cwd: path.dirname(script),
       env: ENV,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -44,7 +44,34 @@ export function resolveSourceFile(reported: string, source: string, includeDirs:
     const candidate = path.resolve(dir, reported);
     if (fs.existsSync(candidate)) return candidate;
   }
+  const rust = resolveCrateFile(reported, source);
+  if (rust) return rust;
   return path.basename(reported) === path.basename(source) ? source : reported;
+}
+
+/**
+ * Rust objects (aya) name files relative to their crate ("src/main.rs") or by the absolute path of the
+ * machine that built them, and sit deep in target/bpfel-unknown-none/<profile>/: look in the folders
+ * above the object for the path, then for its tail from a "src" folder on.
+ */
+function resolveCrateFile(reported: string, source: string): string | undefined {
+  const parts = reported.split(/[\\/]/).filter(Boolean);
+  const src = parts.lastIndexOf('src');
+  const tails = [
+    ...new Set([path.isAbsolute(reported) ? '' : reported, src >= 0 ? parts.slice(src).join('/') : '']),
+  ].filter(Boolean);
+  if (tails.length === 0) return undefined;
+  let dir = path.dirname(path.resolve(source));
+  for (let depth = 0; depth < 8; depth++) {
+    for (const tail of tails) {
+      const candidate = path.join(dir, tail);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
 }
 
 /** The line of `SEC("section")` that declares a program, for messages that belong to no instruction. */

@@ -9,6 +9,7 @@ import { Methods } from '../../../protocol/methods';
 import type { ViewNode } from '../../ui/node';
 import { rowsAsText, TraceModel } from './model';
 import { TraceSource } from './source';
+import { AyaLogStreams } from './aya-log';
 import { webviewHtml } from '../../ui/webview-html';
 import { TRACE_BODY, TRACE_CSS } from './page';
 import type { FromTracePanel, ToTracePanel } from '../../../webview/messages';
@@ -21,6 +22,8 @@ const STRUCT_CHOICES = 'ebpf.trace.structChoices';
 class TracePanel implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   private source: TraceSource | undefined;
+  /** AYA_LOGS maps of eBPF Studio's loads, decoded into lines. */
+  private aya: AyaLogStreams | undefined;
   private sourceHelper: HelperClient | undefined;
   private readonly model = new TraceModel(config.traceMaxLines());
   private paused = false;
@@ -40,6 +43,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       }),
       ctx.onDidChangeHelper(() => void this.restart()),
       ctx.onDidChangeKernelState(() => void this.source?.refreshFormats().catch(() => undefined)),
+      ctx.onDidChangeKernelState(() => void this.aya?.sync().catch(() => undefined)),
       { dispose: () => void this.stop() },
     );
   }
@@ -81,6 +85,9 @@ class TracePanel implements vscode.WebviewViewProvider {
     this.sourceHelper = helper;
     source.onLines = (entries) => this.model.addLines(entries);
     source.onEvents = (batch) => this.model.addEvents(batch, this.mapOwners.get(batch.mapId) ?? '');
+    this.aya = new AyaLogStreams(helper);
+    this.aya.onLines = (entries) => this.model.addLines(entries);
+    await this.aya.sync().catch((e) => this.ctx.log.warn(`aya-log: ${(e as Error).message}`));
     try {
       await source.startTrace();
       this.status = `tracing (${source.knownFormats.length} bpf_printk formats of eBPF Studio's programs known)`;
@@ -99,8 +106,11 @@ class TracePanel implements vscode.WebviewViewProvider {
   private async stop(): Promise<void> {
     clearInterval(this.timer);
     const source = this.source;
+    const aya = this.aya;
     this.source = undefined;
+    this.aya = undefined;
     this.sourceHelper = undefined;
+    if (aya && this.ctx.helper) await aya.dispose().catch(() => undefined);
     if (source && this.ctx.helper) await source.dispose().catch(() => undefined);
   }
 
