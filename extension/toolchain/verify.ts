@@ -7,6 +7,7 @@ import { parseVerifierFailure, SourceLocation } from '../formats/verifier-log';
 import type { RequestType } from 'vscode-jsonrpc';
 import { HelperError, Methods, VerifierStats } from '../protocol/methods';
 import { compileBpf, CompileOptions } from './compile';
+import { libbpfRsCrateOf } from './cargo';
 
 export interface Diagnostic {
   file: string;
@@ -202,6 +203,9 @@ export async function checkSource(
   options: CompileOptions = {},
 ): Promise<CheckResult> {
   if (!fs.existsSync(source)) throw new Error(`No such file: ${source}`);
+  // A libbpf-rs crate's src/bpf/*.bpf.c find their headers as libbpf-cargo's build does.
+  const crate = libbpfRsCrateOf(source);
+  if (crate) options = { ...options, includeDirs: [...(options.includeDirs ?? []), ...crate.includeDirs] };
   // An object is verified as it is: handing it to clang would "link" it and build nothing.
   const build = source.endsWith('.o')
     ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 }
