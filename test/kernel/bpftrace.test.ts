@@ -31,7 +31,7 @@ const SCRIPT = `BEGIN
   @sizes = hist(100);
 }
 
-tracepoint:syscalls:sys_enter_nanosleep
+tracepoint:syscalls:sys_enter_nanosleep,tracepoint:syscalls:sys_enter_clock_nanosleep
 {
   @sleeps[comm] = count();
 }

@@ -142,6 +142,10 @@ export function runBpftrace(ctx: Ctx, helper: HelperClient) {
       panel.update();
     };
     session.onText = (lines) => addExternalLines(session.name, lines);
+    // Its programs and maps exist once bpftrace says it attached: the views list them with bpftrace as holder.
+    session.onEvent = (event) => {
+      if (event.type === 'attached') ctx.kernelStateChanged();
+    };
     session.onStderr = (text) => ctx.log.info(`bpftrace ${path.basename(script.fsPath)}: ${text.trimEnd()}`);
     session.onMap = (event: BpftraceMapEvent) => {
       // print() and interval prints update an open panel and open one the first time.
