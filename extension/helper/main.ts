@@ -36,6 +36,8 @@ import {
   UnsubscribeParams,
   VerifierLogParams,
   Capability,
+  BpftraceScriptParams,
+  BpftraceRunIdParams,
 } from '../protocol/methods';
 import { MapPages, withOpenMap } from './map-pages';
 import { Registry } from './registry';
@@ -44,6 +46,7 @@ import { ensureBpffs, ensureFilesystems, processIsPrivileged, tracefsRoot, withO
 import { scanOwners } from './owners';
 import { Ownership } from './ownership';
 import { Sessions } from './sessions';
+import { BpftraceRuns } from './bpftrace';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -87,6 +90,7 @@ function startHelper(): void {
     sessions,
     tracePipe: () => path.join(tracefsRoot(), 'trace_pipe'),
   });
+  const bpftraceRuns = new BpftraceRuns((n) => void connection.sendNotification(Notifications.bpftrace, n));
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
@@ -95,6 +99,7 @@ function startHelper(): void {
     subscriptions.closeAll();
     ownership.clearSubscriptions();
     sessions.unregister();
+    bpftraceRuns.killAll();
     registry.closeAll();
     statsHandle?.close();
     // The prefix is ours: leave no empty directory behind when nothing is pinned.
@@ -279,6 +284,10 @@ function startHelper(): void {
       arch: process.arch,
     };
   });
+  handle(Methods.bpftraceRun, BpftraceScriptParams, (p) => bpftraceRuns.run(p.path));
+  handle(Methods.bpftraceStop, BpftraceRunIdParams, (p) => bpftraceRuns.stop(p.run));
+  handle0(Methods.bpftraceList, () => bpftraceRuns.list());
+  handle(Methods.bpftraceCheck, BpftraceScriptParams, (p) => bpftraceRuns.check(p.path));
   connection.onRequest(Methods.shutdown, () => {
     // Answer first, then release everything and exit.
     setImmediate(() => shutdown(0));

@@ -2,6 +2,7 @@
 // Commands that need the helper are swapped by the context for an explanation while it is not running.
 import * as vscode from 'vscode';
 import { CommandFactory, Ctx } from './ctx';
+import * as bpftrace from './features/bpftrace';
 import * as build from './features/build';
 import * as checkSystem from './features/check-system';
 import * as instructions from './features/instructions';
@@ -48,6 +49,8 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.showStats': { helper: statsTable.showStats },
   'ebpf.debugVerifier': { always: verifierDebug.debugVerifier },
   'ebpf.showLineHeat': { always: lineHeat.showLineHeat },
+  'ebpf.runBpftrace': { helper: bpftrace.runBpftrace },
+  'ebpf.stopBpftrace': { helper: bpftrace.stopBpftrace },
 };
 
 let ctx: Ctx | undefined;
@@ -77,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   verifierDebug.activate(ctx);
   lineHeat.activate(ctx);
   verifierFixes.activate(ctx);
+  bpftrace.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };

@@ -12,6 +12,7 @@ import { findLegacyMaps, legacyMapMessage } from '../formats/legacy-maps';
 import { placeholderMaxEntries } from '../formats/map-types';
 import { encodeGlobals } from './globals';
 import { compileBpf, CompileOptions } from './compile';
+import { libbpfRsCrateOf } from './cargo';
 
 export interface Diagnostic {
   file: string;
@@ -60,7 +61,34 @@ export function resolveSourceFile(reported: string, source: string, includeDirs:
     const candidate = path.resolve(dir, reported);
     if (fs.existsSync(candidate)) return candidate;
   }
+  const rust = resolveCrateFile(reported, source);
+  if (rust) return rust;
   return path.basename(reported) === path.basename(source) ? source : reported;
+}
+
+/**
+ * Rust objects (aya) name files relative to their crate ("src/main.rs") or by the absolute path of the
+ * machine that built them, and sit deep in target/bpfel-unknown-none/<profile>/: look in the folders
+ * above the object for the path, then for its tail from a "src" folder on.
+ */
+function resolveCrateFile(reported: string, source: string): string | undefined {
+  const parts = reported.split(/[\\/]/).filter(Boolean);
+  const src = parts.lastIndexOf('src');
+  const tails = [
+    ...new Set([path.isAbsolute(reported) ? '' : reported, src >= 0 ? parts.slice(src).join('/') : '']),
+  ].filter(Boolean);
+  if (tails.length === 0) return undefined;
+  let dir = path.dirname(path.resolve(source));
+  for (let depth = 0; depth < 8; depth++) {
+    for (const tail of tails) {
+      const candidate = path.join(dir, tail);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
 }
 
 /** The line of `SEC("section")` that declares a program, for messages that belong to no instruction. */
@@ -257,6 +285,9 @@ export async function checkSource(
   options: CompileOptions = {},
 ): Promise<CheckResult> {
   if (!fs.existsSync(source)) throw new Error(`No such file: ${source}`);
+  // A libbpf-rs crate's src/bpf/*.bpf.c find their headers as libbpf-cargo's build does.
+  const crate = libbpfRsCrateOf(source);
+  if (crate) options = { ...options, includeDirs: [...(options.includeDirs ?? []), ...crate.includeDirs] };
   // An object is verified as it is: handing it to clang would "link" it and build nothing.
   const build = source.endsWith('.o')
     ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 }

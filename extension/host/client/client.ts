@@ -124,6 +124,23 @@ export class HelperClient {
     });
   }
 
+  private readonly notificationEmitters = new Map<string, Emitter<unknown>>();
+
+  /**
+   * One of the helper's other notifications (features that have their own, e.g. bpftrace output). The
+   * connection keeps one handler per method, so listeners share it through an emitter.
+   */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): { dispose(): void } {
+    let emitter = this.notificationEmitters.get(type.method);
+    if (!emitter) {
+      const created = new Emitter<unknown>();
+      this.notificationEmitters.set(type.method, created);
+      this.connection.onNotification(type, (params: P) => created.fire(params));
+      emitter = created;
+    }
+    return emitter.event(handler as (params: unknown) => void);
+  }
+
   get pid(): number {
     return this.info.pid;
   }
