@@ -75,7 +75,12 @@ function resolveCrateFile(reported: string, source: string): string | undefined 
   const parts = reported.split(/[\\/]/).filter(Boolean);
   const src = parts.lastIndexOf('src');
   const tails = [
-    ...new Set([path.isAbsolute(reported) ? '' : reported, src >= 0 ? parts.slice(src).join('/') : '']),
+    ...new Set([
+      path.isAbsolute(reported) ? '' : reported,
+      src >= 0 ? parts.slice(src).join('/') : '',
+      // The verifier's log names a line's file by its base name only ("main.rs").
+      parts.length === 1 && reported.endsWith('.rs') ? `src/${reported}` : '',
+    ]),
   ].filter(Boolean);
   if (tails.length === 0) return undefined;
   let dir = path.dirname(path.resolve(source));
