@@ -1,8 +1,10 @@
-// Kernel tests of the native addon's byte bounds: map pages are bounded in bytes (key size, value size x
+// Kernel tests of the native addon's bounds: map pages are bounded in bytes (key size, value size x
 // possible CPUs for per-CPU maps) and by the map's max_entries; the key-walk fallback reads every entry
-// once (no map type without batch ops takes big values, so its byte bound is the same code); perf buffers take a bounded number of pages per CPU. Maps are made with bpftool and pinned for
-// the test's length only. Reads that must stay small run in a child process (test/security/fixtures/
-// addon-call.ts), whose peak RSS is the measure, and where an unbounded allocation is a visible failure.
+// once (no map type without batch ops takes big values, so its byte bound is the same code); perf buffers
+// take a bounded number of pages per CPU; a verifier log grows no further than its limit. Maps are made
+// with bpftool and pinned for the test's length only. Reads that must stay small run in a child process
+// (test/security/fixtures/addon-call.ts), whose peak RSS is the measure, and where an unbounded
+// allocation is a visible failure.
 import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -214,6 +216,24 @@ describe('native addon limits (real kernel)', function () {
       keys.sort((a, b) => a - b),
       Array.from({ length: 20 }, (_, k) => k),
     );
+  });
+
+  it('a verifier log grows to the 64 MiB limit and no further; the load says the log is cut there', async () => {
+    const obj = path.join(fs.mkdtempSync('/tmp/ebpf-studio-limits-'), 'long_log.bpf.o');
+    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', path.join(__dirname, 'fixtures', 'long_log.bpf.c'), '-o', obj]);
+    try {
+      // 16 MiB is too small: the log grows once, to the limit, which is too small as well.
+      const r = await addon.loadObject({ path: obj, logLevel: 2, logSize: 16 << 20 });
+      assert.equal(r.object, undefined);
+      assert.equal(r.error?.errno, 28, JSON.stringify(r.error));
+      assert.equal(r.error?.program, 'long_log');
+      assert.equal(r.error?.message, `load ${obj}: program long_log: its verifier log is longer than the 64 MiB limit and is cut there: No space left on device`);
+      const log = r.programs.find((p) => p.name === 'long_log')!.log;
+      assert.ok(log.length > 16 << 20 && log.length < limits.verifierLogBytes, `the log grew to the limit: ${log.length} bytes`);
+      assert.match(log, /^\d+: \([0-9a-f]{2}\) /m, 'what there is of it is the verifier log');
+    } finally {
+      fs.rmSync(path.dirname(obj), { recursive: true, force: true });
+    }
   });
 
   it('a perf buffer takes at most perfPagesPerCpu pages per CPU, and says so', () => {
