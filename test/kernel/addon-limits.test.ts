@@ -220,16 +220,32 @@ describe('native addon limits (real kernel)', function () {
 
   it('a verifier log grows to the 64 MiB limit and no further; the load says the log is cut there', async () => {
     const obj = path.join(fs.mkdtempSync('/tmp/ebpf-studio-limits-'), 'long_log.bpf.o');
-    execFileSync('clang', ['-O2', '-g', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', path.join(__dirname, 'fixtures', 'long_log.bpf.c'), '-o', obj]);
+    execFileSync('clang', [
+      '-O2',
+      '-g',
+      '-target',
+      'bpf',
+      '-I/usr/include/x86_64-linux-gnu',
+      '-c',
+      path.join(__dirname, 'fixtures', 'long_log.bpf.c'),
+      '-o',
+      obj,
+    ]);
     try {
       // 16 MiB is too small: the log grows once, to the limit, which is too small as well.
       const r = await addon.loadObject({ path: obj, logLevel: 2, logSize: 16 << 20 });
       assert.equal(r.object, undefined);
       assert.equal(r.error?.errno, 28, JSON.stringify(r.error));
       assert.equal(r.error?.program, 'long_log');
-      assert.equal(r.error?.message, `load ${obj}: program long_log: its verifier log is longer than the 64 MiB limit and is cut there: No space left on device`);
+      assert.equal(
+        r.error?.message,
+        `load ${obj}: program long_log: its verifier log is longer than the 64 MiB limit and is cut there: No space left on device`,
+      );
       const log = r.programs.find((p) => p.name === 'long_log')!.log;
-      assert.ok(log.length > 16 << 20 && log.length < limits.verifierLogBytes, `the log grew to the limit: ${log.length} bytes`);
+      assert.ok(
+        log.length > 16 << 20 && log.length < limits.verifierLogBytes,
+        `the log grew to the limit: ${log.length} bytes`,
+      );
       assert.match(log, /^\d+: \([0-9a-f]{2}\) /m, 'what there is of it is the verifier log');
     } finally {
       fs.rmSync(path.dirname(obj), { recursive: true, force: true });
