@@ -46,6 +46,13 @@ module.exports = {
       to: { dependencyTypes: ['core'], path: '^(fs|child_process|net|dgram|cluster|worker_threads|http|https)$' },
     },
     {
+      name: 'debug-adapter-imports-formats-and-protocol',
+      comment: 'The verifier debug adapter runs inline in the host or as its own process: formats and protocol only.',
+      severity: 'error',
+      from: { path: '^extension/debug-adapter/' },
+      to: { path: '^(extension|native)/', pathNot: '^extension/(debug-adapter|formats|protocol)/' },
+    },
+    {
       name: 'webview-imports-formats-only',
       comment: 'Browser bundles: formats and their own messages.',
       severity: 'error',

@@ -16,6 +16,7 @@ import {
 import { MissingToolError } from './toolchain/toolchain';
 import { HelperClient, HelperError, HelperStartError } from './host/client/client';
 import { AttachRequest, Methods } from './protocol/methods';
+import { buildAyaCrate } from './toolchain/cargo-build';
 
 const usage = `Usage: ebpf-studio <command> [options]
 
@@ -41,6 +42,8 @@ Commands:
   unload LOAD_ID              Unload one of them.
   programs | maps | links     Everything in the kernel, as JSON.
   capabilities                What this kernel accepts, probed by loading tiny programs.
+  build-ebpf [CRATE]          Build an aya eBPF crate (cargo +nightly, build-std, bpfel-unknown-none,
+        bpf-linker); says what is missing and how to install it first.
 
 Options:
   --elevation auto|sudo|pkexec|none   How to start the privileged helper (default auto).
@@ -269,6 +272,8 @@ async function main(argv: string[]): Promise<number> {
       return withHelper(elevation, async (c) => (print(await c.request(Methods.links)), 0));
     case 'capabilities':
       return withHelper(elevation, async (c) => (print(await c.request(Methods.capabilities)), 0));
+    case 'build-ebpf':
+      return buildAyaCrate(path.resolve(args[0] ?? '.'));
     default:
       console.error(`ebpf-studio: unknown command "${command}"\n\n${usage}`);
       return 2;

@@ -5,8 +5,10 @@
       # core/: plain C++ over libbpf, a file per concern. js/: N-API only (binding and async workers).
       "sources": [
         "src/core/attach.cc",
+        "src/core/btf_check.cc",
         "src/core/btf_resolve.cc",
         "src/core/btf_structs.cc",
+        "src/core/elf_check.cc",
         "src/core/errors.cc",
         "src/core/events.cc",
         "src/core/feature_probes.cc",
@@ -20,6 +22,7 @@
         "src/core/object.cc",
         "src/core/object_file.cc",
         "src/core/pins.cc",
+        "src/core/ring_reader.cc",
         "src/core/spec.cc",
         "src/core/test_run.cc",
         "src/js/convert.cc",
@@ -33,13 +36,16 @@
         "src/js/map_wrap.cc",
         "src/js/module.cc",
         "src/js/object_wrap.cc",
-        "src/js/spec.cc"
+        "src/js/spec.cc",
+        "src/js/spec_workers.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node ../scripts/libbpf.js include)"
       ],
-      "defines": [ "NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8" ],
+      # Entry points convert every C++ exception into a typed JS error themselves (js/binding.h guarded);
+      # NODE_ADDON_API_CPP_EXCEPTIONS_ALL is the net under that net, so none can reach std::terminate.
+      "defines": [ "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NAPI_VERSION=8" ],
       "cflags!": [ "-fno-exceptions" ],
       "cflags_cc!": [ "-fno-exceptions", "-std=gnu++14", "-std=gnu++17" ],
       "cflags_cc": [ "-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers" ],

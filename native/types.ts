@@ -19,11 +19,12 @@ export interface LoadOptions {
   programs?: string[];
   /** Variable name -> new bytes (exact size of the variable). */
   variables?: Record<string, Buffer>;
-  /** Map name -> max_entries. */
+  /** Map name -> max_entries; refused (BadInput) when the map would preallocate over NativeLimits.overridePreallocBytes. */
   maxEntries?: Record<string, number>;
   /** Kernel verifier log level (1, 2) or-ed with 4 for statistics. Default 4: stats only on success. */
   logLevel?: number;
-  /** Initial verifier log buffer per program; it grows on ENOSPC so logs are never truncated. */
+  /** Initial verifier log buffer per program; it grows on ENOSPC up to NativeLimits.verifierLogBytes (64 MiB),
+   *  where a longer log is cut and the load error says so. A larger logSize is refused (BadInput). */
   logSize?: number;
 }
 
@@ -44,6 +45,9 @@ export interface LoadError {
   message: string;
   /** The program whose load failed, when the failure was a program's. */
   program?: string;
+  /** Set when the input was at fault (a damaged object file, an option over a limit); `field` names it. */
+  kind?: 'BadInput';
+  field?: string;
 }
 
 export interface LoadOutcome {
@@ -132,7 +136,8 @@ export interface MapHandle {
   update(key: Buffer, value: Buffer, flags: number): void;
   delete(key: Buffer): boolean;
   nextKey(key: Buffer | null): Buffer | null;
-  /** Batch lookup; falls back to get-next-key + lookup on kernels or map types without batch ops. */
+  /** Batch lookup of at most maxCount entries, fewer when a page would exceed NativeLimits.pageBytes or the map's
+   *  maxEntries; falls back to get-next-key + lookup on kernels or map types without batch ops. */
   lookupBatch(maxCount: number, cursor?: Buffer): BatchRead;
   /** The key and value types from the map's BTF, when it has any. */
   btfTypes(): { key: BtfType | null; value: BtfType | null };
@@ -147,6 +152,9 @@ export interface EventBatch {
   lost: number;
   /** Records the addon could not pack (longer than 4 GiB); absent when none. */
   droppedInAddon?: number;
+  /** Ring buffer: times the consumer found positions or record lengths it could not trust (a stale or hostile
+   *  consumer position) and skipped to the producer's position, losing the records in between; absent when none. */
+  resynced?: number;
 }
 
 export interface ConsumerOptions {
@@ -169,11 +177,46 @@ export interface TestRunResult {
   durationNs: number;
 }
 
+/**
+ * What the addon throws or rejects with: an Error whose `kind` is "BadInput" for malformed or over-limit input
+ * (a hostile object file, an option over a limit; `field` names it) or "Internal" for any other C++ failure;
+ * a failed system call has no kind and carries `errno`/`code`. Wrong argument types throw a TypeError.
+ */
+export interface NativeError extends Error {
+  errno?: number;
+  code?: string;
+  kind?: 'BadInput' | 'Internal';
+  field?: string;
+}
+
+/** The bounds the addon keeps (native/src/core/limits.h); each refusal's message names its limit. */
+export interface NativeLimits {
+  /** Bytes of keys and values in one map page (lookupBatch, lookupBatchAsync); a single bigger entry is read alone. */
+  pageBytes: number;
+  /** What a page may grow to to take one whole hash bucket. */
+  bucketPageBytes: number;
+  /** What a maxEntries override may make a map preallocate. */
+  overridePreallocBytes: number;
+  /** A verifier log's largest size. */
+  verifierLogBytes: number;
+  /** consumePerfBuffer pages per CPU. */
+  perfPagesPerCpu: number;
+  /** Nodes of one resolved BTF tree, and of all trees of one describe or struct types call. */
+  btfTreeNodes: number;
+  btfCallNodes: number;
+  /** Structs objectStructTypes returns at most. */
+  structTypes: number;
+}
+
 export interface NativeAddon {
   libbpfVersion(): string;
+  /** The addon's bounds. */
+  limits(): NativeLimits;
   // Minimum kernels are noted per method; this machine's libbpf is 1.1.
-  /** Reads the object and its BTF with libbpf, without touching the kernel. Throws on a bad ELF. */
+  /** Reads the object and its BTF with libbpf, without touching the kernel. Throws BadInput on a bad ELF or BTF. */
   describeObject(path: string): ObjectSpec;
+  /** describeObject on a worker thread: the event loop stays free while a big object is read. */
+  describeAsync(path: string): Promise<ObjectSpec>;
   /** Kernel 5.2 for global variables and log level 4 (stats); 5.8 for ring buffers. Never rejects for a kernel refusal. */
   loadObject(options: LoadOptions): Promise<LoadOutcome>;
   /** Kernel 4.13 (ids); run stats need enableStats (5.8), verifiedInsns 5.16. */
@@ -194,7 +237,8 @@ export interface NativeAddon {
   unpin(path: string): void;
   /** Consumes a BPF_MAP_TYPE_RINGBUF map (kernel 5.8) on a thread of its own; batches reach onBatch on the JS thread. */
   consumeRingBuffer(mapId: number, onBatch: (batch: EventBatch) => void, options?: ConsumerOptions): EventConsumer;
-  /** Consumes a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (kernel 4.4), one buffer per CPU of pageCount (power of two) pages. */
+  /** Consumes a BPF_MAP_TYPE_PERF_EVENT_ARRAY map (kernel 4.4), one buffer per CPU of pageCount (power of two,
+   *  at most NativeLimits.perfPagesPerCpu) pages. */
   consumePerfBuffer(
     mapId: number,
     pageCount: number,
@@ -206,8 +250,10 @@ export interface NativeAddon {
   updateMapWithObject(mapId: number, key: Buffer, kind: 'program' | 'map', objectId: number, flags: number): void;
   /** BPF_PROG_TEST_RUN on a program by id (kernel 4.12; program types vary). */
   testRun(progId: number, dataIn: Buffer, repeat: number): TestRunResult;
-  /** The named structs of an object file's BTF (no kernel involved): name -> type. */
+  /** The named structs of a BPF object file's BTF (no kernel involved): name -> type. Throws BadInput on a bad ELF or BTF. */
   objectStructTypes(path: string): Record<string, BtfType>;
+  /** objectStructTypes on a worker thread. */
+  structTypesAsync(path: string): Promise<Record<string, BtfType>>;
   /** A batch lookup of map `mapId` on a worker thread (kernel 5.6); rejects with the kernel's errno for map
    *  types without batch ops (then use MapHandle.lookupBatch, which walks keys). */
   lookupBatchAsync(mapId: number, maxCount: number, cursor?: Buffer): Promise<BatchRead>;

@@ -31,7 +31,8 @@ have_vendored() { [ "$(node scripts/libbpf.js version 2>/dev/null)" = "$LIBBPF_V
 if ! have_vendored && [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
   # The same mirror as the machine's own Debian sources (deb822 "URIs:" or one-line "deb URL suite").
   mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null \
-    | grep -v '^\s*#' | grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n1 | tr -d ' ')
+    | grep -v '^\s*#' | grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n1 | tr -d ' ' || true)
+  # (|| true: with pipefail, a sources file that does not exist, e.g. no /etc/apt/sources.list, fails the pipe.)
   mirror=${mirror%/}
   mirror=${mirror:-http://deb.debian.org/debian}
   if ! apt-cache policy libbpf-dev 2>/dev/null | grep -q "$LIBBPF_VERSION"; then

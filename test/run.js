@@ -35,5 +35,13 @@ for (const tier of tiers) {
 const runner = mocha.run((failures) => {
   const { passes = 0, pending = 0 } = runner.stats ?? {};
   console.log(`\ntests: ${passes} passed, ${failures} failed, ${pending} skipped`);
+  // Counts a tier reports about itself (the security tier: "N requests tried, N refused, 0 crashed").
+  for (const line of globalThis.ebpfStudioSummaryLines ?? []) console.log(line);
   process.exitCode = failures > 0 ? 1 : 0;
+  // A test that failed half-way can leave a helper client or a timer behind, which would keep this
+  // process (and the kernel-tests lock, and CI) waiting forever: the summary is out, so end here.
+  setTimeout(() => {
+    console.error('test/run.js: something was still open after the last test; exiting anyway');
+    process.exit(process.exitCode);
+  }, 5000).unref();
 });

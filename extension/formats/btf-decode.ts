@@ -85,12 +85,35 @@ export function bytesType(size: number): BtfType {
 }
 
 /** Flattens a type into its leaves, in memory order. */
+const MAX_SCALAR_BITS = 128;
+
+function isScalarKind(kind: BtfType['kind']): boolean {
+  return kind === 'int' || kind === 'enum' || kind === 'float' || kind === 'ptr';
+}
+
+function plausibleWidth(bits: number): boolean {
+  return Number.isInteger(bits) && bits > 0 && bits <= MAX_SCALAR_BITS;
+}
+
 export function leavesOf(type: BtfType): Leaf[] {
   const leaves: Leaf[] = [];
   const add = (t: BtfType, path: string, bitOffset: number, bitfield: number) => {
     if (leaves.length > MAX_LEAVES) return;
     const r = resolve(t);
     const label = t.kind === 'typedef' && r.kind !== 'struct' && r.kind !== 'union' ? t.name : typeName(r);
+    // Hostile or corrupt BTF can give a scalar any width: only real widths are read as numbers, the rest
+    // as bytes (a BigInt of billions of bits cannot even be made).
+    if (isScalarKind(r.kind) && !plausibleWidth(bitfield || typeSize(r) * 8)) {
+      leaves.push({
+        path,
+        kind: 'bytes',
+        bitOffset,
+        bits: typeSize(r) * 8,
+        signed: false,
+        label: `${label} (width not a scalar's)`,
+      });
+      return;
+    }
     switch (r.kind) {
       case 'int':
         leaves.push({

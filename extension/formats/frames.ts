@@ -38,6 +38,9 @@ export interface RecordsFrame {
   lostInKernel: number;
   /** Dropped inside eBPF Studio since the last frame (0 unless a bound was hit; always counted). */
   droppedInHelper: number;
+  /** Times the ring buffer reader found positions it could not trust and skipped to the producer (the
+   *  records in between are lost, their number unknown); 0 for perf buffers and trace lines. */
+  resynced: number;
   /** Packed records, see records.ts. */
   records: Buffer;
 }
@@ -62,7 +65,7 @@ export type Frame = RecordsFrame | MapPageFrame;
  *   8  u32 id (subscription or page token)    12  u32 count
  *  16  records: f64 lost in kernel      map page: u32 key size, u32 value size
  *  24  records: f64 dropped in helper   map page: u32 keys bytes, u32 0
- *  32  u32 payload bytes               36  u32 0
+ *  32  u32 payload bytes               36  records: u32 resyncs   map page: u32 0
  *  40  payload
  */
 
@@ -88,6 +91,7 @@ export function encodeFrame(frame: Frame): Buffer[] {
   h.writeDoubleLE(frame.lostInKernel, 16);
   h.writeDoubleLE(frame.droppedInHelper, 24);
   h.writeUInt32LE(frame.records.length, 32);
+  h.writeUInt32LE(Math.min(frame.resynced, 0xffffffff), 36);
   return [h, frame.records];
 }
 
@@ -112,6 +116,7 @@ export function decodeFrame(body: Buffer): Frame {
         count,
         lostInKernel: body.readDoubleLE(16),
         droppedInHelper: body.readDoubleLE(24),
+        resynced: body.readUInt32LE(36),
         records: payload,
       };
     case FrameKind.mapPage: {

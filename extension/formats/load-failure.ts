@@ -57,14 +57,14 @@ function relocationKind(name: string): RelocationKind {
 /** Reads libbpf's "failed to resolve CO-RE relocation <byte_off> [7] struct request___old.rq_disk (0:0 @ offset 0)". */
 export function parseCoreFailure(text: string): CoreRelocationFailure | undefined {
   const m =
-    /failed to resolve CO-RE relocation <([a-z_]+)> \[\d+\] (?:(struct|union|enum|enum64|typedef|fwd) )?([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\])*)/.exec(
+    /failed to resolve CO-RE relocation <([a-z_]+)> \[\d+\] (?:(struct|union|enum|enum64|typedef|fwd) )?([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*|\[\d+\]|::[A-Za-z_]\w*)*)/.exec(
       text,
     );
   if (!m) return undefined;
   const kind = relocationKind(m[1]);
   const base = m[3].replace(/___\w*$/, '');
   const type = m[2] ? `${m[2] === 'enum64' ? 'enum' : m[2]} ${base}` : base;
-  const member = m[4].replace(/^\./, '') || undefined;
+  const member = m[4].replace(/^(\.|::)/, '') || undefined;
   const line = text.split('\n').find((l) => l.includes('failed to resolve CO-RE relocation')) ?? m[0];
   return { kind, type, member, text: line.replace(/^libbpf: /, '').trim() };
 }

@@ -54,8 +54,10 @@ export function parseRejection(log: string): Rejection | undefined {
   return fromReport;
 }
 
-function parseClassic(log: string): Rejection | undefined {
-  const lines = log.split('\n').map((l) => l.replace(/\s+$/, ''));
+/** The classic reading alone (no 7.3 report), for logs of kernels before 7.3 and callers that want only it. */
+export function parseClassic(log: string): Rejection | undefined {
+  // trimEnd, not /\s+$/: the regex is quadratic in a run of blanks (seconds for a 64 KiB line).
+  const lines = log.split('\n').map((l) => l.trimEnd());
   let end = lines.length;
   while (end > 0 && (lines[end - 1] === '' || trailer.test(lines[end - 1]))) end--;
   if (end === 0) return undefined;
@@ -87,7 +89,7 @@ function parseClassic(log: string): Rejection | undefined {
   const path: SourceLocation[] = [];
   for (const line of lines.slice(0, start)) {
     const m = sourceAnnotation.exec(line);
-    if (!m || m[3] === '0') continue;
+    if (!m || Number(m[3]) === 0) continue;
     const location = { code: m[1], file: m[2], line: Number(m[3]) };
     const last = path[path.length - 1];
     if (!last || last.file !== location.file || last.line !== location.line) path.push(location);

@@ -47,6 +47,14 @@ export function toResponseError(error: unknown): ResponseError<HelperErrorData> 
   }
   const errno = (error as { errno?: number }).errno;
   const message = (error as Error)?.message ?? String(error);
+  // The addon types its own refusals (native/types.ts NativeError): malformed input is BadInput.
+  const native = error as { kind?: string; field?: string };
+  if (native.kind === 'BadInput')
+    return new ResponseError(ErrorCodes.BadInput, message, {
+      kind: 'BadInput',
+      field: native.field ?? 'params',
+      reason: message,
+    });
   if (errno === 1 || errno === 13)
     return new ResponseError(ErrorCodes.Permission, message, {
       kind: 'Permission',

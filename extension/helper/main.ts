@@ -20,6 +20,7 @@ import {
   DescribeParams,
   EventsAckParams,
   InitializeParams,
+  InitializeResult,
   LoadIdParams,
   LoadParams,
   MapDumpParams,
@@ -39,6 +40,8 @@ import {
   UnsubscribeParams,
   VerifierLogParams,
   Capability,
+  BpftraceScriptParams,
+  BpftraceRunIdParams,
 } from '../protocol/methods';
 import { MapPages, withOpenMap } from './map-pages';
 import { editEntry } from './map-edit';
@@ -48,6 +51,7 @@ import { ensureBpffs, ensureFilesystems, processIsPrivileged, tracefsRoot, withO
 import { scanOwners } from './owners';
 import { Ownership } from './ownership';
 import { Sessions } from './sessions';
+import { BpftraceRuns } from './bpftrace';
 
 const UPDATE_FLAGS = { any: 0, noexist: 1, exist: 2 } as const;
 
@@ -97,6 +101,7 @@ function startHelper(): void {
     sessions,
     tracePipe: () => path.join(tracefsRoot(), 'trace_pipe'),
   });
+  const bpftraceRuns = new BpftraceRuns((n) => void connection.sendNotification(Notifications.bpftrace, n));
   let statsHandle: { close(): void } | undefined;
   let capabilities: Promise<Record<string, Capability>> | undefined;
   let initialized = false;
@@ -105,6 +110,7 @@ function startHelper(): void {
     subscriptions.closeAll();
     ownership.clearSubscriptions();
     sessions.unregister();
+    bpftraceRuns.killAll();
     registry.closeAll();
     statsHandle?.close();
     // The prefix is ours: leave no empty directory behind when nothing is pinned.
@@ -153,33 +159,38 @@ function startHelper(): void {
 
   const withMap = <R>(mapId: number, use: (map: MapHandle) => R): R => withOpenMap(native, mapId, use);
 
-  connection.onRequest(Methods.initialize, async (raw: unknown) => {
-    try {
-      const params = InitializeParams.parse(raw);
-      if (params.protocolVersion !== PROTOCOL_VERSION) {
-        throw new HelperFailure(
-          { kind: 'BadInput', field: 'protocolVersion', reason: `helper speaks ${PROTOCOL_VERSION}` },
-          `Protocol mismatch: the client speaks ${params.protocolVersion}, this helper ${PROTOCOL_VERSION}.`,
-        );
+  connection.onRequest(
+    Methods.initialize,
+    async (raw: unknown): Promise<InitializeResult | ReturnType<typeof toResponseError>> => {
+      try {
+        const params = InitializeParams.parse(raw);
+        if (params.protocolVersion !== PROTOCOL_VERSION) {
+          throw new HelperFailure(
+            { kind: 'BadInput', field: 'protocolVersion', reason: `helper speaks ${PROTOCOL_VERSION}` },
+            `Protocol mismatch: the client speaks ${params.protocolVersion}, this helper ${PROTOCOL_VERSION}.`,
+          );
+        }
+        const mounts = await ensureFilesystems();
+        fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
+        sessions.register(params.session, params.clientName);
+        registry.rediscover(true);
+        const released = registry.adoptHandoff(params.adopt ?? false);
+        initialized = true;
+        return {
+          protocolVersion: PROTOCOL_VERSION,
+          pid: process.pid,
+          uid: process.getuid?.() ?? -1,
+          kernelRelease: os.release(),
+          libbpfVersion: native.libbpfVersion(),
+          bpffsPrefix: BPFFS_PREFIX,
+          mounts,
+          released,
+        };
+      } catch (error) {
+        return toResponseError(error);
       }
-      const mounts = await ensureFilesystems();
-      fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
-      sessions.register(params.session, params.clientName);
-      registry.rediscover(true);
-      initialized = true;
-      return {
-        protocolVersion: PROTOCOL_VERSION,
-        pid: process.pid,
-        uid: process.getuid?.() ?? -1,
-        kernelRelease: os.release(),
-        libbpfVersion: native.libbpfVersion(),
-        bpffsPrefix: BPFFS_PREFIX,
-        mounts,
-      };
-    } catch (error) {
-      return toResponseError(error);
-    }
-  });
+    },
+  );
 
   handle0(
     Methods.capabilities,
@@ -269,6 +280,7 @@ function startHelper(): void {
     }),
   );
   handle0(Methods.owners, () => scanOwners());
+  handle0(Methods.handoff, () => ({ loadIds: registry.handoff() }));
   handle(Methods.instructions, InstructionsParams, (p) => {
     const insns = native.programInstructions(p.progId);
     // Helper calls (code 0x85, src_reg 0) name kernel functions by address: resolve them from kallsyms.
@@ -291,6 +303,10 @@ function startHelper(): void {
       arch: process.arch,
     };
   });
+  handle(Methods.bpftraceRun, BpftraceScriptParams, (p) => bpftraceRuns.run(p.path));
+  handle(Methods.bpftraceStop, BpftraceRunIdParams, (p) => bpftraceRuns.stop(p.run));
+  handle0(Methods.bpftraceList, () => bpftraceRuns.list());
+  handle(Methods.bpftraceCheck, BpftraceScriptParams, (p) => bpftraceRuns.check(p.path));
   connection.onRequest(Methods.shutdown, () => {
     // Answer first, then release everything and exit.
     setImmediate(() => shutdown(0));

@@ -12,8 +12,9 @@ import type {
   ObjectSpec,
   ProgramLoadReport,
 } from '../../native/types';
-import { parseVerifierFailure, parseVerifierStats } from '../formats/verifier-log';
+import { parseVerifierStats } from '../formats/verifier-log';
 import { libbpfLines, mapCreateFailure, missingAttachTarget } from '../formats/load-failure';
+import { parseRejection } from '../formats/verifier-rejection';
 import { errnoName, HelperFailure } from './errors';
 import { AttachRequest, BPFFS_PREFIX, LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
 import {
@@ -43,7 +44,13 @@ interface OwnedLoad {
   logs: Map<string, string>;
   /** Set for a pinned load of another window whose helper is alive: not the user's to change here. */
   foreign?: SessionRecord;
+  /** Handed over by the previous helper of this window (explicit restart): pinned under HANDOFF_DIR only to
+   * survive the restart, and released like any unpinned load when this helper exits or unloads it. */
+  handedOff?: boolean;
 }
+
+/** Where an explicit restart parks the window's unpinned loads for the next helper (bpffs has no dots). */
+export const HANDOFF_DIR = path.join(BPFFS_PREFIX, 'handoff');
 
 /** Sections libbpf attaches by itself; the others need a target (interface, cgroup, binary). */
 export function autoAttachable(section: string): boolean {
@@ -305,7 +312,7 @@ export class Registry {
       );
     }
     if (program && report?.log) {
-      const failure = parseVerifierFailure(report.log);
+      const failure = parseRejection(report.log);
       const where = failure?.location ? ` at ${failure.location.file}:${failure.location.line}` : '';
       const message = failure?.message ?? error.message;
       return new HelperFailure(
@@ -322,7 +329,10 @@ export class Registry {
           map: map.map,
           libbpf: libbpfLines(libbpfLog, { map: map.map }),
         },
-        `Map ${map.map} of ${spec.name} could not be created (${errnoName(error.errno)}): ${map.reason}.`,
+        `Map ${map.map} of ${spec.name} could not be created (${errnoName(error.errno)}): ${map.reason}` +
+          (spec.maps.find((m) => m.name === map.map)?.maxEntries === 0
+            ? ': its max_entries is 0, left to the loader to set (maxEntries).'
+            : '.'),
       );
     }
     const lines = libbpfLines(libbpfLog, { program: program?.name });
@@ -504,27 +514,50 @@ export class Registry {
     return log;
   }
 
-  /**
-   * Pins programs, maps and links under BPFFS_PREFIX/<loadId>/ so they outlive the helper. They are pinned
-   * into a staging folder named after this helper's pid and renamed into place at the end, so a helper that
-   * dies half-way leaves no half-pinned load: the next helper removes a dead helper's staging folder, and
-   * what it held leaves the kernel as an unpinned load would.
-   */
+  /** Pins programs, maps and links under BPFFS_PREFIX/<loadId>/ so they outlive the helper (see pinInto). */
   pin(loadId: string): LoadedSummary {
     const load = this.owned(loadId);
     if (load.summary.pinned) return load.summary;
-    const final = path.join(BPFFS_PREFIX, loadId);
-    const dir = path.join(BPFFS_PREFIX, `${STAGING_PREFIX}${process.pid}--${loadId}`);
-    fs.mkdirSync(BPFFS_PREFIX, { recursive: true, mode: 0o700 });
-    // A folder of that name is another helper's, and is left alone.
-    if (fs.existsSync(final)) {
-      throw new HelperFailure(
-        { kind: 'BadInput', field: 'loadId', reason: `${final} already exists` },
-        `Pinning ${loadId} failed: ${final} already exists (another helper's pins); nothing was changed.`,
-      );
+    const dir = path.join(BPFFS_PREFIX, loadId);
+    if (load.handedOff) {
+      // Already pinned, under HANDOFF_DIR: moving the folder is pinning it.
+      if (fs.existsSync(dir)) this.collision(loadId, dir);
+      fs.renameSync(path.join(HANDOFF_DIR, loadId), dir);
+      load.handedOff = false;
+    } else {
+      try {
+        this.pinInto(load, dir);
+      } catch (error) {
+        if (error instanceof HelperFailure) throw error;
+        throw new HelperFailure(
+          { kind: 'Internal', errno: (error as { errno?: number }).errno },
+          `Pinning ${loadId} failed: ${(error as Error).message}`,
+        );
+      }
     }
-    fs.mkdirSync(dir, { mode: 0o700 });
-    // Only what this call pinned is removed when it fails.
+    load.summary.pinned = true;
+    return load.summary;
+  }
+
+  private collision(loadId: string, dir: string): never {
+    throw new HelperFailure(
+      { kind: 'BadInput', field: 'loadId', reason: `${dir} already exists` },
+      `Pinning ${loadId} failed: ${dir} already exists (another helper's pins); nothing was changed.`,
+    );
+  }
+
+  /**
+   * Pins a load's programs, maps and links into `dir`, which must not exist. They are pinned into a staging
+   * folder beside it, named after this helper's pid, and renamed into place at the end: a helper that dies
+   * half-way leaves no half-pinned load (the next helper removes a dead helper's staging folder, and what it
+   * held leaves the kernel as an unpinned load would). On failure, what this call pinned is unpinned.
+   */
+  private pinInto(load: OwnedLoad, dir: string): void {
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    // A directory already there is another helper's, and is left alone.
+    if (fs.existsSync(dir)) this.collision(load.summary.loadId, dir);
+    const staging = path.join(path.dirname(dir), `${STAGING_PREFIX}${process.pid}--${path.basename(dir)}`);
+    fs.mkdirSync(staging, { mode: 0o700 });
     const pinned: string[] = [];
     const pinTo = (file: string, pin: (file: string) => void) => {
       pin(file);
@@ -532,26 +565,21 @@ export class Registry {
     };
     try {
       for (const program of load.object!.programs())
-        pinTo(path.join(dir, pinName('prog', program.name)), (f) => load.object!.pinProgram(program.name, f));
+        pinTo(path.join(staging, pinName('prog', program.name)), (f) => load.object!.pinProgram(program.name, f));
       faultPoint('pin:partial');
       for (const map of load.object!.maps())
-        pinTo(path.join(dir, pinName('map', map.name)), (f) => load.object!.pinMap(map.name, f));
+        pinTo(path.join(staging, pinName('map', map.name)), (f) => load.object!.pinMap(map.name, f));
       load.attachments.forEach((attachment, i) => {
-        if (attachment.linkId) pinTo(path.join(dir, `link_${i}`), (f) => attachment.pin(f));
+        if (attachment.linkId) pinTo(path.join(staging, `link_${i}`), (f) => attachment.pin(f));
       });
       // Into place in one step; should another helper have taken the name meanwhile, rename fails and the
       // pins are removed here, its folder untouched.
-      fs.renameSync(dir, final);
+      fs.renameSync(staging, dir);
     } catch (error) {
       for (const file of pinned) this.native.unpin(file);
-      fs.rmdirSync(dir);
-      throw new HelperFailure(
-        { kind: 'Internal', errno: (error as { errno?: number }).errno },
-        `Pinning ${loadId} failed: ${(error as Error).message}`,
-      );
+      fs.rmdirSync(staging);
+      throw error;
     }
-    load.summary.pinned = true;
-    return load.summary;
   }
 
   unload(loadId: string, grant?: string): void {
@@ -574,15 +602,19 @@ export class Registry {
     }
     if (load.summary.pinned) this.removePins(loadId);
     faultPoint('unload:unpinned');
+    if (load.handedOff) this.removePinsIn(path.join(HANDOFF_DIR, loadId));
     for (const attachment of load.attachments) attachment.detach();
     load.object?.close();
     this.loads.delete(loadId);
   }
 
   private removePins(loadId: string): void {
-    const dir = path.join(BPFFS_PREFIX, loadId);
-    // Only ever below our own prefix: the load id was validated and joined, never taken as a path.
-    if (path.dirname(dir) !== BPFFS_PREFIX) throw new Error(`refusing to touch ${dir}`);
+    this.removePinsIn(path.join(BPFFS_PREFIX, loadId));
+  }
+
+  private removePinsIn(dir: string): void {
+    // Only ever a load's folder below our own prefix: load ids are validated and joined, never taken as paths.
+    if (![BPFFS_PREFIX, HANDOFF_DIR].includes(path.dirname(dir))) throw new Error(`refusing to touch ${dir}`);
     if (!fs.existsSync(dir)) return;
     for (const entry of fs.readdirSync(dir)) this.native.unpin(path.join(dir, entry));
     fs.rmdirSync(dir);
@@ -605,17 +637,15 @@ export class Registry {
    * change here); one whose window is gone is adopted. Loads of other windows unpinned since are dropped.
    */
   rediscover(atStart = false): void {
-    const dirs = fs.existsSync(BPFFS_PREFIX) ? fs.readdirSync(BPFFS_PREFIX) : [];
+    const dirs = fs.existsSync(BPFFS_PREFIX)
+      ? fs.readdirSync(BPFFS_PREFIX).filter((d) => d !== path.basename(HANDOFF_DIR))
+      : [];
     for (const [loadId, load] of this.loads) if (load.foreign && !dirs.includes(loadId)) this.loads.delete(loadId);
     if (dirs.every((d) => this.loads.has(d))) return;
-    const programs = new Map(this.native.listPrograms().map((p) => [p.id, p]));
-    const maps = new Map(this.native.listMaps().map((m) => [m.id, m]));
-    const links = new Map(this.native.listLinks().map((l) => [l.id, l]));
-    const events = tracefsEvents();
+    const kernel = this.kernelTables();
     for (const loadId of dirs) {
       if (this.removeDeadStaging(loadId)) continue;
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
-      const dir = path.join(BPFFS_PREFIX, loadId);
       const session = sessionOfLoadId(loadId);
       // At start, a closed window's pins are adopted (the user restarted or reopened it); later, they may be a
       // restarting window's, so they are shown as another window's until this helper starts again.
@@ -624,52 +654,136 @@ export class Registry {
           ? (this.sessions.liveSession(session) ??
             (atStart ? undefined : { pid: 0, label: 'another eBPF Studio window, since closed' }))
           : undefined;
-      const summary: LoadedSummary = {
-        loadId,
-        name: nameOfLoadId(loadId),
-        ...(foreign ? { owner: { pid: foreign.pid, label: foreign.label } } : {}),
-        path: '',
-        loadedAt: 0,
-        pinned: true,
-        programs: [],
-        maps: [],
-      };
-      const linked = new Map<number, { linkId: number; description: string }>();
-      for (const entry of fs.readdirSync(dir)) {
-        let pinned: { kind: string; id: number };
-        try {
-          pinned = this.native.pinnedObjectInfo(path.join(dir, entry));
-        } catch {
-          continue;
-        }
-        if (pinned.kind === 'link') {
-          const link = links.get(pinned.id);
-          if (link) linked.set(link.progId, { linkId: link.id, description: linkDescription(link, events) });
-        } else if (pinned.kind === 'prog') {
-          const info = programs.get(pinned.id);
-          if (info) {
-            summary.programs.push({
-              name: info.name,
-              section: '',
-              type: info.type,
-              loaded: true,
-              id: info.id,
-              stats: { insnsProcessed: info.verifiedInsns },
-            });
-            summary.loadedAt = Math.max(summary.loadedAt, bootTimeToEpochMs(info.loadTimeNs));
-          }
-        } else if (pinned.kind === 'map') {
-          const info = maps.get(pinned.id);
-          if (info)
-            summary.maps.push({ name: info.name, id: info.id, type: info.type, internal: info.name.includes('.') });
-        }
-      }
-      for (const program of summary.programs) {
-        const link = linked.get(program.id);
-        if (link) program.attachment = { kind: 'link', ...link };
-      }
+      const summary = this.summaryFromPins(path.join(BPFFS_PREFIX, loadId), loadId, kernel);
+      if (foreign) summary.owner = { pid: foreign.pid, label: foreign.label };
       this.loads.set(loadId, { summary, attachments: [], logs: new Map(), foreign });
     }
+  }
+
+  private kernelTables() {
+    return {
+      programs: new Map(this.native.listPrograms().map((p) => [p.id, p])),
+      maps: new Map(this.native.listMaps().map((m) => [m.id, m])),
+      links: new Map(this.native.listLinks().map((l) => [l.id, l])),
+      events: tracefsEvents(),
+    };
+  }
+
+  /** What a folder of pins holds, described from the kernel's lists. */
+  private summaryFromPins(dir: string, loadId: string, kernel: ReturnType<Registry['kernelTables']>): LoadedSummary {
+    const summary: LoadedSummary = {
+      loadId,
+      name: nameOfLoadId(loadId),
+      path: '',
+      loadedAt: 0,
+      pinned: true,
+      programs: [],
+      maps: [],
+    };
+    const linked = new Map<number, { linkId: number; description: string }>();
+    for (const entry of fs.readdirSync(dir)) {
+      let pinned: { kind: string; id: number };
+      try {
+        pinned = this.native.pinnedObjectInfo(path.join(dir, entry));
+      } catch {
+        continue;
+      }
+      if (pinned.kind === 'link') {
+        const link = kernel.links.get(pinned.id);
+        if (link) linked.set(link.progId, { linkId: link.id, description: linkDescription(link, kernel.events) });
+      } else if (pinned.kind === 'prog') {
+        const info = kernel.programs.get(pinned.id);
+        if (info) {
+          summary.programs.push({
+            name: info.name,
+            section: '',
+            type: info.type,
+            loaded: true,
+            id: info.id,
+            stats: { insnsProcessed: info.verifiedInsns },
+          });
+          summary.loadedAt = Math.max(summary.loadedAt, bootTimeToEpochMs(info.loadTimeNs));
+        }
+      } else if (pinned.kind === 'map') {
+        const info = kernel.maps.get(pinned.id);
+        if (info)
+          summary.maps.push({ name: info.name, id: info.id, type: info.type, internal: info.name.includes('.') });
+      }
+    }
+    for (const program of summary.programs) {
+      const link = linked.get(program.id);
+      if (link) program.attachment = { kind: 'link', ...link };
+    }
+    return summary;
+  }
+
+  /**
+   * Explicit restart, old helper: parks every unpinned load of the user under HANDOFF_DIR/<loadId>/ (programs,
+   * maps and links pinned, so attachments stay) with its summary and verifier logs beside it, for the next
+   * helper of this window. All or nothing: when one cannot be parked, what was parked is unpinned again.
+   */
+  handoff(): string[] {
+    const parked: string[] = [];
+    const loads = [...this.loads.values()].filter((l) => !l.summary.pinned && !l.foreign && l.object);
+    try {
+      for (const load of loads) {
+        this.pinInto(load, path.join(HANDOFF_DIR, load.summary.loadId));
+        parked.push(load.summary.loadId);
+        this.sessions.saveHandoff(load.summary.loadId, { summary: load.summary, logs: Object.fromEntries(load.logs) });
+      }
+    } catch (error) {
+      for (const loadId of parked) {
+        this.removePinsIn(path.join(HANDOFF_DIR, loadId));
+        this.sessions.takeHandoff(loadId);
+      }
+      throw new HelperFailure(
+        { kind: 'Internal', errno: (error as { errno?: number }).errno },
+        `The loads could not be handed to a new helper: ${(error as Error).message}`,
+      );
+    }
+    return parked;
+  }
+
+  /**
+   * New helper: takes the loads its window's previous helper parked when `adopt` (an explicit restart);
+   * otherwise (a crash, or a restart that did not hand over) they leave the kernel as unpinned loads do, and
+   * their ids are returned. Parked loads of windows whose helper is gone leave too; a live window's stay.
+   */
+  adoptHandoff(adopt: boolean): string[] {
+    if (!fs.existsSync(HANDOFF_DIR)) return [];
+    const released: string[] = [];
+    const kernel = this.kernelTables();
+    for (const loadId of fs.readdirSync(HANDOFF_DIR)) {
+      if (!/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
+      const dir = path.join(HANDOFF_DIR, loadId);
+      const session = sessionOfLoadId(loadId);
+      const mine = session === this.sessions.id;
+      if (!mine && session && this.sessions.liveSession(session)) continue;
+      const saved = this.sessions.takeHandoff(loadId);
+      if (mine && adopt) {
+        const fromPins = this.summaryFromPins(dir, loadId, kernel);
+        // The saved summary (path, sections, statistics) stands when the kernel still has its programs.
+        const summary =
+          saved && saved.summary.programs.every((p) => !p.loaded || fromPins.programs.some((k) => k.id === p.id))
+            ? { ...saved.summary, pinned: false }
+            : { ...fromPins, pinned: false };
+        this.loads.set(loadId, {
+          summary,
+          attachments: [],
+          logs: new Map(Object.entries(saved?.logs ?? {})),
+          handedOff: true,
+        });
+      } else {
+        this.removePinsIn(dir);
+        released.push(loadId);
+      }
+    }
+    try {
+      fs.rmdirSync(HANDOFF_DIR);
+    } catch {
+      // Another window's parked loads are still there.
+    }
+    return released;
   }
 
   /** On shutdown or when the parent goes away: what is not pinned leaves the kernel with our fds. */
@@ -677,7 +791,14 @@ export class Registry {
     for (const load of this.loads.values()) {
       for (const attachment of load.attachments) attachment.detach();
       load.object?.close();
+      // A handed-over load is an unpinned one kept by pins only across the restart: it leaves now too.
+      if (load.handedOff) this.removePinsIn(path.join(HANDOFF_DIR, load.summary.loadId));
     }
     this.loads.clear();
+    try {
+      fs.rmdirSync(HANDOFF_DIR);
+    } catch {
+      // Absent, or holding another window's parked loads.
+    }
   }
 }

@@ -6,6 +6,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { LoadedSummary } from '../protocol/methods';
 
 /** Root-only state of the running helpers (a tmpfs: a reboot forgets it, as it forgets the helpers). */
 export const RUN_DIR = '/run/ebpf-studio';
@@ -13,6 +14,12 @@ export const RUN_DIR = '/run/ebpf-studio';
 export interface SessionRecord {
   pid: number;
   label: string;
+}
+
+/** A load parked by an explicit restart, as its helper described it. */
+export interface HandoffRecord {
+  summary: LoadedSummary;
+  logs: Record<string, string>;
 }
 
 /** A session id as load ids carry it: six lower-case hex digits. */
@@ -119,6 +126,24 @@ export class Sessions {
     if (!this.holdsTracePipe) return;
     this.holdsTracePipe = false;
     if (readRecord(this.traceLock)?.pid === this.pid) fs.rmSync(this.traceLock, { force: true });
+  }
+
+  /** Saves what the next helper of this window needs to show a parked load as it was (root-only). */
+  saveHandoff(loadId: string, data: HandoffRecord): void {
+    fs.mkdirSync(path.join(this.runDir, 'handoff'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(this.runDir, 'handoff', `${loadId}.json`), JSON.stringify(data), { mode: 0o600 });
+  }
+
+  /** Reads and removes a parked load's record. */
+  takeHandoff(loadId: string): HandoffRecord | undefined {
+    const file = path.join(this.runDir, 'handoff', `${loadId}.json`);
+    try {
+      return JSON.parse(fs.readFileSync(file, 'utf8')) as HandoffRecord;
+    } catch {
+      return undefined;
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   }
 
   private recordFile(id: string): string {

@@ -234,7 +234,15 @@ export class Subscriptions {
         const records = packLines(lines);
         credit -= records.length;
         outstanding += records.length;
-        this.send({ kind: 'lines', subscription: id, count: lines.length, lostInKernel, droppedInHelper: 0, records });
+        this.send({
+          kind: 'lines',
+          subscription: id,
+          count: lines.length,
+          lostInKernel,
+          droppedInHelper: 0,
+          resynced: 0,
+          records,
+        });
       },
       failed: (message) => {
         this.active.delete(id);
@@ -266,6 +274,7 @@ export class Subscriptions {
         lostInKernel: batch.lost,
         // Only records the addon could not pack at all (over 4 GiB): counted, never silent.
         droppedInHelper: batch.droppedInAddon ?? 0,
+        resynced: batch.resynced ?? 0,
         records: batch.data,
       });
     });

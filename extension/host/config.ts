@@ -45,6 +45,10 @@ export const config = {
     // The ring is allocated up front: bounded (package.json declares the same maximum).
     return Math.min(LIMITS.traceMaxLines, positiveInt('trace.maxLines', 10000, 100));
   },
+  /** Register states as inline values while debugging the verifier's path. */
+  debuggerInlineValues(): boolean {
+    return get<boolean>('debugger.inlineValues', true);
+  },
   /** Whether a configuration change touches one of the given keys (relative to "ebpfStudio."). */
   affects(event: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {
     return keys.some((k) => event.affectsConfiguration(`${SECTION}.${k}`));

@@ -5,7 +5,8 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { config } from './config';
-import { HelperClient, HelperError } from './client/client';
+import { HelperClient, HelperError, HelperExit } from './client/client';
+import { Methods } from '../protocol/methods';
 import { CrashPolicy, exitReason, HelperState, restrictedState, statusView, trustPolicy } from './helper-state';
 
 /** A command handler as registered with VS Code. */
@@ -40,6 +41,8 @@ export class Ctx implements vscode.Disposable {
   private starting: Promise<void> | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** What the next start restores after an explicit restart: the handed-over loads and statistics. */
+  private restore: { adopt: boolean; stats: boolean } | undefined;
   /** This window, as the helper knows it: kept across helper restarts, so the new helper adopts its pins. */
   private readonly session = {
     id: crypto.randomBytes(3).toString('hex'),
@@ -123,19 +126,45 @@ export class Ctx implements vscode.Disposable {
     return this.starting;
   }
 
-  /** Stops the helper if it runs (releasing what is not pinned) and starts a new one. */
+  /**
+   * Stops the helper if it runs and starts a new one that keeps what the user loaded: unpinned loads are
+   * handed over (parked under the pin prefix and adopted), statistics are turned on again if they were on.
+   * When the hand-over fails, the user is asked first, with the list of what would leave the kernel.
+   */
   async restartHelper(): Promise<void> {
     this.crashPolicy.reset();
     clearTimeout(this.restartTimer);
     await this.starting;
     const old = this.client;
     if (old) {
+      const handed = await this.handOver(old);
+      if (handed === undefined) return;
+      if (handed.length > 0) this.log.info(`Handing ${handed.join(', ')} over to the new helper.`);
+      this.restore = { adopt: true, stats: old.statsEnabled };
       this.log.info(`Stopping the helper (pid ${old.pid}) for a restart.`);
       this.client = undefined;
       this.setState({ status: 'stopped', reason: 'it is restarting' });
       await old.dispose();
     }
     await this.startHelper();
+  }
+
+  /** Parks the old helper's unpinned loads for the next one; undefined when the user cancelled the restart. */
+  private async handOver(old: HelperClient): Promise<string[] | undefined> {
+    let leaving: string[] = [];
+    try {
+      leaving = (await old.request(Methods.listLoaded)).filter((l) => !l.pinned && !l.owner).map((l) => l.loadId);
+      if (leaving.length === 0) return [];
+      return (await old.request(Methods.handoff)).loadIds;
+    } catch (error) {
+      const restart = 'Restart Anyway';
+      const pick = await vscode.window.showWarningMessage(
+        `The eBPF Studio helper cannot hand its loads to a new helper. Restarting removes from the kernel: ${leaving.join(', ') || 'nothing'}.`,
+        { modal: true, detail: (error as Error).message },
+        restart,
+      );
+      return pick === restart ? [] : undefined;
+    }
   }
 
   private async start(): Promise<void> {
@@ -149,6 +178,7 @@ export class Ctx implements vscode.Disposable {
         elevation,
         clientName: `vscode ${vscode.version}`,
         session: this.session,
+        adopt: this.restore?.adopt,
       });
     } catch (error) {
       const reason = (error as Error).message;
@@ -166,6 +196,14 @@ export class Ctx implements vscode.Disposable {
       `Helper running: pid ${i.pid}, uid ${i.uid} (${client.startedVia}), kernel ${i.kernelRelease}, libbpf ${i.libbpfVersion}.`,
     );
     for (const [mount, what] of Object.entries(i.mounts)) this.log.info(`bpffs ${mount}: ${what}`);
+    const restore = this.restore;
+    this.restore = undefined;
+    if (i.released?.length) {
+      const message = `Unpinned loads of the previous helper left the kernel: ${i.released.join(', ')}.`;
+      this.log.warn(message);
+      void vscode.window.showWarningMessage(message);
+    }
+    if (restore?.stats) await client.request(Methods.setStats, { enabled: true }).catch(() => undefined);
     client.onLog((m) => {
       const line = `[helper] ${m.message}`;
       if (m.level === 'error') this.log.error(line);
@@ -187,10 +225,7 @@ export class Ctx implements vscode.Disposable {
     this.setState({ status: 'running', info: i, via: client.startedVia });
   }
 
-  private onHelperExit(
-    client: HelperClient,
-    exit: { code: number | null; signal: string | null; expected: boolean },
-  ): void {
+  private onHelperExit(client: HelperClient, exit: HelperExit): void {
     if (client !== this.client) return;
     this.client = undefined;
     const reason = exitReason(exit);
@@ -199,17 +234,21 @@ export class Ctx implements vscode.Disposable {
       return;
     }
     this.log.error(`The helper (pid ${client.pid}) stopped unexpectedly: ${reason}.`);
+    // Statistics come back on with the restarted helper; unpinned loads cannot (the kernel freed them).
+    this.restore = { adopt: false, stats: client.statsEnabled };
+    const left = exit.unpinned.length > 0 ? ` Unpinned loads left the kernel: ${exit.unpinned.join(', ')}.` : '';
+    if (left) this.log.warn(left.trim());
     const decision = this.crashPolicy.recordCrash(Date.now());
     if (decision.action === 'restart') {
       this.setState({ status: 'stopped', reason: `it stopped (${reason}) and is restarting` });
-      void vscode.window.showWarningMessage(`The eBPF Studio helper stopped (${reason}); restarting…`);
+      void vscode.window.showWarningMessage(`The eBPF Studio helper stopped (${reason}); restarting…${left}`);
       this.restartTimer = setTimeout(() => void this.startHelper(), decision.delayMs);
       return;
     }
     const times = `${decision.crashes} times within a minute (last: ${reason})`;
     this.setState({ status: 'stopped', reason: `it stopped ${times}` });
     void this.offerRestart(
-      `The eBPF Studio helper stopped ${times}; it is not restarted again automatically.`,
+      `The eBPF Studio helper stopped ${times}; it is not restarted again automatically.${left}`,
       'Restart',
     );
   }

@@ -2,6 +2,7 @@
 // Commands that need the helper are swapped by the context for an explanation while it is not running.
 import * as vscode from 'vscode';
 import { CommandFactory, Ctx } from './ctx';
+import * as bpftrace from './features/bpftrace';
 import * as build from './features/build';
 import * as checkSystem from './features/check-system';
 import * as instructions from './features/instructions';
@@ -17,6 +18,9 @@ import * as statsTable from './features/programs/stats-table';
 import * as tasks from './features/build/tasks';
 import * as tracePanel from './features/trace-panel';
 import * as verifierLog from './features/verifier-log';
+import * as verifierDebug from './features/verifier-debug';
+import * as lineHeat from './features/line-heat';
+import * as verifierFixes from './features/verifier-fixes';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -43,6 +47,10 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.plotMap': { helper: mapViewer.plotMap },
   'ebpf.showMapUsers': { helper: mapCommands.showMapUsers },
   'ebpf.showStats': { helper: statsTable.showStats },
+  'ebpf.debugVerifier': { always: verifierDebug.debugVerifier },
+  'ebpf.showLineHeat': { always: lineHeat.showLineHeat },
+  'ebpf.runBpftrace': { helper: bpftrace.runBpftrace },
+  'ebpf.stopBpftrace': { helper: bpftrace.stopBpftrace },
 };
 
 let ctx: Ctx | undefined;
@@ -69,6 +77,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const maps = mapsView.activate(ctx);
   tracePanel.activate(ctx);
   packetTests.activate(ctx);
+  verifierDebug.activate(ctx);
+  lineHeat.activate(ctx);
+  verifierFixes.activate(ctx);
+  bpftrace.activate(ctx);
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };

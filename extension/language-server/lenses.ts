@@ -8,12 +8,21 @@ import type { ProgramRunStats } from './lsp-ext';
 export { findSecFunctions } from '../formats/bpf-source';
 export type { SecFunction } from '../formats/bpf-source';
 
-function verdictTitle(verdict: ProgramVerdict): string {
+/** " (+37 since HEAD)", " (−12 since HEAD)", " (= HEAD)", or "" when HEAD has no count for it. */
+export function sinceHead(now: number | undefined, head: number | undefined): string {
+  if (now === undefined || head === undefined) return '';
+  const delta = now - head;
+  if (delta === 0) return ' (= HEAD)';
+  return ` (${delta > 0 ? '+' : '−'}${Math.abs(delta)} since HEAD)`;
+}
+
+function verdictTitle(verdict: ProgramVerdict, headInsns?: number): string {
   switch (verdict.status) {
     case 'verified': {
       const s = verdict.stats;
       const parts = ['$(pass) verified'];
-      if (s.insnsProcessed !== undefined) parts.push(`${s.insnsProcessed} insns processed`);
+      if (s.insnsProcessed !== undefined)
+        parts.push(`${s.insnsProcessed} insns processed${sinceHead(s.insnsProcessed, headInsns)}`);
       if (s.totalStates !== undefined) parts.push(`${s.totalStates} states (peak ${s.peakStates ?? '?'})`);
       if (s.stackDepth) parts.push(`stack ${s.stackDepth.join('+')} B`);
       if (s.verificationTimeUsec !== undefined) parts.push(`${s.verificationTimeUsec} µs`);
@@ -34,16 +43,19 @@ export interface LensText {
   program: string;
 }
 
-/** One lens per SEC function with a verdict, plus one with run statistics when it is loaded. */
+/** One lens per SEC function with a verdict, plus one with run statistics when it is loaded. `headInsns`:
+ *  instructions processed per program in the git HEAD version, for the change since. */
 export function lensTexts(
   functions: SecFunction[],
   verdicts: ProgramVerdict[],
   runStats: ProgramRunStats[],
+  headInsns?: ReadonlyMap<string, number>,
 ): LensText[] {
   const lenses: LensText[] = [];
   for (const fn of functions) {
     const verdict = verdicts.find((v) => v.program === fn.name);
-    if (verdict) lenses.push({ line: fn.line, title: verdictTitle(verdict), program: fn.name });
+    if (verdict)
+      lenses.push({ line: fn.line, title: verdictTitle(verdict, headInsns?.get(fn.name)), program: fn.name });
     const stats = runStats.find((r) => r.program === fn.name);
     if (stats) {
       const average =
@@ -62,4 +74,9 @@ export function lensTexts(
     lenses.push({ line: verdict.line - 1, title: verdictTitle(verdict), program: verdict.program });
   }
   return lenses;
+}
+
+/** "Debug path" over each SEC function: eBPF: Debug Verifier Path on that program. */
+export function debugPathLenses(functions: SecFunction[]): LensText[] {
+  return functions.map((fn) => ({ line: fn.line, title: '$(debug-alt) Debug path', program: fn.name }));
 }

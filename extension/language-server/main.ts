@@ -33,7 +33,8 @@ import {
   tracefsTracepoints,
 } from './completion';
 import { helperHoverMarkdown, installedHelperDocs, UAPI_BPF_H } from './helper-docs';
-import { findSecFunctions, lensTexts } from './lenses';
+import { debugPathLenses, findSecFunctions, lensTexts } from './lenses';
+import { headInsns, type HeadInsns } from './head-stats';
 import {
   BuildSettings,
   CheckParams,
@@ -58,6 +59,8 @@ let settings: BuildSettings = { includeDirs: [], defines: [], onSave: true };
 let codeLensRefresh = false;
 /** The last check of each source: its verdicts feed the lenses. */
 const lastChecks = new Map<string, CheckResult>();
+/** Instructions processed per program of each source's git HEAD version, built in the background. */
+const headChecks = new Map<string, HeadInsns>();
 /** Files each source's last check published diagnostics on (headers too), so the next check clears them. */
 const publishedFiles = new Map<string, Set<string>>();
 /** What each source's last check read (the source and its headers), to re-check it when they change on disk. */
@@ -179,6 +182,7 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
     lastChecks.set(source, result);
     publish(source, result.diagnostics);
     if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
     return result;
   } catch (error) {
     // A missing clang/bpftool/BTF is one diagnostic that says what to install, not a crash.
@@ -186,6 +190,18 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
     publish(source, [{ file: source, line: 1, column: 1, severity: 'error', origin: 'ebpf-studio', message }]);
     return undefined;
   }
+}
+
+/** Builds and verifies the HEAD version once per commit, then refreshes the lenses with the difference. */
+async function compareWithHead(source: string): Promise<void> {
+  const head = await headInsns(source, askClientToVerify, {
+    clangPath: settings.clangPath,
+    includeDirs: settings.includeDirs,
+    defines: settings.defines,
+  });
+  if (!head || headChecks.get(source) === head) return;
+  headChecks.set(source, head);
+  if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
 }
 
 /** Checks a source; concurrent requests for the same file share a run and coalesce into one more. */
@@ -370,10 +386,18 @@ connection.onCodeLens(async ({ textDocument }): Promise<CodeLens[]> => {
   } catch {
     // No helper: verdicts only.
   }
-  return lensTexts(findSecFunctions(doc.getText()), verdicts, runStats).map((lens) => ({
-    range: { start: { line: lens.line, character: 0 }, end: { line: lens.line, character: 0 } },
-    command: { title: lens.title, command: 'ebpf.showVerifierLog', arguments: [textDocument.uri, lens.program] },
-  }));
+  const functions = findSecFunctions(doc.getText());
+  const range = (line: number) => ({ start: { line, character: 0 }, end: { line, character: 0 } });
+  return [
+    ...lensTexts(functions, verdicts, runStats, headChecks.get(file)).map((lens) => ({
+      range: range(lens.line),
+      command: { title: lens.title, command: 'ebpf.showVerifierLog', arguments: [textDocument.uri, lens.program] },
+    })),
+    ...debugPathLenses(functions).map((lens) => ({
+      range: range(lens.line),
+      command: { title: lens.title, command: 'ebpf.debugVerifier', arguments: [textDocument.uri, lens.program] },
+    })),
+  ];
 });
 
 connection.onCodeAction(({ textDocument, context }) => {

@@ -68,6 +68,9 @@ export const InitializeParams = z.object({
   session: z
     .object({ id: z.string().regex(/^[0-9a-f]{6}$/, 'must be six hex digits'), label: z.string().max(128) })
     .optional(),
+  /** An explicit restart: take the loads the window's previous helper handed over (object/handoff). Without
+   * it they leave the kernel, as unpinned loads of a crashed helper do. */
+  adopt: z.boolean().optional(),
 });
 export type InitializeParams = z.infer<typeof InitializeParams>;
 
@@ -87,6 +90,8 @@ export interface InitializeResult {
   bpffsPrefix: string;
   /** Mounts the helper made or found: "/sys/fs/bpf" -> "mounted" | "present" | error text. */
   mounts: Record<string, string>;
+  /** Loads handed over by a previous helper that were not adopted, and so left the kernel. */
+  released?: string[];
 }
 
 export const DescribeParams = z.object({ path: absolutePath });
@@ -357,6 +362,44 @@ export interface LogNotification {
   message: string;
 }
 
+/** A bpftrace script the helper may run: an absolute path ending in .bt. */
+const bpftraceScript = absolutePath.refine((p) => p.endsWith('.bt'), { message: 'must be a bpftrace script (.bt)' });
+export const BpftraceScriptParams = z.object({ path: bpftraceScript });
+export type BpftraceScriptParams = z.infer<typeof BpftraceScriptParams>;
+export const BpftraceRunIdParams = z.object({ run: z.number().int().min(1).max(0x7fffffff) });
+export type BpftraceRunIdParams = z.infer<typeof BpftraceRunIdParams>;
+
+/** A bpftrace process the helper started (`bpftrace -f json FILE`); its output arrives as notifications. */
+export interface BpftraceRunInfo {
+  run: number;
+  pid: number;
+  path: string;
+  startedAt: number;
+}
+
+export interface BpftraceStopResult {
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** `bpftrace --emit-elf` of a script: parsed, checked and compiled, nothing loaded. */
+export interface BpftraceCheckResult {
+  ok: boolean;
+  exitCode: number | null;
+  /** bpftrace's stderr, its diagnostics as `FILE:LINE:COL-ENDCOL: LEVEL: message`; FILE is the path given. */
+  stderr: string;
+}
+
+/** Helper -> client: output of one bpftrace run, in chunks (a chunk may end inside a line). */
+export interface BpftraceOutputNotification {
+  run: number;
+  /** `-f json` lines. */
+  stdout?: string;
+  stderr?: string;
+  /** Set once, last, when the process has ended. */
+  exit?: BpftraceStopResult;
+}
+
 export const Methods = {
   initialize: new RequestType<InitializeParams, InitializeResult, void>('initialize'),
   capabilities: new RequestType0<Record<string, Capability>, void>('capabilities'),
@@ -383,12 +426,19 @@ export const Methods = {
   structTypes: new RequestType<z.infer<typeof StructTypesParams>, StructTypesResult, void>('object/structTypes'),
   owners: new RequestType0<ObjectOwnersResult, void>('kernel/owners'),
   instructions: new RequestType<z.infer<typeof InstructionsParams>, InstructionsResult, void>('prog/instructions'),
+  bpftraceRun: new RequestType<BpftraceScriptParams, BpftraceRunInfo, void>('bpftrace/run'),
+  bpftraceStop: new RequestType<BpftraceRunIdParams, BpftraceStopResult, void>('bpftrace/stop'),
+  bpftraceList: new RequestType0<BpftraceRunInfo[], void>('bpftrace/list'),
+  bpftraceCheck: new RequestType<BpftraceScriptParams, BpftraceCheckResult, void>('bpftrace/check'),
   shutdown: new RequestType0<void, void>('shutdown'),
+  /** Before an explicit restart: parks the unpinned loads for the window's next helper; their load ids. */
+  handoff: new RequestType0<{ loadIds: string[] }, void>('object/handoff'),
 } as const;
 
 export const Notifications = {
   log: new NotificationType<LogNotification>('helper/log'),
   eventsAck: new NotificationType<EventsAckParams>('events/ack'),
+  bpftrace: new NotificationType<BpftraceOutputNotification>('bpftrace/output'),
 } as const;
 
 /** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */

@@ -2,17 +2,31 @@
 // The protocol owns these shapes; the addon (native/) produces them and the helper sends them as they are.
 // Pure types: imports nothing of the project.
 
-/** A BTF type, resolved into a self-contained tree (typedefs kept by name, cycles cut at pointers). */
+/**
+ * A BTF type, resolved into a self-contained tree (typedefs kept by name, cycles cut at pointers). Trees are
+ * bounded (NativeLimits.btfTreeNodes): a struct or union met again on its own path (cyclic BTF), or met again
+ * once the budget is spent, is a `ref` to the node with the same `id` earlier in the tree (depth-first, members
+ * in order); past the budget a struct not yet given is `unknown` with its size. A `ref` can be read as `size`
+ * opaque bytes.
+ */
 export type BtfType =
   | { kind: 'void' }
   | { kind: 'int'; name: string; size: number; signed: boolean; char: boolean; bool: boolean; bits: number }
   | { kind: 'float'; name: string; size: number }
   | { kind: 'ptr'; size: number; target: string }
   | { kind: 'array'; size: number; elem: BtfType; length: number }
-  | { kind: 'struct' | 'union'; name: string; size: number; members: BtfMember[] }
+  | {
+      kind: 'struct' | 'union';
+      name: string;
+      size: number;
+      members: BtfMember[];
+      /** BTF type id, what a `ref` names. */
+      id?: number;
+    }
   | { kind: 'enum'; name: string; size: number; signed: boolean; values: { name: string; value: number }[] }
   | { kind: 'typedef'; name: string; size: number; target: BtfType }
-  | { kind: 'fwd' | 'func' | 'unknown'; name: string; size: number };
+  | { kind: 'fwd' | 'func' | 'unknown'; name: string; size: number }
+  | { kind: 'ref'; id: number; name: string; size: number };
 
 export interface BtfMember {
   name: string;
@@ -54,7 +68,7 @@ export interface VariableSpec {
   offset: number;
   size: number;
   type: BtfType;
-  /** The initial bytes from the object file (zeros for .bss). */
+  /** The initial bytes from the object file (zeros for .bss); empty for a variable over 1 MiB. */
   initial: Buffer;
 }
 

@@ -3,7 +3,7 @@
 // and the editor use this same code, so they always agree.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseVerifierFailure, SourceLocation } from '../formats/verifier-log';
+import { parseRejection, type SourceLocation } from '../formats/verifier-rejection';
 import type { RequestType } from 'vscode-jsonrpc';
 import { HelperError, HelperErrorData, Methods, VerifierStats } from '../protocol/methods';
 import { lineInProgram, mapDefinitionLine, programLine } from '../formats/bpf-source';
@@ -12,6 +12,7 @@ import { findLegacyMaps, legacyMapMessage } from '../formats/legacy-maps';
 import { placeholderMaxEntries } from '../formats/map-types';
 import { encodeGlobals } from './globals';
 import { compileBpf, CompileOptions } from './compile';
+import { libbpfRsCrateOf } from './cargo';
 
 export interface Diagnostic {
   file: string;
@@ -60,7 +61,39 @@ export function resolveSourceFile(reported: string, source: string, includeDirs:
     const candidate = path.resolve(dir, reported);
     if (fs.existsSync(candidate)) return candidate;
   }
+  const rust = resolveCrateFile(reported, source);
+  if (rust) return rust;
   return path.basename(reported) === path.basename(source) ? source : reported;
+}
+
+/**
+ * Rust objects (aya) name files relative to their crate ("src/main.rs") or by the absolute path of the
+ * machine that built them, and sit deep in target/bpfel-unknown-none/<profile>/: look in the folders
+ * above the object for the path, then for its tail from a "src" folder on.
+ */
+function resolveCrateFile(reported: string, source: string): string | undefined {
+  const parts = reported.split(/[\\/]/).filter(Boolean);
+  const src = parts.lastIndexOf('src');
+  const tails = [
+    ...new Set([
+      path.isAbsolute(reported) ? '' : reported,
+      src >= 0 ? parts.slice(src).join('/') : '',
+      // The verifier's log names a line's file by its base name only ("main.rs").
+      parts.length === 1 && reported.endsWith('.rs') ? `src/${reported}` : '',
+    ]),
+  ].filter(Boolean);
+  if (tails.length === 0) return undefined;
+  let dir = path.dirname(path.resolve(source));
+  for (let depth = 0; depth < 8; depth++) {
+    for (const tail of tails) {
+      const candidate = path.join(dir, tail);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return undefined;
 }
 
 /** The line of `SEC("section")` that declares a program, for messages that belong to no instruction. */
@@ -145,7 +178,8 @@ export async function verifyObject(
         path: objectPath,
         programs: remaining,
         verifyOnly: true,
-        skipRefused: true,
+        // Refusals come back one at a time as errors, with libbpf's lines, each set aside below.
+        skipRefused: false,
         maxEntries: Object.keys(maxEntries).length > 0 ? maxEntries : undefined,
         variables: Object.keys(variables).length > 0 ? variables : undefined,
       });
@@ -168,7 +202,8 @@ export async function verifyObject(
       if (!(error instanceof HelperError)) throw error;
       const data = error.data;
       if (data.kind === 'VerifierRejected') {
-        const failure = parseVerifierFailure(data.log);
+        // Both log formats: Linux 7.3's report is read as well as the classic tail.
+        const failure = parseRejection(data.log);
         // libbpf poisons an instruction whose CO-RE relocation failed; the verifier stops there.
         const core = parseCoreFailure(data.log);
         const message = core ? describeCoreFailure(core) : data.message;
@@ -192,8 +227,8 @@ export async function verifyObject(
         });
         remaining = remaining.filter((p) => p !== data.program);
       } else if ((data.kind === 'NotSupported' || data.kind === 'Internal') && data.program) {
-        // Every program left was refused (skipRefused only skips while others remain), or this one could
-        // not be loaded for its own reason: its verdict on its SEC line, and on with the rest.
+        // This program was refused (its type, or its attach target is not in this kernel), or could not be
+        // loaded for its own reason: its verdict on its SEC line, and on with the rest.
         const name = data.program;
         const refused = data.kind === 'NotSupported';
         const reason = withoutPrefix(error.message);
@@ -255,6 +290,9 @@ export async function checkSource(
   options: CompileOptions = {},
 ): Promise<CheckResult> {
   if (!fs.existsSync(source)) throw new Error(`No such file: ${source}`);
+  // A libbpf-rs crate's src/bpf/*.bpf.c find their headers as libbpf-cargo's build does.
+  const crate = libbpfRsCrateOf(source);
+  if (crate) options = { ...options, includeDirs: [...(options.includeDirs ?? []), ...crate.includeDirs] };
   // An object is verified as it is: handing it to clang would "link" it and build nothing.
   const build = source.endsWith('.o')
     ? { ok: true, objectPath: source, diagnostics: [], stderr: '', durationMs: 0 }

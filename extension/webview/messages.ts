@@ -107,6 +107,7 @@ export type ToTracePanel =
       lostInKernel: number;
       droppedInHelper: number;
       droppedInPanel: number;
+      resynced: number;
       reserveFailures?: number;
       paused: boolean;
       sources: string[];

@@ -132,6 +132,10 @@ window.addEventListener('message', (event: MessageEvent<ToTracePanel>) => {
       $('lost').className = kernelLost ? 'lost' : '';
       $('dropped').textContent = `dropped by eBPF Studio: ${(m.droppedInHelper + m.droppedInPanel).toLocaleString()}`;
       $('dropped').className = m.droppedInHelper + m.droppedInPanel ? 'dropped' : '';
+      // Skips over ring positions that could not be trusted lose records nobody can count: said, not summed.
+      $('resynced').textContent = m.resynced
+        ? `ring buffer resynced ${m.resynced.toLocaleString()}× (records skipped: another process moved its consumer position)`
+        : '';
       $('status').textContent = m.status;
       setOptions($<HTMLSelectElement>('program'), [...m.programs, ...m.sources.filter((s) => s !== 'trace_pipe')]);
       break;

@@ -118,7 +118,11 @@ describe('ebpf-studio check agrees with the editor', function () {
       [cli, 'check', '-I', path.join(dir, 'include'), 'core.bpf.c', 'uapi.bpf.c'],
       { cwd: dir },
     );
-    assert.equal(stdout, '', 'no diagnostics');
+    // No diagnostics: only each program's verdict, at its SEC line (issue 12).
+    assert.match(
+      stdout,
+      /^core\.bpf\.c:6: on_fork: verified \(\d+ insns processed\)\nuapi\.bpf\.c:6: pass_ipv4: verified \(\d+ insns processed\)\n$/,
+    );
     assert.match(stderr, /core\.bpf\.c: ok, verified: on_fork \(\d+ insns\)/);
     assert.match(stderr, /uapi\.bpf\.c: ok, verified: pass_ipv4 \(\d+ insns\)/);
   });

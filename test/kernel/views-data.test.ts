@@ -229,7 +229,7 @@ describe('views data sources on the real kernel', function () {
         assert.equal(r[0], process.pid);
         assert.equal(r[3], comm);
       }
-      assert.deepEqual(trace.drops, { lostInKernel: 0, droppedInHelper: 0 });
+      assert.deepEqual(trace.drops, { lostInKernel: 0, droppedInHelper: 0, resynced: 0 });
     } finally {
       await trace.dispose();
     }

@@ -167,7 +167,7 @@ describe('helper security boundary', function () {
     assert.ok(!fs.existsSync(path.join(BPFFS_PREFIX, loaded.loadId)));
   });
 
-  it('never runs a shell: only system.ts starts a process, mount(8) by absolute path with execFile', () => {
+  it('never runs a shell: only system.ts (mount(8)) and bpftrace.ts (/usr/bin/bpftrace) start processes, by absolute path', () => {
     const helperDir = path.join(repoRoot, 'extension', 'helper');
     // The client side (client.ts, elevation.ts) runs in the extension host, not in the helper.
     const helperFiles = [
@@ -180,9 +180,13 @@ describe('helper security boundary', function () {
     const importers = helperFiles.filter((file) =>
       /from 'child_process'|require\('child_process'\)/.test(fs.readFileSync(file, 'utf8')),
     );
+    assert.deepEqual(importers.map((f) => path.basename(f)).sort(), ['bpftrace.ts', 'system.ts']);
+    // bpftrace runs only as /usr/bin/bpftrace, through spawn/execFile with an argument list.
+    const bpftrace = fs.readFileSync(path.join(helperDir, 'bpftrace.ts'), 'utf8');
+    assert.match(bpftrace, /^export const BPFTRACE = '\/usr\/bin\/bpftrace';$/m);
     assert.deepEqual(
-      importers.map((f) => path.basename(f)),
-      ['system.ts'],
+      bpftrace.match(/\b(spawn|execFile)\(\s*([A-Za-z_'/]+)/g)?.map((m) => m.replace(/\s+/g, ' ')),
+      ['spawn(BPFTRACE', 'execFile( BPFTRACE'],
     );
     const system = fs.readFileSync(path.join(helperDir, 'system.ts'), 'utf8');
     assert.match(system, /^import \{ execFile \} from 'child_process';$/m, 'only execFile, which runs no shell');

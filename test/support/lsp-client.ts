@@ -23,6 +23,7 @@ export interface PublishedDiagnostic {
   severity: number;
   source?: string;
   message: string;
+  code?: string | number;
   relatedInformation?: { location: { uri: string; range: { start: { line: number } } }; message: string }[];
 }
 
@@ -128,6 +129,25 @@ export class LspTestClient {
   codeLenses(file: string): Promise<{ range: { start: { line: number } }; command: { title: string } }[]> {
     return this.connection.sendRequest('textDocument/codeLens', {
       textDocument: { uri: pathToFileURL(file).toString() },
+    });
+  }
+
+  /** The code actions (quick fixes) the server offers for these diagnostics of a file. */
+  codeActions(
+    file: string,
+    diagnostics: PublishedDiagnostic[],
+  ): Promise<
+    {
+      title: string;
+      kind?: string;
+      edit?: { changes: Record<string, { range: PublishedDiagnostic['range']; newText: string }[]> };
+    }[]
+  > {
+    const range = diagnostics[0]?.range ?? { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    return this.connection.sendRequest('textDocument/codeAction', {
+      textDocument: { uri: pathToFileURL(file).toString() },
+      range,
+      context: { diagnostics },
     });
   }
 

@@ -73,6 +73,7 @@ const frameArb: fc.Arbitrary<Frame> = fc.oneof(
     count: fc.nat({ max: 1000 }),
     lostInKernel: fc.nat(),
     droppedInHelper: fc.nat(),
+    resynced: fc.nat({ max: 0xffffffff }),
     records: fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
   }),
   fc

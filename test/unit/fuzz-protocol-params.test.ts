@@ -41,6 +41,8 @@ const examples: Record<string, unknown[]> = {
   ],
   LoadIdParams: [{ loadId: 'x-1' }],
   VerifierLogParams: [{ loadId: 'x-1', program: 'count_packets' }],
+  BpftraceScriptParams: [{ path: '/work/bpf-samples/bpftrace_syscalls/syscalls.bt' }],
+  BpftraceRunIdParams: [{ run: 1 }],
   MapIdParams: [{ mapId: 12 }],
   MapKeyParams: [{ mapId: 12, key: '01000000' }],
   MapUpdateParams: [{ mapId: 12, key: '01000000', value: '0100000000000000', flags: 'noexist' }],

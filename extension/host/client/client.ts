@@ -19,6 +19,7 @@ import {
   HelperError,
   HelperErrorData,
   InitializeResult,
+  LoadedSummary,
   LogNotification,
   Methods,
   Notifications,
@@ -38,6 +39,8 @@ export interface HelperClientOptions {
   /** The window the helper serves (six hex digits and a label): a restarted helper of the same window takes
    * over its pins; another window's pinned loads are shown as theirs. */
   session?: { id: string; label: string };
+  /** An explicit restart: take the loads the previous helper of this window handed over. */
+  adopt?: boolean;
   /** How long the helper may take to answer `initialize` (a pkexec dialog waits for the user). */
   startTimeoutMs?: number;
 }
@@ -106,16 +109,27 @@ class FrameRouter {
   }
 }
 
+/** How a helper ended; `unpinned` names the loads (known to this client) that left the kernel with it. */
+export interface HelperExit {
+  code: number | null;
+  signal: string | null;
+  expected: boolean;
+  unpinned: string[];
+}
+
 export class HelperClient {
-  private readonly exitEmitter = new Emitter<{ code: number | null; signal: string | null; expected: boolean }>();
+  private readonly exitEmitter = new Emitter<HelperExit>();
   private readonly eventsEmitter = new Emitter<RecordsFrame>();
   private readonly logEmitter = new Emitter<LogNotification>();
   private closing = false;
   private exited = false;
   private grantPrompt: GrantPrompt | undefined;
+  /** The loads as the helper last described them (load, pin, unload, list), for the exit report. */
+  private readonly loads = new Map<string, LoadedSummary>();
+  private stats = false;
 
   /** Fires once when the helper process ends; `expected` is false for a crash or a kill. */
-  readonly onExit: Event<{ code: number | null; signal: string | null; expected: boolean }> = this.exitEmitter.event;
+  readonly onExit: Event<HelperExit> = this.exitEmitter.event;
   /** Records frames (events, trace lines) of every subscription; acknowledge them with ackEvents. */
   readonly onEvents: Event<RecordsFrame> = this.eventsEmitter.event;
   readonly onLog: Event<LogNotification> = this.logEmitter.event;
@@ -137,8 +151,28 @@ export class HelperClient {
     child.once('exit', (code, signal) => {
       this.exited = true;
       this.connection.dispose();
-      this.exitEmitter.fire({ code, signal, expected: this.closing });
+      // What was loaded and not pinned left the kernel with the helper (handed-over loads leave when the
+      // next helper starts without adopting them).
+      const unpinned = [...this.loads.values()].filter((l) => !l.pinned && !l.owner).map((l) => l.loadId);
+      this.exitEmitter.fire({ code, signal, expected: this.closing, unpinned });
     });
+  }
+
+  private readonly notificationEmitters = new Map<string, Emitter<unknown>>();
+
+  /**
+   * One of the helper's other notifications (features that have their own, e.g. bpftrace output). The
+   * connection keeps one handler per method, so listeners share it through an emitter.
+   */
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): { dispose(): void } {
+    let emitter = this.notificationEmitters.get(type.method);
+    if (!emitter) {
+      const created = new Emitter<unknown>();
+      this.notificationEmitters.set(type.method, created);
+      this.connection.onNotification(type, (params: P) => created.fire(params));
+      emitter = created;
+    }
+    return emitter.event(handler as (params: unknown) => void);
   }
 
   get pid(): number {
@@ -225,6 +259,7 @@ export class HelperClient {
           protocolVersion: PROTOCOL_VERSION,
           clientName: options.clientName ?? 'ebpf-studio',
           session: options.session,
+          adopt: options.adopt,
         })
         .then((info) => {
           if (settled) return;
@@ -285,7 +320,33 @@ export class HelperClient {
     }
   }
 
+  /** Whether run-time statistics are on (kernel/stats), so a restarted helper can turn them on again. */
+  get statsEnabled(): boolean {
+    return this.stats;
+  }
+
+  /** Keeps `loads` and `stats` as the helper's answers describe them. */
+  private track(method: string, params: unknown, result: unknown): void {
+    if (method === Methods.listLoaded.method) {
+      this.loads.clear();
+      for (const load of result as LoadedSummary[]) this.loads.set(load.loadId, load);
+    } else if (method === Methods.load.method || method === Methods.pin.method) {
+      const load = result as LoadedSummary;
+      if (load.loadId) this.loads.set(load.loadId, load);
+    } else if (method === Methods.unload.method) {
+      this.loads.delete((params as { loadId: string }).loadId);
+    } else if (method === Methods.setStats.method) {
+      this.stats = (result as { enabled: boolean }).enabled;
+    }
+  }
+
   private async send<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
+    const result = await this.sendRaw(type, params);
+    this.track(type.method, params, result);
+    return result;
+  }
+
+  private async sendRaw<P, R>(type: RequestType0<R, void> | RequestType<P, R, void>, params?: P): Promise<R> {
     if (this.exited) throw new HelperError('The eBPF Studio helper is not running.', { kind: 'Internal' });
     let result: R;
     try {

@@ -34,13 +34,23 @@ export class NodeTree implements vscode.TreeDataProvider<ViewNode>, vscode.Dispo
     this.changed.fire(undefined);
   }
 
-  /** Polls only while the view is visible: other programs come and go without telling anyone. */
+  /**
+   * Polls only while the view is visible: other programs come and go without telling anyone. A poll that
+   * finds the same nodes tells VS Code nothing: every change event makes it forget the tree's elements
+   * until it asks again, and a context menu command run in that window got no node (Pin asked which load).
+   */
   private schedule(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (!this.view.visible) return;
     this.timer = setTimeout(() => {
-      this.refresh();
+      const shown = this.roots;
+      const next = this.load();
+      void Promise.all([shown, next]).then(([before, after]) => {
+        if (this.roots !== shown) return;
+        this.roots = next;
+        if (JSON.stringify(before) !== JSON.stringify(after)) this.changed.fire(undefined);
+      });
       this.schedule();
     }, this.intervalMs());
   }

@@ -55,7 +55,7 @@ std::shared_ptr<Attachment> Object::attach_captured(const std::string &program, 
 	struct bpf_link *link = nullptr;
 
 	if (t.kind == "auto") {
-		where = bpf_program__section_name(p);
+		where = str_or_empty(bpf_program__section_name(p));
 		a->description_ = where;
 		link = bpf_program__attach(p);
 	} else if (t.kind == "tracepoint") {

@@ -1,80 +1,125 @@
-// Core layer: BTF type id -> self-contained tree (core::BtfNode). Pointers are cut to a type name so that
-// self-referential structs (lists, trees) terminate; anything nested deeper than 32 levels
-// becomes {kind: unknown} rather than blowing the stack on hostile BTF.
+// Core layer: BtfResolver, BTF type id -> self-contained tree under a node budget, with cycle detection
+// and per-id memos (the rules are at the top of btf.h).
 #include "btf.h"
 
+#include <algorithm>
 #include <bpf/btf.h>
 
 namespace core {
-namespace {
 
-constexpr int kMaxDepth = 32;
-
-const struct btf_type *skip_mods(const struct btf *btf, uint32_t &id)
+BtfNode btf_resolve(const struct btf *btf, uint32_t id)
 {
-	const struct btf_type *t = btf__type_by_id(btf, id);
-	for (int i = 0; t && i < kMaxDepth; i++) {
-		uint16_t k = btf_kind(t);
-		if (k != BTF_KIND_CONST && k != BTF_KIND_VOLATILE && k != BTF_KIND_RESTRICT &&
-		    k != BTF_KIND_TYPE_TAG)
-			return t;
-		id = t->type;
-		t = id ? btf__type_by_id(btf, id) : nullptr;
-	}
-	return t;
+	return BtfResolver(btf).resolve(id);
 }
 
-std::string name_of(const struct btf *btf, const struct btf_type *t)
+BtfNode BtfResolver::resolve(uint32_t id)
 {
-	const char *n = btf__name_by_offset(btf, t->name_off);
+	tree_nodes_ = 0;
+	path_.clear();
+	expanded_.clear();
+	return node(id, 0);
+}
+
+std::string BtfResolver::name_of(const struct btf_type *t) const
+{
+	const char *n = btf__name_by_offset(btf_, t->name_off);
 	return n ? n : "";
 }
 
-// A C-ish spelling of a type, used for pointer targets.
-std::string type_name(const struct btf *btf, uint32_t id, int depth)
+std::string BtfResolver::name_of_offset(uint32_t off) const
 {
-	if (depth > kMaxDepth)
-		return "?";
-	const struct btf_type *t = id ? skip_mods(btf, id) : nullptr;
-	if (!id || !t)
-		return "void";
-	std::string n = name_of(btf, t);
-	switch (btf_kind(t)) {
-	case BTF_KIND_STRUCT: return "struct " + (n.empty() ? std::string("(anon)") : n);
-	case BTF_KIND_UNION: return "union " + (n.empty() ? std::string("(anon)") : n);
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64: return "enum " + (n.empty() ? std::string("(anon)") : n);
-	case BTF_KIND_FWD: return (btf_kflag(t) ? "union " : "struct ") + n;
-	case BTF_KIND_PTR: return type_name(btf, t->type, depth + 1) + " *";
-	case BTF_KIND_ARRAY: {
-		const struct btf_array *a = btf_array(t);
-		return type_name(btf, a->type, depth + 1) + "[" + std::to_string(a->nelems) + "]";
-	}
-	case BTF_KIND_FUNC_PROTO: return "func";
-	default: return n.empty() ? "?" : n;
-	}
+	const char *n = btf__name_by_offset(btf_, off);
+	return n ? n : "";
 }
 
-uint32_t size_of(const struct btf *btf, uint32_t id)
+// The type behind const/volatile/restrict/type tags; id becomes its id. NULL for void or a bad id.
+const struct btf_type *BtfResolver::skip_mods(uint32_t &id)
 {
-	int64_t s = btf__resolve_size(btf, id);
-	return s < 0 ? 0 : (uint32_t)s;
+	auto it = mods_.find(id);
+	if (it != mods_.end()) {
+		id = it->second;
+		return id ? btf__type_by_id(btf_, id) : nullptr;
+	}
+	uint32_t from = id;
+	const struct btf_type *t = id ? btf__type_by_id(btf_, id) : nullptr;
+	for (int i = 0; t && i < kBtfMaxDepth; i++) {
+		uint16_t k = btf_kind(t);
+		if (k != BTF_KIND_CONST && k != BTF_KIND_VOLATILE && k != BTF_KIND_RESTRICT &&
+		    k != BTF_KIND_TYPE_TAG)
+			break;
+		id = t->type;
+		t = id ? btf__type_by_id(btf_, id) : nullptr;
+	}
+	if (!t)
+		id = 0;
+	mods_[from] = id;
+	return t;
 }
 
-BtfNode resolve(const struct btf *btf, uint32_t id, int depth)
+// A C-ish spelling of a type, used for pointer targets and in refs.
+const std::string &BtfResolver::type_name(uint32_t id, int depth)
+{
+	auto it = names_.find(id);
+	if (it != names_.end())
+		return it->second;
+	std::string s;
+	uint32_t real = id;
+	const struct btf_type *t = id ? skip_mods(real) : nullptr;
+	if (depth > kBtfMaxDepth) {
+		s = "?";
+	} else if (!t) {
+		s = "void";
+	} else {
+		std::string n = name_of(t);
+		std::string anon = n.empty() ? std::string("(anon)") : n;
+		switch (btf_kind(t)) {
+		case BTF_KIND_STRUCT: s = "struct " + anon; break;
+		case BTF_KIND_UNION: s = "union " + anon; break;
+		case BTF_KIND_ENUM:
+		case BTF_KIND_ENUM64: s = "enum " + anon; break;
+		case BTF_KIND_FWD: s = (btf_kflag(t) ? "union " : "struct ") + n; break;
+		case BTF_KIND_PTR: s = type_name(t->type, depth + 1) + " *"; break;
+		case BTF_KIND_ARRAY: {
+			const struct btf_array *a = btf_array(t);
+			s = type_name(a->type, depth + 1) + "[" + std::to_string(a->nelems) + "]";
+			break;
+		}
+		case BTF_KIND_FUNC_PROTO: s = "func"; break;
+		default: s = n.empty() ? "?" : n; break;
+		}
+	}
+	// A deep chain cut at "?" is cached as it is: the spelling is a label, not a decoding rule.
+	return names_.emplace(id, std::move(s)).first->second;
+}
+
+uint32_t BtfResolver::size_of(uint32_t id)
+{
+	auto it = sizes_.find(id);
+	if (it != sizes_.end())
+		return it->second;
+	int64_t s = btf__resolve_size(btf_, id);
+	uint32_t v = s < 0 || s > UINT32_MAX ? 0 : (uint32_t)s;
+	sizes_[id] = v;
+	return v;
+}
+
+BtfNode BtfResolver::node(uint32_t id, int depth)
 {
 	BtfNode n;
-	if (depth > kMaxDepth) {
+	tree_nodes_++;
+	call_nodes_++;
+	if (depth > kBtfMaxDepth) {
 		n.kind = "unknown";
 		n.name = "(too deep)";
 		return n;
 	}
-	const struct btf_type *t = id ? skip_mods(btf, id) : nullptr;
+	uint32_t orig = id;
+	const struct btf_type *t = id ? skip_mods(id) : nullptr;
 	if (!id || !t) {
 		n.kind = "void";
 		return n;
 	}
-	n.name = name_of(btf, t);
+	n.name = name_of(t);
 	switch (btf_kind(t)) {
 	case BTF_KIND_INT: {
 		uint8_t enc = btf_int_encoding(t);
@@ -93,42 +138,31 @@ BtfNode resolve(const struct btf *btf, uint32_t id, int depth)
 	case BTF_KIND_PTR:
 		n.kind = "ptr";
 		n.size = 8;
-		n.target_name = type_name(btf, t->type, depth + 1);
+		n.target_name = type_name(t->type, depth + 1);
 		break;
 	case BTF_KIND_ARRAY: {
 		const struct btf_array *a = btf_array(t);
 		n.kind = "array";
 		n.length = a->nelems;
-		n.child.push_back(resolve(btf, a->type, depth + 1));
-		n.size = size_of(btf, id);
+		n.child.push_back(node(a->type, depth + 1));
+		n.size = size_of(orig);
 		break;
 	}
 	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION: {
-		n.kind = btf_is_struct(t) ? "struct" : "union";
-		n.size = t->size;
-		const struct btf_member *m = btf_members(t);
-		for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-			BtfMemberNode mn;
-			const char *mname = btf__name_by_offset(btf, m->name_off);
-			mn.name = mname ? mname : "";
-			mn.bit_offset = btf_member_bit_offset(t, i);
-			mn.bit_size = btf_member_bitfield_size(t, i);
-			mn.type = resolve(btf, m->type, depth + 1);
-			n.members.push_back(std::move(mn));
-		}
+	case BTF_KIND_UNION:
+		composite(n, id, t, depth);
 		break;
-	}
 	case BTF_KIND_ENUM: {
 		n.kind = "enum";
 		n.size = t->size;
 		n.is_signed = btf_kflag(t);
 		const struct btf_enum *e = btf_enum(t);
 		for (uint16_t i = 0; i < btf_vlen(t); i++, e++) {
-			const char *en = btf__name_by_offset(btf, e->name_off);
 			int64_t v = n.is_signed ? (int64_t)e->val : (int64_t)(uint32_t)e->val;
-			n.values.push_back({en ? en : "", v});
+			n.values.push_back({name_of_offset(e->name_off), v});
 		}
+		tree_nodes_ += btf_vlen(t);
+		call_nodes_ += btf_vlen(t);
 		break;
 	}
 	case BTF_KIND_ENUM64: {
@@ -136,16 +170,16 @@ BtfNode resolve(const struct btf *btf, uint32_t id, int depth)
 		n.size = t->size;
 		n.is_signed = btf_kflag(t);
 		const struct btf_enum64 *e = btf_enum64(t);
-		for (uint16_t i = 0; i < btf_vlen(t); i++, e++) {
-			const char *en = btf__name_by_offset(btf, e->name_off);
-			n.values.push_back({en ? en : "", (int64_t)btf_enum64_value(e)});
-		}
+		for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+			n.values.push_back({name_of_offset(e->name_off), (int64_t)btf_enum64_value(e)});
+		tree_nodes_ += btf_vlen(t);
+		call_nodes_ += btf_vlen(t);
 		break;
 	}
 	case BTF_KIND_TYPEDEF:
 		n.kind = "typedef";
-		n.size = size_of(btf, id);
-		n.child.push_back(resolve(btf, t->type, depth + 1));
+		n.size = size_of(orig);
+		n.child.push_back(node(t->type, depth + 1));
 		break;
 	case BTF_KIND_FWD:
 		n.kind = "fwd";
@@ -156,17 +190,44 @@ BtfNode resolve(const struct btf *btf, uint32_t id, int depth)
 		break;
 	default:
 		n.kind = "unknown";
-		n.size = size_of(btf, id);
+		n.size = size_of(orig);
 		break;
 	}
 	return n;
 }
 
-} // namespace
-
-BtfNode btf_resolve(const struct btf *btf, uint32_t id)
+// A struct or union: in full, or a ref / an unexpanded stand-in (see btf.h).
+void BtfResolver::composite(BtfNode &n, uint32_t id, const struct btf_type *t, int depth)
 {
-	return resolve(btf, id, 0);
+	n.id = id;
+	n.size = t->size;
+	bool cycle = std::find(path_.begin(), path_.end(), id) != path_.end();
+	if (cycle || (over_budget() && expanded_.count(id))) {
+		n.kind = "ref";
+		n.name = type_name(id, 0);
+		return;
+	}
+	if (over_budget()) {
+		n.kind = "unknown";
+		n.id = 0;
+		n.name = type_name(id, 0) + " (not expanded: over the " +
+			 std::to_string(tree_nodes_ >= tree_budget_ ? tree_budget_ : call_budget_) + "-node budget)";
+		return;
+	}
+	n.kind = btf_is_struct(t) ? "struct" : "union";
+	expanded_.insert(id);
+	path_.push_back(id);
+	const struct btf_member *m = btf_members(t);
+	n.members.reserve(btf_vlen(t));
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		BtfMemberNode mn;
+		mn.name = name_of_offset(m->name_off);
+		mn.bit_offset = btf_member_bit_offset(t, i);
+		mn.bit_size = btf_member_bitfield_size(t, i);
+		mn.type = node(m->type, depth + 1);
+		n.members.push_back(std::move(mn));
+	}
+	path_.pop_back();
 }
 
 } // namespace core

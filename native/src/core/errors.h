@@ -1,8 +1,9 @@
 // Core layer (plain C++ over libbpf, no napi.h): errno-carrying errors, and Fd, which closes a file
 // descriptor on every path. Every failure in core/ is a core::Error carrying a positive errno and a
-// message that names the operation.
+// message that names the operation; malformed or over-limit input is a core::BadInput.
 #pragma once
 
+#include <cerrno>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,18 @@ public:
 
 private:
 	int err_;
+};
+
+// Malformed or over-limit input: a hostile or damaged object file, an option beyond a limit. The
+// binding gives it kind "BadInput" and `field`, the input at fault ("path", "maxEntries.counts").
+class BadInput : public Error {
+public:
+	BadInput(std::string field, const std::string &msg, int err = EINVAL)
+		: Error(err, msg), field_(std::move(field)) {}
+	const std::string &field() const { return field_; }
+
+private:
+	std::string field_;
 };
 
 // "what: strerror(err)"; libbpf's private errnos (>= 4000) are reported as EINVAL with libbpf's text.

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <linux/bpf.h>
 
+#include "limits.h"
+#include "listing.h"
 #include "maps.h"
 
 namespace core {
@@ -42,10 +44,13 @@ void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int
 	shared_->manual_release = manual_release;
 	if (ring) {
 		map_fd_.reset(open_map_fd_checked(map_id, BPF_MAP_TYPE_RINGBUF, "consume ring buffer"));
-		rb_ = ring_buffer__new(map_fd_.get(), &EventPump::on_ring_sample, this, nullptr);
-		if (!rb_)
-			fail(errno, "consume ring buffer: map " + std::to_string(map_id));
+		ring_reader_.reset(new RingReader(map_fd_.get(), map_info_by_fd(map_fd_.get()).max_entries));
 	} else {
+		if (pages > kMaxPerfPagesPerCpu)
+			throw BadInput("pageCount", "consume perf buffer: " + std::to_string(pages) +
+							    " pages per CPU is over the limit of " +
+							    std::to_string(kMaxPerfPagesPerCpu),
+				       E2BIG);
 		map_fd_.reset(open_map_fd_checked(map_id, BPF_MAP_TYPE_PERF_EVENT_ARRAY, "consume perf buffer"));
 		pb_ = perf_buffer__new(map_fd_.get(), pages, &EventPump::on_perf_sample,
 				       &EventPump::on_perf_lost, this, nullptr);
@@ -69,11 +74,9 @@ void EventPump::stop()
 	}
 	if (thread_.joinable())
 		thread_.join();
-	if (rb_)
-		ring_buffer__free(rb_);
+	ring_reader_.reset();
 	if (pb_)
 		perf_buffer__free(pb_);
-	rb_ = nullptr;
 	pb_ = nullptr;
 	map_fd_.reset();
 	shared_->closed = true;
@@ -83,12 +86,6 @@ void EventPump::release(int64_t bytes)
 {
 	if (shared_)
 		shared_->release(bytes);
-}
-
-int EventPump::on_ring_sample(void *ctx, void *data, size_t size)
-{
-	// libbpf has already consumed this record: keep it, then stop while out of credit.
-	return static_cast<EventPump *>(ctx)->append(data, size) ? 0 : kOutOfCredit;
 }
 
 void EventPump::on_perf_sample(void *ctx, int cpu, void *data, uint32_t size)
@@ -129,13 +126,16 @@ bool EventPump::append(const void *data, size_t size)
 
 void EventPump::flush()
 {
-	if (!count_ && !lost_ && !dropped_)
+	uint64_t resyncs = ring_reader_ ? ring_reader_->resyncs() - resyncs_seen_ : 0;
+	if (!count_ && !lost_ && !dropped_ && !resyncs)
 		return;
+	resyncs_seen_ += resyncs;
 	std::unique_ptr<EventBatch> b(new EventBatch());
 	b->data.swap(cur_);
 	b->count = count_;
 	b->lost = lost_;
 	b->dropped = dropped_;
+	b->resyncs = resyncs;
 	count_ = 0;
 	lost_ = 0;
 	dropped_ = 0;
@@ -162,13 +162,26 @@ void EventPump::poll_loop()
 			auto left = std::chrono::duration_cast<std::chrono::milliseconds>(kFlushInterval - age);
 			timeout = std::max<int>(0, left.count());
 		}
-		// Consume what is there without waiting first: records left behind while out of credit
-		// raise no new wakeup (the kernel notifies only a consumer that has caught up).
-		int n = ring_ ? ring_buffer__consume(rb_) : perf_buffer__consume(pb_);
-		if (n == 0 || n == -EINTR)
-			n = ring_ ? ring_buffer__poll(rb_, timeout) : perf_buffer__poll(pb_, timeout);
-		if (n == kOutOfCredit)
-			n = 0;
+		int n = 0;
+		if (ring_) {
+			// Consume what is there before waiting: records left behind while out of credit raise no
+			// new wakeup (the kernel notifies only a consumer that has caught up).
+			ring_reader_->consume([this](const void *data, size_t size) { return append(data, size); });
+			if (has_credit() && !ring_reader_->stalled()) {
+				n = ring_reader_->wait(timeout);
+				if (n >= 0)
+					ring_reader_->consume(
+						[this](const void *data, size_t size) { return append(data, size); });
+			}
+			// A record reserved but not committed yet: look again shortly, not in a busy loop.
+			if (n >= 0 && ring_reader_->stalled())
+				std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		} else {
+			// Same for perf buffers: drain first, then wait.
+			n = perf_buffer__consume(pb_);
+			if (n == 0 || n == -EINTR)
+				n = perf_buffer__poll(pb_, timeout);
+		}
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "ebpf-studio: %s poll failed: %s\n", ring_ ? "ring buffer" : "perf buffer",
 				strerror(-n));
@@ -176,7 +189,8 @@ void EventPump::poll_loop()
 		}
 		if (lost_ && !count_ && cur_.empty())
 			batch_start_ = std::chrono::steady_clock::now() - kFlushInterval;
-		if ((count_ || lost_ || dropped_) &&
+		bool resynced = ring_reader_ && ring_reader_->resyncs() != resyncs_seen_;
+		if ((count_ || lost_ || dropped_ || resynced) &&
 		    std::chrono::steady_clock::now() - batch_start_ >= kFlushInterval)
 			flush();
 	}

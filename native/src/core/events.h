@@ -1,7 +1,7 @@
-// Core layer: ring buffer (kernel 5.8) and perf buffer (4.3) consumers. A dedicated thread polls and
-// packs records into batches (the record layout of extension/formats/records.ts: [u32 len][bytes], each
-// record padded to 8 bytes) handed to a sink at most every ~10 ms or per ~1 MiB: one hand-off per
-// batch, never one per event.
+// Core layer: ring buffer (kernel 5.8, read by RingReader) and perf buffer (4.3, libbpf) consumers. A
+// dedicated thread polls and packs records into batches (the record layout of
+// extension/formats/records.ts: [u32 len][bytes], each record padded to 8 bytes) handed to a sink at most
+// every ~10 ms or per ~1 MiB: one hand-off per batch, never one per event.
 //
 // Backpressure: the thread hands off at most `window_bytes` of batches that have not been released
 // (automatically when a batch is freed, or with release(bytes) once the extension host has taken it,
@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "errors.h"
+#include "ring_reader.h"
 
-struct ring_buffer;
 struct perf_buffer;
 
 namespace core {
@@ -48,6 +48,9 @@ struct EventBatch {
 	// Set by the consumer once the batch has reached its reader; in manual mode its credit then comes
 	// back through release(), otherwise (and for a batch never delivered) when it is freed.
 	bool delivered = false;
+	// Ring buffer: times the reader found positions or lengths it could not trust and skipped to the
+	// producer's position (the records in between are lost; see RingReader).
+	uint64_t resyncs = 0;
 	std::shared_ptr<PumpShared> shared;
 	~EventBatch();
 };
@@ -62,8 +65,9 @@ public:
 	EventPump(const EventPump &) = delete;
 	EventPump &operator=(const EventPump &) = delete;
 
-	// Opens the map's buffer and starts the poll thread; throws core::Error. window_bytes bounds the
-	// bytes handed off and not released; manual_release: see PumpShared.
+	// Opens the map's buffer and starts the poll thread; throws core::Error, and core::BadInput for
+	// more than kMaxPerfPagesPerCpu perf pages per CPU. window_bytes bounds the bytes handed off and not
+	// released; manual_release: see PumpShared.
 	void start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int64_t window_bytes = kDefaultWindowBytes,
 		   bool manual_release = false);
 	// Gives back `bytes` of credit (the data length of batches the reader has taken); any thread.
@@ -73,7 +77,6 @@ public:
 	bool running() const { return running_; }
 
 private:
-	static int on_ring_sample(void *ctx, void *data, size_t size);
 	static void on_perf_sample(void *ctx, int cpu, void *data, uint32_t size);
 	static void on_perf_lost(void *ctx, int cpu, unsigned long long cnt);
 	bool has_credit() const;
@@ -85,7 +88,8 @@ private:
 	bool running_ = false;
 	std::atomic<bool> stop_{false};
 	Fd map_fd_;
-	struct ring_buffer *rb_ = nullptr;
+	std::unique_ptr<RingReader> ring_reader_;
+	uint64_t resyncs_seen_ = 0;
 	struct perf_buffer *pb_ = nullptr;
 	std::thread thread_;
 	Sink sink_;

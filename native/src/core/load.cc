@@ -7,14 +7,13 @@
 #include <cstring>
 
 #include "libbpf_log.h"
+#include "limits.h"
 #include "listing.h"
 #include "names.h"
 #include "object_file.h"
 
 namespace core {
 namespace {
-
-constexpr size_t kMaxLogSize = size_t(1) << 30;
 
 // Which program made the load fail. libbpf loads programs in order and names the culprit as
 // "prog 'NAME': ..."; a map failure ("map 'NAME': ...") is nobody's program.
@@ -24,7 +23,7 @@ std::string failing_program(struct bpf_object *obj, const std::string &log)
 	struct bpf_program *p;
 	bpf_object__for_each_program(p, obj) {
 		if (bpf_program__autoload(p) && bpf_program__fd(p) < 0)
-			candidates[bpf_program__name(p)] = true;
+			candidates[str_or_empty(bpf_program__name(p))] = true;
 	}
 	size_t pos = 0;
 	while ((pos = log.find("prog '", pos)) != std::string::npos) {
@@ -40,7 +39,7 @@ std::string failing_program(struct bpf_object *obj, const std::string &log)
 		return "";
 	bpf_object__for_each_program(p, obj) {
 		if (bpf_program__autoload(p) && bpf_program__fd(p) < 0)
-			return bpf_program__name(p);
+			return str_or_empty(bpf_program__name(p));
 	}
 	return "";
 }
@@ -53,18 +52,40 @@ struct Attempt {
 	std::map<std::string, std::vector<char>> bufs;
 };
 
+// What a max_entries override would make the kernel preallocate, refused past
+// kMaxOverridePreallocBytes: hash and array maps hold max_entries x (key + value), per-CPU values once
+// per possible CPU; a ring buffer's max_entries is its size in bytes.
+void check_prealloc(struct bpf_map *m, const std::string &name, uint32_t entries)
+{
+	unsigned type = bpf_map__type(m);
+	uint64_t key = bpf_map__key_size(m), value = bpf_map__value_size(m);
+	if (map_type_is_percpu(type)) {
+		int cpus = libbpf_num_possible_cpus();
+		value = (value + 7) / 8 * 8 * (uint64_t)(cpus > 0 ? cpus : 1);
+	}
+	bool ring = type == BPF_MAP_TYPE_RINGBUF || type == BPF_MAP_TYPE_USER_RINGBUF;
+	uint64_t bytes = ring ? entries : entries * (key + value);
+	if (bytes <= kMaxOverridePreallocBytes)
+		return;
+	throw BadInput("maxEntries." + name,
+		       "maxEntries." + name + ": " + std::to_string(entries) +
+			       (ring ? " bytes of ring buffer" : " entries of " + std::to_string(key + value) + " bytes") + " would preallocate " +
+			       byte_size(bytes) + ", over the " + byte_size(kMaxOverridePreallocBytes) + " limit for max_entries overrides",
+		       E2BIG);
+}
+
 void apply_options(struct bpf_object *obj, const LoadOptions &o)
 {
 	if (o.has_programs) {
 		for (const std::string &name : o.programs) {
 			if (!bpf_object__find_program_by_name(obj, name.c_str()))
-				throw Error(ENOENT, "no program named " + name + " in " + o.path);
+				throw BadInput("programs", "no program named " + name + " in " + o.path, ENOENT);
 		}
 		struct bpf_program *p;
 		bpf_object__for_each_program(p, obj) {
 			bool want = false;
 			for (const std::string &name : o.programs)
-				want = want || name == bpf_program__name(p);
+				want = want || name == str_or_empty(bpf_program__name(p));
 			bpf_program__set_autoload(p, want);
 		}
 	}
@@ -76,22 +97,23 @@ void apply_options(struct bpf_object *obj, const LoadOptions &o)
 				if (cand.name == kv.first)
 					v = &cand;
 			if (!v)
-				throw Error(ENOENT, "no global variable named " + kv.first + " in " + o.path);
+				throw BadInput("variables." + kv.first, "no global variable named " + kv.first + " in " + o.path, ENOENT);
 			if (kv.second.size() != v->size)
-				throw Error(EINVAL, "variable " + kv.first + " is " + std::to_string(v->size) +
-							    " bytes, got " + std::to_string(kv.second.size()));
+				throw BadInput("variables." + kv.first, "variable " + kv.first + " is " + std::to_string(v->size) +
+										    " bytes, got " + std::to_string(kv.second.size()));
 			size_t sz = 0;
 			void *data = v->map ? const_cast<void *>(bpf_map__initial_value(v->map, &sz)) : nullptr;
 			if (!data || (size_t)v->offset + v->size > sz)
-				throw Error(EINVAL, "variable " + kv.first + " in " + v->section +
-							    " cannot be set before load");
+				throw BadInput("variables." + kv.first, "variable " + kv.first + " in " + v->section +
+										    " cannot be set before load");
 			memcpy((uint8_t *)data + v->offset, kv.second.data(), v->size);
 		}
 	}
 	for (const auto &kv : o.max_entries) {
 		struct bpf_map *m = bpf_object__find_map_by_name(obj, kv.first.c_str());
 		if (!m)
-			throw Error(ENOENT, "no map named " + kv.first + " in " + o.path);
+			throw BadInput("maxEntries." + kv.first, "no map named " + kv.first + " in " + o.path, ENOENT);
+		check_prealloc(m, kv.first, kv.second);
 		int err = bpf_map__set_max_entries(m, kv.second);
 		if (err)
 			fail(-err, "set max_entries of map " + kv.first);
@@ -114,6 +136,12 @@ LoadResult load_object(const LoadOptions &opts)
 			try {
 				a.obj = open_object(opts.path, a.log);
 				apply_options(a.obj.get(), opts);
+			} catch (const BadInput &e) {
+				res.err = e.err();
+				res.message = e.what();
+				res.bad_input_field = e.field();
+				res.libbpf_log = a.log;
+				return res;
 			} catch (const Error &e) {
 				res.err = e.err();
 				res.message = e.what();
@@ -124,7 +152,7 @@ LoadResult load_object(const LoadOptions &opts)
 			bpf_object__for_each_program(p, a.obj.get()) {
 				if (!bpf_program__autoload(p))
 					continue;
-				std::string name = bpf_program__name(p);
+				std::string name = str_or_empty(bpf_program__name(p));
 				size_t size = size_of.count(name) ? size_of[name] : opts.log_size;
 				uint32_t level = level_of.count(name) ? level_of[name] : opts.log_level;
 				std::vector<char> &buf = a.bufs[name];
@@ -137,15 +165,20 @@ LoadResult load_object(const LoadOptions &opts)
 		}
 
 		std::string failing;
+		bool log_cut = false;
 		if (a.err) {
 			failing = failing_program(a.obj.get(), a.log);
 			if (!failing.empty()) {
 				size_t size = size_of.count(failing) ? size_of[failing] : opts.log_size;
 				uint32_t level = level_of.count(failing) ? level_of[failing] : opts.log_level;
-				// The kernel truncated the log (ENOSPC): retry with room for all of it.
-				if (a.err == ENOSPC && (level & 3) && size < kMaxLogSize) {
-					size_of[failing] = std::min(size * 4, kMaxLogSize);
-					continue;
+				// The kernel truncated the log (ENOSPC): retry with room for all of it, up to
+				// kMaxVerifierLogBytes (a JS string must hold it).
+				if (a.err == ENOSPC && (level & 3)) {
+					if (size < kMaxVerifierLogBytes) {
+						size_of[failing] = std::min(size * 4, kMaxVerifierLogBytes);
+						continue;
+					}
+					log_cut = true;
 				}
 				// Stats alone do not explain a rejection; ask for the level 1 log.
 				if (!(level & 1) && !raised_level) {
@@ -160,8 +193,8 @@ LoadResult load_object(const LoadOptions &opts)
 		struct bpf_program *p;
 		bpf_object__for_each_program(p, a.obj.get()) {
 			ProgramReport r;
-			r.name = bpf_program__name(p);
-			r.section = bpf_program__section_name(p);
+			r.name = str_or_empty(bpf_program__name(p));
+			r.section = str_or_empty(bpf_program__section_name(p));
 			r.type = prog_type_name(bpf_program__type(p));
 			int fd = bpf_program__fd(p);
 			r.loaded = !a.err && fd >= 0;
@@ -175,11 +208,14 @@ LoadResult load_object(const LoadOptions &opts)
 			res.err = a.err >= __LIBBPF_ERRNO__START ? EINVAL : a.err;
 			res.program = failing;
 			res.message = "load " + opts.path + (failing.empty() ? "" : ": program " + failing) +
+				      (log_cut ? ": its verifier log is longer than the " + byte_size(kMaxVerifierLogBytes) +
+							 " limit and is cut there"
+					       : "") +
 				      ": " + errno_text(a.err);
 			return res;
 		}
 		res.ok = true;
-		std::string name = bpf_object__name(a.obj.get());
+		std::string name = str_or_empty(bpf_object__name(a.obj.get()));
 		res.object.reset(new Object(a.obj.release(), name));
 		return res;
 	}

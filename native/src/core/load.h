@@ -32,11 +32,15 @@ struct LoadResult {
 	bool ok = false;
 	int err = 0;
 	std::string message, program;
+	// Set when the input was at fault (core::BadInput): the option or file named by it.
+	std::string bad_input_field;
 	std::vector<ProgramReport> programs;
 	std::string libbpf_log;
 	std::unique_ptr<Object> object;
 };
-// Never throws for a load failure: the result carries errno/message/program instead.
+// Never throws for a load failure: the result carries errno/message/program instead. A verifier log
+// grows on ENOSPC up to kMaxVerifierLogBytes; max_entries overrides are bounded by
+// kMaxOverridePreallocBytes (limits.h).
 LoadResult load_object(const LoadOptions &opts);
 
 } // namespace core

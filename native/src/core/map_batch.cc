@@ -1,11 +1,16 @@
 // Core layer: whole-map reads in pages: batch lookups (kernel 5.6), and a key walk for kernels or map
-// types without batch ops; read_dump_page, the helper's map dump by id, page by page.
+// types without batch ops; read_dump_page, the helper's map dump by id, page by page. A page is bounded in
+// bytes (kMaxPageBytes) as well as in entries, so a per-CPU map of big values on many CPUs never makes a
+// huge page.
 #include "maps.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
+
+#include "limits.h"
+#include "names.h"
 
 namespace core {
 
@@ -23,7 +28,7 @@ BatchRead MapHandle::lookup_batch(uint32_t max_count, const std::vector<uint8_t>
 	if (undumpable(info_.type_num))
 		throw Error(EOPNOTSUPP, "map type " + info_.type + " cannot be dumped");
 	if (batch_unsupported_)
-		return lookup_batch_fallback(max_count, cursor);
+		return walk_keys_page(max_count, cursor);
 	if (max_count == 0)
 		max_count = 1;
 	BatchRead r;
@@ -32,11 +37,23 @@ BatchRead MapHandle::lookup_batch(uint32_t max_count, const std::vector<uint8_t>
 		if (cursor)
 			fail(err, "batch lookup in map " + info_.name);
 		batch_unsupported_ = true;
-		return lookup_batch_fallback(max_count, nullptr);
+		return walk_keys_page(max_count, nullptr);
 	}
 	if (err)
 		fail(err, "batch lookup in map " + info_.name);
 	return r;
+}
+
+// Entries per page: max_count, but no more than the map can hold and no more than kMaxPageBytes of
+// keys and values (a single entry larger than that is still read alone).
+uint32_t MapHandle::page_entries(uint32_t max_count, size_t page_bytes) const
+{
+	size_t entry = std::max<size_t>(1, (size_t)info_.key_size + user_value_size_);
+	uint64_t want = std::max<uint32_t>(1, max_count);
+	if (info_.max_entries)
+		want = std::min<uint64_t>(want, info_.max_entries);
+	want = std::min<uint64_t>(want, std::max<size_t>(1, page_bytes / entry));
+	return (uint32_t)want;
 }
 
 int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> *cursor, BatchRead &r)
@@ -47,7 +64,7 @@ int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> 
 	std::vector<uint8_t> in(tok, 0), out(tok, 0);
 	if (cursor)
 		memcpy(in.data(), cursor->data(), std::min(tok, cursor->size()));
-	uint32_t want = std::max<uint32_t>(1, max_count);
+	uint32_t want = page_entries(max_count, kMaxPageBytes);
 	for (;;) {
 		r.keys.assign((size_t)want * info_.key_size, 0);
 		r.values.assign((size_t)want * user_value_size_, 0);
@@ -56,10 +73,18 @@ int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> 
 		int err = bpf_map_lookup_batch(fd_.get(), cursor ? in.data() : nullptr, out.data(),
 					       r.keys.data(), r.values.data(), &count, &opts);
 		err = err ? errno : 0;
-		if (err == ENOSPC && count == 0 && want < info_.max_entries) {
-			// One hash bucket holds more than `want` entries: make room for it.
-			want = std::min(want * 2, info_.max_entries);
-			continue;
+		if (err == ENOSPC && count == 0) {
+			// One hash bucket holds more than `want` entries: the page grows to take the whole
+			// bucket, within kMaxBucketPageBytes.
+			uint32_t most = page_entries(UINT32_MAX, kMaxBucketPageBytes);
+			if (want < most) {
+				want = std::min<uint64_t>((uint64_t)want * 2, most);
+				continue;
+			}
+			throw Error(E2BIG, "batch lookup in map " + info_.name + ": one hash bucket holds more than " +
+						   std::to_string(want) + " entries of " +
+						   byte_size((uint64_t)info_.key_size + user_value_size_) + ", over the " +
+						   byte_size(kMaxBucketPageBytes) + " page limit");
 		}
 		if (err && err != ENOENT)
 			return err;
@@ -74,7 +99,7 @@ int MapHandle::lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> 
 }
 
 // Kernels or map types without batch ops: walk keys; the cursor is the last key returned.
-BatchRead MapHandle::lookup_batch_fallback(uint32_t max_count, const std::vector<uint8_t> *cursor)
+BatchRead MapHandle::walk_keys_page(uint32_t max_count, const std::vector<uint8_t> *cursor)
 {
 	BatchRead r;
 	std::vector<uint8_t> key, value;
@@ -83,8 +108,9 @@ BatchRead MapHandle::lookup_batch_fallback(uint32_t max_count, const std::vector
 		prev = *cursor;
 	if (cursor && prev.size() != info_.key_size)
 		throw Error(EINVAL, "cursor does not belong to map " + info_.name);
+	uint32_t most = page_entries(max_count, kMaxPageBytes);
 	for (;;) {
-		if (r.count >= max_count) {
+		if (r.count >= most) {
 			r.has_next = true;
 			r.next = prev;
 			return r;
@@ -112,39 +138,8 @@ BatchRead MapHandle::lookup_batch_fallback(uint32_t max_count, const std::vector
 	}
 }
 
-namespace {
-
+// The first byte of a dump cursor: which reading the next page continues.
 constexpr uint8_t kBatch = 1, kWalk = 2;
-
-// Walks keys after `last` (none: from the start) with get-next-key + lookup.
-BatchRead walk_page(MapHandle &map, uint32_t max_count, const std::vector<uint8_t> *last)
-{
-	BatchRead r;
-	const uint32_t ks = map.info().key_size;
-	std::vector<uint8_t> prev, key, value;
-	bool started = last != nullptr;
-	if (last) {
-		if (last->size() != ks)
-			throw Error(EINVAL, "cursor does not belong to map " + map.info().name);
-		prev = *last;
-	}
-	while (r.count < max_count) {
-		if (!map.next_key(started ? prev.data() : nullptr, key))
-			return r;
-		started = true;
-		prev = key;
-		if (!map.lookup(key.data(), value))
-			continue; // deleted meanwhile
-		r.keys.insert(r.keys.end(), key.begin(), key.end());
-		r.values.insert(r.values.end(), value.begin(), value.end());
-		r.count++;
-	}
-	r.has_next = true;
-	r.next = prev;
-	return r;
-}
-
-} // namespace
 
 BatchRead read_dump_page(uint32_t map_id, uint32_t max_count, const std::vector<uint8_t> *cursor)
 {
@@ -162,12 +157,12 @@ BatchRead read_dump_page(uint32_t map_id, uint32_t max_count, const std::vector<
 		int err = map->lookup_batch_page(max_count, cursor ? &inner : nullptr, r);
 		if ((err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP) && !cursor) {
 			mode = kWalk;
-			r = walk_page(*map, max_count, nullptr);
+			r = map->walk_keys_page(max_count, nullptr);
 		} else if (err) {
 			fail(err, "batch lookup in map " + map->info().name);
 		}
 	} else {
-		r = walk_page(*map, max_count, &inner);
+		r = map->walk_keys_page(max_count, &inner);
 	}
 	if (r.has_next)
 		r.next.insert(r.next.begin(), mode);

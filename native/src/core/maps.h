@@ -33,10 +33,15 @@ public:
 	void update(const uint8_t *key, const uint8_t *value, uint64_t flags);
 	bool remove(const uint8_t *key);
 	bool next_key(const uint8_t *key, std::vector<uint8_t> &next);
+	// Pages hold at most max_count entries, fewer when they would exceed kMaxPageBytes (limits.h) or
+	// the map's max_entries; has_next says whether more follow.
 	BatchRead lookup_batch(uint32_t max_count, const std::vector<uint8_t> *cursor);
 	// One page of bpf_map_lookup_batch (kernel 5.6) without the key-walk fallback: 0 with r filled, or
 	// the errno of the failed call (EINVAL, ENOTSUPP, EOPNOTSUPP: this map type has no batch ops).
 	int lookup_batch_page(uint32_t max_count, const std::vector<uint8_t> *cursor, BatchRead &r);
+	// One page by walking keys (get-next-key + lookup), for kernels or map types without batch ops; the
+	// cursor is the last key returned. Bounded like lookup_batch.
+	BatchRead walk_keys_page(uint32_t max_count, const std::vector<uint8_t> *cursor);
 	// Resolved key/value types; has_* false when the map has no BTF for them.
 	void btf_types(bool &has_key, BtfNode &key, bool &has_value, BtfNode &value);
 	void close() { fd_.reset(); }
@@ -44,7 +49,7 @@ public:
 private:
 	explicit MapHandle(int fd);
 	void check_open() const;
-	BatchRead lookup_batch_fallback(uint32_t max_count, const std::vector<uint8_t> *cursor);
+	uint32_t page_entries(uint32_t max_count, size_t page_bytes) const;
 	Fd fd_;
 	MapInfo info_;
 	uint32_t user_value_size_ = 0;

@@ -2,6 +2,7 @@
 #include "names.h"
 
 #include <bpf/libbpf.h>
+#include <cstdio>
 #include <map>
 #include <net/if.h>
 
@@ -67,6 +68,23 @@ std::string ifname_of(int ifindex)
 std::string libbpf_version()
 {
 	return std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version());
+}
+
+std::string byte_size(uint64_t bytes)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	double v = bytes;
+	int u = 0;
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	char buf[32];
+	if (u == 0 || v == (uint64_t)v)
+		snprintf(buf, sizeof(buf), "%llu %s", (unsigned long long)v, units[u]);
+	else
+		snprintf(buf, sizeof(buf), "%.1f %s", v, units[u]);
+	return buf;
 }
 
 } // namespace core

@@ -3,6 +3,7 @@
 // small table of newer kernels' values backs it up.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace core {
@@ -15,6 +16,8 @@ bool map_type_is_percpu(unsigned t);
 // "eth0", or "ifindex 7" when the interface is gone.
 std::string ifname_of(int ifindex);
 std::string libbpf_version();
+// "512 bytes", "4 MiB", "1.5 GiB": sizes in messages that name a limit.
+std::string byte_size(uint64_t bytes);
 // A C string from libbpf that may be NULL (hostile BTF, missing names): "" then.
 inline const char *str_or_empty(const char *s) { return s ? s : ""; }
 

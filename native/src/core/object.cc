@@ -35,7 +35,7 @@ std::vector<LoadedProgram> Object::programs() const
 		int fd = bpf_program__fd(p);
 		if (fd < 0)
 			continue;
-		out.push_back({bpf_program__name(p), bpf_program__section_name(p),
+		out.push_back({str_or_empty(bpf_program__name(p)), str_or_empty(bpf_program__section_name(p)),
 			       prog_type_name(bpf_program__type(p)), prog_id_of(fd), fd});
 	}
 	return out;
@@ -51,7 +51,7 @@ std::vector<LoadedMap> Object::maps() const
 		if (fd < 0)
 			continue;
 		LoadedMap lm;
-		lm.name = bpf_map__name(m);
+		lm.name = str_or_empty(bpf_map__name(m));
 		lm.type = map_type_name(bpf_map__type(m));
 		lm.id = map_id_of(fd);
 		lm.fd = fd;

@@ -1,67 +1,26 @@
-// Core layer: object files before libbpf sees them (ELF checks), libbpf's open, and data-section
-// variables found through the object's BTF DATASECs.
+// Core layer: libbpf's open of a checked object file, and data-section variables found through the
+// object's BTF DATASECs.
 #include "object_file.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "btf.h"
+#include "elf_check.h"
 #include "errors.h"
 #include "libbpf_log.h"
+#include "names.h"
 
 namespace core {
 
 void ObjCloser::operator()(struct bpf_object *o) const { bpf_object__close(o); }
-void BtfFree::operator()(struct btf *b) const { btf__free(b); }
-
-// libbpf's own message for a non-BPF file is "BPF object format invalid"; say what is wrong.
-void check_bpf_elf(const std::string &path)
-{
-	Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-	if (!fd)
-		fail(errno, "open object file " + path);
-	unsigned char h[64] = {};
-	ssize_t n = pread(fd.get(), h, sizeof(h), 0);
-	if (n < 0)
-		fail(errno, "read object file " + path);
-	if (n < 20 || memcmp(h, "\x7f" "ELF", 4) != 0)
-		throw Error(ENOEXEC, "not a BPF object file: " + path + ": not an ELF file");
-	unsigned machine = h[5] == 2 ? (h[18] << 8 | h[19]) : (h[19] << 8 | h[18]);
-	if (machine != 247 /* EM_BPF */)
-		throw Error(ENOEXEC, "not a BPF object file: " + path + ": ELF machine is " +
-					     std::to_string(machine) + ", expected 247 (EM_BPF); " +
-					     "compile with clang -target bpf");
-	unsigned type = h[5] == 2 ? (h[16] << 8 | h[17]) : (h[17] << 8 | h[16]);
-	if (type != 1 /* ET_REL */)
-		throw Error(ENOEXEC, "not a BPF object file: " + path +
-					     ": not a relocatable object (ELF type " + std::to_string(type) + ")");
-	// A cut-off copy (an interrupted download or build) otherwise fails deep in libelf with
-	// "invalid `Elf' handle". BPF objects are ELF64; the section headers come last.
-	if (h[4] == 2 /* ELFCLASS64 */) {
-		auto field = [&](int at, int size) {
-			uint64_t v = 0;
-			for (int i = 0; i < size; i++)
-				v |= (uint64_t)h[at + (h[5] == 2 ? size - 1 - i : i)] << (8 * i);
-			return v;
-		};
-		struct stat st = {};
-		if (fstat(fd.get(), &st) != 0)
-			fail(errno, "stat object file " + path);
-		uint64_t end = field(0x28, 8) + field(0x3a, 2) * field(0x3c, 2);
-		if (n < (ssize_t)sizeof(h) || end > (uint64_t)st.st_size)
-			throw Error(ENOEXEC, "not a BPF object file: " + path + ": truncated (" +
-						     std::to_string(st.st_size) + " bytes; its section headers end at byte " +
-						     std::to_string(end) + ")");
-	}
-}
 
 ObjPtr open_object(const std::string &path, std::string &log)
 {
 	check_bpf_elf(path);
+	load_object_btf(path);
 	struct bpf_object *obj = bpf_object__open_file(path.c_str(), nullptr);
 	if (!obj) {
 		int err = errno;
@@ -94,7 +53,7 @@ struct bpf_map *internal_map_for(struct bpf_object *obj, const std::string &sec,
 			continue;
 		if (bpf_map__btf_value_type_id(m) == sec_id)
 			return m;
-		std::string n = bpf_map__name(m);
+		std::string n = str_or_empty(bpf_map__name(m));
 		if (n == sec)
 			return m;
 		if (n.size() > sec.size() && n.compare(n.size() - sec.size(), sec.size(), sec) == 0)
@@ -116,7 +75,7 @@ std::vector<VarRef> data_vars(struct bpf_object *obj)
 		const struct btf_type *t = btf__type_by_id(btf, id);
 		if (!btf_is_datasec(t))
 			continue;
-		std::string sec = btf__name_by_offset(btf, t->name_off);
+		std::string sec = str_or_empty(btf__name_by_offset(btf, t->name_off));
 		if (!is_data_section(sec))
 			continue;
 		struct bpf_map *map = internal_map_for(obj, sec, id);
@@ -125,7 +84,7 @@ std::vector<VarRef> data_vars(struct bpf_object *obj)
 			const struct btf_type *v = btf__type_by_id(btf, vs->type);
 			if (!v || !btf_is_var(v))
 				continue;
-			out.push_back({btf__name_by_offset(btf, v->name_off), sec, vs->offset, vs->size,
+			out.push_back({str_or_empty(btf__name_by_offset(btf, v->name_off)), sec, vs->offset, vs->size,
 				       v->type, map});
 		}
 	}

@@ -9,7 +9,6 @@
 
 struct bpf_object;
 struct bpf_map;
-struct btf;
 
 namespace core {
 
@@ -18,16 +17,9 @@ struct ObjCloser {
 };
 using ObjPtr = std::unique_ptr<struct bpf_object, ObjCloser>;
 
-struct BtfFree {
-	void operator()(struct btf *b) const;
-};
-using BtfPtr = std::unique_ptr<struct btf, BtfFree>;
-
-// Throws a clear Error when the file is not a BPF relocatable ELF (libbpf would only say "BPF
-// object format invalid").
-void check_bpf_elf(const std::string &path);
-
-// check_bpf_elf, then bpf_object__open_file; `log` is the captured libbpf log (for its last word).
+// check_bpf_elf (elf_check.h) and the object's BTF checked (load_object_btf, btf.h), then
+// bpf_object__open_file; `log` is the captured libbpf log (for its last word). Hostile or damaged
+// files are core::BadInput naming what is wrong.
 ObjPtr open_object(const std::string &path, std::string &log);
 
 // A global variable of a .rodata/.data/.bss (or custom .rodata.*/.data.*) section.

@@ -25,6 +25,7 @@ struct VariableSpec {
 	std::string name, section;
 	uint32_t offset = 0, size = 0;
 	BtfNode type;
+	// The bytes from the object file (zeros for .bss); empty past kMaxVariableInitialBytes (limits.h).
 	std::vector<uint8_t> initial;
 };
 struct ObjectSpec {

@@ -8,22 +8,59 @@
 #include "../core/errors.h"
 #include "../core/listing.h"
 #include "../core/load.h"
+#include "../core/spec.h"
 
 namespace binding {
 
-// Error with numeric `errno` and `code` ("EPERM") properties.
-Napi::Error to_js_error(Napi::Env env, const core::Error &e);
+// A failure as plain C++ (safe to make on a worker thread): what the JS error will say.
+//   kind "BadInput": core::BadInput, malformed or over-limit input; `field` names the input.
+//   kind "Internal": anything else a C++ exception can be (std::bad_alloc, std::logic_error, ...).
+//   no kind: core::Error, a failed system call; errno says which.
+struct Failure {
+	const char *kind = nullptr;
+	int err = 0;
+	std::string message, field;
+};
+// The exception being handled, as a Failure. Call only inside a catch block.
+Failure current_failure() noexcept;
+// Error with `message`, numeric `errno`, `code` ("EPERM"), and `kind`/`field` when set.
+Napi::Error to_js_error(Napi::Env env, const Failure &f);
 Napi::Error to_js_error(Napi::Env env, int err, const std::string &msg);
 
-// Runs fn, turning core::Error into a JS Error with errno/code.
+// Runs fn; any C++ exception but a JS one becomes a typed JS error (see Failure). Every entry point
+// runs its body in here, so no exception reaches N-API (where it would call std::terminate).
 template <typename Fn>
 auto guarded(Napi::Env env, Fn &&fn) -> decltype(fn())
 {
 	try {
 		return fn();
-	} catch (const core::Error &e) {
-		throw to_js_error(env, e);
+	} catch (const Napi::Error &) {
+		throw;
+	} catch (...) {
+		throw to_js_error(env, current_failure());
 	}
+}
+
+// A module function with its whole body guarded.
+template <Napi::Value (*F)(const Napi::CallbackInfo &)>
+Napi::Value entry(const Napi::CallbackInfo &info)
+{
+	return guarded(info.Env(), [&] { return F(info); });
+}
+template <void (*F)(const Napi::CallbackInfo &)>
+void entry(const Napi::CallbackInfo &info)
+{
+	guarded(info.Env(), [&] { F(info); });
+}
+template <Napi::Value (*F)(const Napi::CallbackInfo &)>
+void export_fn(Napi::Env env, Napi::Object exports, const char *name)
+{
+	exports.Set(name, Napi::Function::New<entry<F>>(env, name));
+}
+template <void (*F)(const Napi::CallbackInfo &)>
+void export_fn(Napi::Env env, Napi::Object exports, const char *name)
+{
+	exports.Set(name, Napi::Function::New<entry<F>>(env, name));
 }
 
 // A JS array of each element of v converted by to_js(env, element).
@@ -85,6 +122,11 @@ Napi::Value describe_object(const Napi::CallbackInfo &info);      // spec.cc
 Napi::Value lookup_batch_async(const Napi::CallbackInfo &info);   // map_batch_worker.cc
 Napi::Value program_instructions(const Napi::CallbackInfo &info); // insns.cc
 Napi::Value update_map_with_object(const Napi::CallbackInfo &info); // map_edit.cc
+Napi::Value describe_async(const Napi::CallbackInfo &info);       // spec_workers.cc
+Napi::Value struct_types_async(const Napi::CallbackInfo &info);   // spec_workers.cc
+Napi::Value limits(const Napi::CallbackInfo &info);               // kernel.cc
+Napi::Object spec_to_js(Napi::Env env, const core::ObjectSpec &s);                        // spec.cc
+Napi::Object struct_types_to_js(Napi::Env env, const std::vector<std::pair<std::string, core::BtfNode>> &v); // spec.cc
 // feature_probes.cc: probeMapType, probeHelper, probeHelperNames.
 void register_feature_probes(Napi::Env env, Napi::Object exports);
 // kernel.cc: listing, pins, stats, maps by id, test runs.

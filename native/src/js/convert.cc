@@ -2,21 +2,66 @@
 // argument checks every entry point uses.
 #include "binding.h"
 
+#include <new>
+
 namespace binding {
 
-Napi::Error to_js_error(Napi::Env env, int err, const std::string &msg)
+Failure current_failure() noexcept
 {
-	Napi::Error e = Napi::Error::New(env, msg);
-	e.Set("errno", Napi::Number::New(env, err));
-	std::string code = core::errno_name(err);
-	if (!code.empty())
-		e.Set("code", Napi::String::New(env, code));
+	Failure f;
+	try {
+		try {
+			throw;
+		} catch (const core::BadInput &e) {
+			f.kind = "BadInput";
+			f.err = e.err();
+			f.message = e.what();
+			f.field = e.field();
+		} catch (const core::Error &e) {
+			f.err = e.err();
+			f.message = e.what();
+		} catch (const std::bad_alloc &) {
+			f.kind = "Internal";
+			f.err = ENOMEM;
+			f.message = "the native addon ran out of memory";
+		} catch (const std::exception &e) {
+			f.kind = "Internal";
+			f.message = std::string("internal error in the native addon: ") + e.what();
+		} catch (...) {
+			f.kind = "Internal";
+			f.message = "internal error in the native addon: an unknown C++ exception";
+		}
+	} catch (...) {
+		// Building the message itself failed (out of memory): say so without allocating more.
+		f = Failure();
+		f.kind = "Internal";
+		f.err = ENOMEM;
+	}
+	return f;
+}
+
+Napi::Error to_js_error(Napi::Env env, const Failure &f)
+{
+	Napi::Error e = Napi::Error::New(env, f.message.empty() ? "the native addon ran out of memory" : f.message);
+	if (f.err) {
+		e.Set("errno", Napi::Number::New(env, f.err));
+		std::string code = core::errno_name(f.err);
+		if (!code.empty())
+			e.Set("code", Napi::String::New(env, code));
+	}
+	if (f.kind)
+		e.Set("kind", Napi::String::New(env, f.kind));
+	if (!f.field.empty())
+		e.Set("field", Napi::String::New(env, f.field));
 	return e;
 }
 
-Napi::Error to_js_error(Napi::Env env, const core::Error &e)
+Napi::Error to_js_error(Napi::Env env, int err, const std::string &msg)
 {
-	return to_js_error(env, e.err(), e.what());
+	Failure f;
+	f.err = err;
+	f.message = msg;
+	return to_js_error(env, f);
 }
 
 Napi::Buffer<uint8_t> to_buffer(Napi::Env env, const std::vector<uint8_t> &v)
@@ -75,20 +120,22 @@ Napi::Object btf_member_to_js(Napi::Env env, const core::BtfMemberNode &m)
 
 Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n)
 {
+	// A scope per node: a big tree does not pile every handle into the caller's scope.
+	Napi::EscapableHandleScope scope(env);
 	Napi::Object o = Napi::Object::New(env);
 	o.Set("kind", n.kind);
 	if (n.kind == "void")
-		return o;
+		return scope.Escape(o);
 	if (n.kind == "ptr") {
 		o.Set("size", n.size);
 		o.Set("target", n.target_name);
-		return o;
+		return scope.Escape(o);
 	}
 	if (n.kind == "array") {
 		o.Set("size", n.size);
 		o.Set("elem", n.child.empty() ? Napi::Object::New(env) : btf_to_js(env, n.child[0]));
 		o.Set("length", n.length);
-		return o;
+		return scope.Escape(o);
 	}
 	o.Set("name", n.name);
 	o.Set("size", n.size);
@@ -98,7 +145,10 @@ Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n)
 		o.Set("bool", n.is_bool);
 		o.Set("bits", n.bits);
 	} else if (n.kind == "struct" || n.kind == "union") {
+		o.Set("id", n.id);
 		o.Set("members", to_js_array(env, n.members, btf_member_to_js));
+	} else if (n.kind == "ref") {
+		o.Set("id", n.id);
 	} else if (n.kind == "enum") {
 		o.Set("signed", n.is_signed);
 		o.Set("values", to_js_array(env, n.values, [](Napi::Env env, const core::BtfEnumValue &e) {
@@ -110,7 +160,7 @@ Napi::Value btf_to_js(Napi::Env env, const core::BtfNode &n)
 	} else if (n.kind == "typedef") {
 		o.Set("target", n.child.empty() ? Napi::Object::New(env) : btf_to_js(env, n.child[0]));
 	}
-	return o;
+	return scope.Escape(o);
 }
 
 Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res)
@@ -134,6 +184,10 @@ Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res)
 		Napi::Object e = Napi::Object::New(env);
 		e.Set("errno", res.err);
 		e.Set("message", res.message);
+		if (!res.bad_input_field.empty()) {
+			e.Set("kind", "BadInput");
+			e.Set("field", res.bad_input_field);
+		}
 		if (!res.program.empty())
 			e.Set("program", res.program);
 		o.Set("error", e);

@@ -74,13 +74,17 @@ private:
 			if (!env || own->shared->closed)
 				return;
 			own->delivered = true;
-			Napi::Object o = Napi::Object::New(env);
-			o.Set("data", to_buffer(env, own->data));
-			o.Set("count", own->count);
-			o.Set("lost", Napi::Number::New(env, (double)own->lost));
-			if (own->dropped)
-				o.Set("droppedInAddon", Napi::Number::New(env, (double)own->dropped));
-			cb.Call({o});
+			guarded(env, [&] {
+				Napi::Object o = Napi::Object::New(env);
+				o.Set("data", to_buffer(env, own->data));
+				o.Set("count", own->count);
+				o.Set("lost", Napi::Number::New(env, (double)own->lost));
+				if (own->dropped)
+					o.Set("droppedInAddon", Napi::Number::New(env, (double)own->dropped));
+				if (own->resyncs)
+					o.Set("resynced", Napi::Number::New(env, (double)own->resyncs));
+				cb.Call({o});
+			});
 		});
 		if (st != napi_ok) {
 			delete raw;

@@ -30,9 +30,9 @@ Napi::Value probe_helper_names(const Napi::CallbackInfo &info)
 
 void register_feature_probes(Napi::Env env, Napi::Object exports)
 {
-	exports.Set("probeMapType", Napi::Function::New<probe_map_type>(env, "probeMapType"));
-	exports.Set("probeHelper", Napi::Function::New<probe_helper>(env, "probeHelper"));
-	exports.Set("probeHelperNames", Napi::Function::New<probe_helper_names>(env, "probeHelperNames"));
+	export_fn<probe_map_type>(env, exports, "probeMapType");
+	export_fn<probe_helper>(env, exports, "probeHelper");
+	export_fn<probe_helper_names>(env, exports, "probeHelperNames");
 }
 
 } // namespace binding

@@ -1,5 +1,6 @@
 // N-API layer: kernel-wide functions: listing programs, maps and links, run-time stats, opening maps
-// by id or pin, pinned objects, and test runs.
+// by id or pin, pinned objects, test runs; and the addon's limits.
+#include "../core/limits.h"
 #include "../core/listing.h"
 #include "../core/maps.h"
 #include "../core/pins.h"
@@ -127,17 +128,32 @@ Napi::Value test_run(const Napi::CallbackInfo &info)
 
 } // namespace
 
+Napi::Value limits(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	Napi::Object o = Napi::Object::New(env);
+	o.Set("pageBytes", Napi::Number::New(env, (double)core::kMaxPageBytes));
+	o.Set("bucketPageBytes", Napi::Number::New(env, (double)core::kMaxBucketPageBytes));
+	o.Set("overridePreallocBytes", Napi::Number::New(env, (double)core::kMaxOverridePreallocBytes));
+	o.Set("verifierLogBytes", Napi::Number::New(env, (double)core::kMaxVerifierLogBytes));
+	o.Set("perfPagesPerCpu", Napi::Number::New(env, core::kMaxPerfPagesPerCpu));
+	o.Set("btfTreeNodes", Napi::Number::New(env, (double)core::kBtfTreeNodes));
+	o.Set("btfCallNodes", Napi::Number::New(env, (double)core::kBtfCallNodes));
+	o.Set("structTypes", Napi::Number::New(env, (double)core::kMaxStructs));
+	return o;
+}
+
 void register_kernel_functions(Napi::Env env, Napi::Object exports)
 {
-	exports.Set("listPrograms", Napi::Function::New<list_programs>(env, "listPrograms"));
-	exports.Set("listMaps", Napi::Function::New<list_maps>(env, "listMaps"));
-	exports.Set("listLinks", Napi::Function::New<list_links>(env, "listLinks"));
-	exports.Set("enableStats", Napi::Function::New<enable_stats>(env, "enableStats"));
-	exports.Set("openMap", Napi::Function::New<open_map>(env, "openMap"));
-	exports.Set("openPinnedMap", Napi::Function::New<open_pinned_map>(env, "openPinnedMap"));
-	exports.Set("pinnedObjectInfo", Napi::Function::New<pinned_object_info>(env, "pinnedObjectInfo"));
-	exports.Set("unpin", Napi::Function::New<unpin>(env, "unpin"));
-	exports.Set("testRun", Napi::Function::New<test_run>(env, "testRun"));
+	export_fn<list_programs>(env, exports, "listPrograms");
+	export_fn<list_maps>(env, exports, "listMaps");
+	export_fn<list_links>(env, exports, "listLinks");
+	export_fn<enable_stats>(env, exports, "enableStats");
+	export_fn<open_map>(env, exports, "openMap");
+	export_fn<open_pinned_map>(env, exports, "openPinnedMap");
+	export_fn<pinned_object_info>(env, exports, "pinnedObjectInfo");
+	export_fn<unpin>(env, exports, "unpin");
+	export_fn<test_run>(env, exports, "testRun");
 }
 
 } // namespace binding

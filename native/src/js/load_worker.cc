@@ -1,6 +1,8 @@
-// N-API layer: loadObject(): the verifier can take seconds, so the load runs on the libuv pool.
-// Execute() fills a core::LoadResult; OnOK() converts it on the JS thread.
-#include "binding.h"
+// N-API layer: loadObject(): the verifier can take seconds, so the load runs on the libuv pool. The
+// worker fills a core::LoadResult (a failed load is a result, not a rejection); the JS thread converts it.
+#include "../core/limits.h"
+#include "../core/names.h"
+#include "async.h"
 
 namespace binding {
 namespace {
@@ -8,37 +10,6 @@ namespace {
 const char *kUsage =
 	"Usage: loadObject({path: string, programs?: string[], variables?: {[name: string]: Buffer}, "
 	"maxEntries?: {[name: string]: number}, logLevel?: number, logSize?: number})";
-
-class LoadWorker : public Napi::AsyncWorker {
-public:
-	LoadWorker(Napi::Env env, core::LoadOptions opts)
-		: Napi::AsyncWorker(env, "ebpf-studio:loadObject"),
-		  deferred_(Napi::Promise::Deferred::New(env)), opts_(std::move(opts))
-	{
-	}
-	Napi::Promise promise() { return deferred_.Promise(); }
-
-protected:
-	void Execute() override
-	{
-		try {
-			res_ = core::load_object(opts_);
-		} catch (const core::Error &e) {
-			res_ = core::LoadResult();
-			res_.err = e.err();
-			res_.message = e.what();
-		} catch (const std::exception &e) {
-			SetError(e.what());
-		}
-	}
-	void OnOK() override { deferred_.Resolve(load_outcome_to_js(Env(), res_)); }
-	void OnError(const Napi::Error &e) override { deferred_.Reject(e.Value()); }
-
-private:
-	Napi::Promise::Deferred deferred_;
-	core::LoadOptions opts_;
-	core::LoadResult res_;
-};
 
 [[noreturn]] void usage(Napi::Env env, const std::string &detail = "")
 {
@@ -110,16 +81,35 @@ Napi::Value load_object(const Napi::CallbackInfo &info)
 	Napi::Value size = o.Get("logSize");
 	if (!size.IsUndefined()) {
 		double d = size.IsNumber() ? size.As<Napi::Number>().DoubleValue() : -1;
-		// The kernel wants at least 128 bytes; libbpf caps at UINT32_MAX >> 2 (1 GiB).
-		if (d < 128 || d > (double)(1u << 30) || d != (double)(uint32_t)d)
-			usage(env, "logSize must be an integer between 128 and 1 GiB");
+		// The kernel wants at least 128 bytes; the addon keeps a log within kMaxVerifierLogBytes.
+		if (d < 128 || d != (double)(uint64_t)d)
+			usage(env, "logSize must be an integer of at least 128");
+		if (d > (double)core::kMaxVerifierLogBytes)
+			throw core::BadInput("logSize", "logSize " + std::to_string((uint64_t)d) + " is over the " +
+								core::byte_size(core::kMaxVerifierLogBytes) + " limit for verifier logs",
+					     E2BIG);
 		opts.log_size = (size_t)d;
 	}
 
-	LoadWorker *w = new LoadWorker(env, std::move(opts));
-	Napi::Promise p = w->promise();
-	w->Queue();
-	return p;
+	return PromiseWorker<core::LoadResult>::queue(
+		env, "ebpf-studio:loadObject",
+		[opts] {
+			try {
+				return core::load_object(opts);
+			} catch (const core::BadInput &e) {
+				core::LoadResult res;
+				res.err = e.err();
+				res.message = e.what();
+				res.bad_input_field = e.field();
+				return res;
+			} catch (const core::Error &e) {
+				core::LoadResult res;
+				res.err = e.err();
+				res.message = e.what();
+				return res;
+			}
+		},
+		[](Napi::Env env, core::LoadResult &res) -> Napi::Value { return load_outcome_to_js(env, res); });
 }
 
 } // namespace binding

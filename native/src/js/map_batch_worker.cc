@@ -1,82 +1,42 @@
 // N-API layer: pages of a map dump by id on a libuv worker thread: the helper reads the next page from the
 // kernel while its JS thread sends the previous one, and a slow walk never blocks it. Batch-or-walk is
 // decided in core::read_dump_page; its cursor (mode byte + token or last key) passes through JS opaque.
-#include <exception>
-
+// Pages are bounded in bytes as MapHandle's are (core/map_batch.cc).
 #include "../core/maps.h"
-#include "binding.h"
+#include "async.h"
 
 namespace binding {
 namespace {
 
-class MapBatchWorker : public Napi::AsyncWorker {
-public:
-	MapBatchWorker(Napi::Env env, uint32_t map_id, uint32_t max_count, std::vector<uint8_t> cursor, bool has_cursor)
-	    : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), map_id_(map_id),
-	      max_count_(max_count), cursor_(std::move(cursor)), has_cursor_(has_cursor)
-	{
-	}
-
-	Napi::Promise promise() { return deferred_.Promise(); }
-
-	void Execute() override
-	{
-		try {
-			page_ = core::read_dump_page(map_id_, max_count_, has_cursor_ ? &cursor_ : nullptr);
-		} catch (const core::Error &e) {
-			err_ = e.err();
-			SetError(e.what());
-		} catch (const std::exception &e) {
-			// Anything else (bad_alloc) is an error of this call, never a crash of the helper.
-			err_ = ENOMEM;
-			SetError(e.what());
-		}
-	}
-
-	void OnOK() override
-	{
-		Napi::Env env = Env();
-		Napi::Object o = Napi::Object::New(env);
-		o.Set("keys", to_buffer(env, page_.keys));
-		o.Set("values", to_buffer(env, page_.values));
-		o.Set("count", page_.count);
-		if (page_.has_next)
-			o.Set("next", to_buffer(env, page_.next));
-		deferred_.Resolve(o);
-	}
-
-	void OnError(const Napi::Error &e) override
-	{
-		deferred_.Reject(to_js_error(Env(), err_, e.Message()).Value());
-	}
-
-private:
-	Napi::Promise::Deferred deferred_;
-	uint32_t map_id_, max_count_;
-	std::vector<uint8_t> cursor_;
-	bool has_cursor_;
-	core::BatchRead page_;
-	int err_ = 0;
-};
 
 } // namespace
 
 Napi::Value lookup_batch_async(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber() || (info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsBuffer()))
-		throw Napi::TypeError::New(env, "Usage: lookupBatchAsync(mapId: number, maxCount: number, cursor?: Buffer)");
+	const char *usage = "Usage: lookupBatchAsync(mapId: number, maxCount: number, cursor?: Buffer)";
+	uint32_t map_id = get_u32(env, info[0], usage);
+	uint32_t max_count = get_u32(env, info[1], usage);
+	if (max_count == 0 || (!info[2].IsUndefined() && !info[2].IsBuffer()))
+		type_error(env, usage);
 	std::vector<uint8_t> cursor;
-	bool has_cursor = info.Length() > 2 && info[2].IsBuffer();
+	bool has_cursor = info[2].IsBuffer();
 	if (has_cursor) {
 		auto b = info[2].As<Napi::Buffer<uint8_t>>();
 		cursor.assign(b.Data(), b.Data() + b.Length());
 	}
-	auto *worker = new MapBatchWorker(env, info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
-					  std::move(cursor), has_cursor);
-	Napi::Promise promise = worker->promise();
-	worker->Queue();
-	return promise;
+	return PromiseWorker<core::BatchRead>::queue(
+		env, "ebpf-studio:lookupBatch",
+		[=] { return core::read_dump_page(map_id, max_count, has_cursor ? &cursor : nullptr); },
+		[](Napi::Env env, core::BatchRead &page) -> Napi::Value {
+			Napi::Object o = Napi::Object::New(env);
+			o.Set("keys", to_buffer(env, page.keys));
+			o.Set("values", to_buffer(env, page.values));
+			o.Set("count", page.count);
+			if (page.has_next)
+				o.Set("next", to_buffer(env, page.next));
+			return o;
+		});
 }
 
 } // namespace binding

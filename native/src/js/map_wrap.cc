@@ -79,76 +79,88 @@ private:
 
 	Napi::Value lookup(const Napi::CallbackInfo &info)
 	{
-		core::MapHandle &m = map();
-		const uint8_t *key = key_arg(info[0], "Usage: lookup(key: Buffer)");
-		std::vector<uint8_t> value;
-		bool found = guarded(Env(), [&] { return m.lookup(key, value); });
-		return found ? (Napi::Value)to_buffer(Env(), value) : Env().Null();
+		return guarded(Env(), [&]() -> Napi::Value {
+			core::MapHandle &m = map();
+			const uint8_t *key = key_arg(info[0], "Usage: lookup(key: Buffer)");
+			std::vector<uint8_t> value;
+			bool found = guarded(Env(), [&] { return m.lookup(key, value); });
+			return found ? (Napi::Value)to_buffer(Env(), value) : Env().Null();
+		});
 	}
 
 	void update(const Napi::CallbackInfo &info)
 	{
-		const char *usage = "Usage: update(key: Buffer, value: Buffer, flags: number)";
-		core::MapHandle &m = map();
-		const uint8_t *key = key_arg(info[0], usage);
-		Napi::Buffer<uint8_t> value = get_buffer(Env(), info[1], usage);
-		if (value.Length() != user_value_size_)
-			type_error(Env(), "value must be " + std::to_string(user_value_size_) + " bytes, got " +
-						  std::to_string(value.Length()));
-		uint32_t flags = info[2].IsUndefined() ? 0 : get_u32(Env(), info[2], usage);
-		guarded(Env(), [&] { m.update(key, value.Data(), flags); });
+		guarded(Env(), [&] {
+			const char *usage = "Usage: update(key: Buffer, value: Buffer, flags: number)";
+			core::MapHandle &m = map();
+			const uint8_t *key = key_arg(info[0], usage);
+			Napi::Buffer<uint8_t> value = get_buffer(Env(), info[1], usage);
+			if (value.Length() != user_value_size_)
+				type_error(Env(), "value must be " + std::to_string(user_value_size_) + " bytes, got " +
+							  std::to_string(value.Length()));
+			uint32_t flags = info[2].IsUndefined() ? 0 : get_u32(Env(), info[2], usage);
+			guarded(Env(), [&] { m.update(key, value.Data(), flags); });
+		});
 	}
 
 	Napi::Value remove(const Napi::CallbackInfo &info)
 	{
-		core::MapHandle &m = map();
-		const uint8_t *key = key_arg(info[0], "Usage: delete(key: Buffer)");
-		return Napi::Boolean::New(Env(), guarded(Env(), [&] { return m.remove(key); }));
+		return guarded(Env(), [&]() -> Napi::Value {
+			core::MapHandle &m = map();
+			const uint8_t *key = key_arg(info[0], "Usage: delete(key: Buffer)");
+			return Napi::Boolean::New(Env(), guarded(Env(), [&] { return m.remove(key); }));
+		});
 	}
 
 	Napi::Value next_key(const Napi::CallbackInfo &info)
 	{
-		core::MapHandle &m = map();
-		const uint8_t *key = key_arg(info[0], "Usage: nextKey(key: Buffer | null)", true);
-		std::vector<uint8_t> next;
-		bool found = guarded(Env(), [&] { return m.next_key(key, next); });
-		return found ? (Napi::Value)to_buffer(Env(), next) : Env().Null();
+		return guarded(Env(), [&]() -> Napi::Value {
+			core::MapHandle &m = map();
+			const uint8_t *key = key_arg(info[0], "Usage: nextKey(key: Buffer | null)", true);
+			std::vector<uint8_t> next;
+			bool found = guarded(Env(), [&] { return m.next_key(key, next); });
+			return found ? (Napi::Value)to_buffer(Env(), next) : Env().Null();
+		});
 	}
 
 	Napi::Value lookup_batch(const Napi::CallbackInfo &info)
 	{
-		const char *usage = "Usage: lookupBatch(maxCount: number, cursor?: Buffer)";
-		core::MapHandle &m = map();
-		uint32_t max = get_u32(Env(), info[0], usage);
-		if (max == 0)
-			type_error(Env(), usage);
-		std::vector<uint8_t> cursor;
-		bool has_cursor = !info[1].IsUndefined() && !info[1].IsNull();
-		if (has_cursor) {
-			Napi::Buffer<uint8_t> b = get_buffer(Env(), info[1], usage);
-			cursor.assign(b.Data(), b.Data() + b.Length());
-		}
-		core::BatchRead r = guarded(Env(), [&] {
-			return m.lookup_batch(max, has_cursor ? &cursor : nullptr);
+		return guarded(Env(), [&]() -> Napi::Value {
+			const char *usage = "Usage: lookupBatch(maxCount: number, cursor?: Buffer)";
+			core::MapHandle &m = map();
+			uint32_t max = get_u32(Env(), info[0], usage);
+			if (max == 0)
+				type_error(Env(), usage);
+			std::vector<uint8_t> cursor;
+			bool has_cursor = !info[1].IsUndefined() && !info[1].IsNull();
+			if (has_cursor) {
+				Napi::Buffer<uint8_t> b = get_buffer(Env(), info[1], usage);
+				cursor.assign(b.Data(), b.Data() + b.Length());
+			}
+			core::BatchRead r = guarded(Env(), [&] {
+				return m.lookup_batch(max, has_cursor ? &cursor : nullptr);
+			});
+			Napi::Object o = Napi::Object::New(Env());
+			o.Set("keys", to_buffer(Env(), r.keys));
+			o.Set("values", to_buffer(Env(), r.values));
+			o.Set("count", r.count);
+			o.Set("next", r.has_next ? (Napi::Value)to_buffer(Env(), r.next) : Env().Undefined());
+			return o;
 		});
-		Napi::Object o = Napi::Object::New(Env());
-		o.Set("keys", to_buffer(Env(), r.keys));
-		o.Set("values", to_buffer(Env(), r.values));
-		o.Set("count", r.count);
-		o.Set("next", r.has_next ? (Napi::Value)to_buffer(Env(), r.next) : Env().Undefined());
-		return o;
 	}
 
 	Napi::Value btf_types(const Napi::CallbackInfo &info)
 	{
-		core::MapHandle &m = map();
-		bool has_key = false, has_value = false;
-		core::BtfNode key, value;
-		guarded(Env(), [&] { m.btf_types(has_key, key, has_value, value); });
-		Napi::Object o = Napi::Object::New(Env());
-		o.Set("key", has_key ? btf_to_js(Env(), key) : Env().Null());
-		o.Set("value", has_value ? btf_to_js(Env(), value) : Env().Null());
-		return o;
+		return guarded(Env(), [&]() -> Napi::Value {
+			core::MapHandle &m = map();
+			bool has_key = false, has_value = false;
+			core::BtfNode key, value;
+			guarded(Env(), [&] { m.btf_types(has_key, key, has_value, value); });
+			Napi::Object o = Napi::Object::New(Env());
+			o.Set("key", has_key ? btf_to_js(Env(), key) : Env().Null());
+			o.Set("value", has_value ? btf_to_js(Env(), value) : Env().Null());
+			return o;
+		});
 	}
 
 	void close(const Napi::CallbackInfo &info) { m_.reset(); }

@@ -21,15 +21,18 @@ Napi::Object init(Napi::Env env, Napi::Object exports)
 	data->stats = Napi::Persistent(define_stats_class(env));
 	data->consumer = Napi::Persistent(define_consumer_class(env));
 
-	exports.Set("libbpfVersion", Napi::Function::New<libbpf_version>(env, "libbpfVersion"));
-	exports.Set("describeObject", Napi::Function::New<describe_object>(env, "describeObject"));
-	exports.Set("loadObject", Napi::Function::New<load_object>(env, "loadObject"));
-	exports.Set("consumeRingBuffer", Napi::Function::New<consume_ring_buffer>(env, "consumeRingBuffer"));
-	exports.Set("consumePerfBuffer", Napi::Function::New<consume_perf_buffer>(env, "consumePerfBuffer"));
-	exports.Set("updateMapWithObject", Napi::Function::New<update_map_with_object>(env, "updateMapWithObject"));
-	exports.Set("objectStructTypes", Napi::Function::New<object_struct_types>(env, "objectStructTypes"));
-	exports.Set("lookupBatchAsync", Napi::Function::New<lookup_batch_async>(env, "lookupBatchAsync"));
-	exports.Set("programInstructions", Napi::Function::New<program_instructions>(env, "programInstructions"));
+	export_fn<libbpf_version>(env, exports, "libbpfVersion");
+	export_fn<describe_object>(env, exports, "describeObject");
+	export_fn<describe_async>(env, exports, "describeAsync");
+	export_fn<struct_types_async>(env, exports, "structTypesAsync");
+	export_fn<limits>(env, exports, "limits");
+	export_fn<load_object>(env, exports, "loadObject");
+	export_fn<consume_ring_buffer>(env, exports, "consumeRingBuffer");
+	export_fn<consume_perf_buffer>(env, exports, "consumePerfBuffer");
+	export_fn<object_struct_types>(env, exports, "objectStructTypes");
+	export_fn<lookup_batch_async>(env, exports, "lookupBatchAsync");
+	export_fn<program_instructions>(env, exports, "programInstructions");
+	export_fn<update_map_with_object>(env, exports, "updateMapWithObject");
 	register_kernel_functions(env, exports);
 	register_feature_probes(env, exports);
 	return exports;

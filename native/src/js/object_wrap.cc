@@ -43,10 +43,15 @@ private:
 	}
 	void pin(const Napi::CallbackInfo &info)
 	{
-		std::string path = get_string(Env(), info[0], "Usage: attachment.pin(path: string)");
-		guarded(Env(), [&] { a_->pin(path); });
+		guarded(Env(), [&] {
+			std::string path = get_string(Env(), info[0], "Usage: attachment.pin(path: string)");
+			guarded(Env(), [&] { a_->pin(path); });
+		});
 	}
-	void detach(const Napi::CallbackInfo &info) { a_->detach(); }
+	void detach(const Napi::CallbackInfo &info)
+	{
+		guarded(Env(), [&] { a_->detach(); });
+	}
 
 	std::shared_ptr<core::Attachment> a_;
 };
@@ -145,61 +150,71 @@ private:
 
 	Napi::Value programs(const Napi::CallbackInfo &info)
 	{
-		auto progs = guarded(Env(), [&] { return object().programs(); });
-		return to_js_array(Env(), progs, [](Napi::Env env, const core::LoadedProgram &p) {
-			Napi::Object o = Napi::Object::New(env);
-			o.Set("name", p.name);
-			o.Set("section", p.section);
-			o.Set("type", p.type);
-			o.Set("id", p.id);
-			o.Set("fd", p.fd);
-			return o;
+		return guarded(Env(), [&]() -> Napi::Value {
+			auto progs = guarded(Env(), [&] { return object().programs(); });
+			return to_js_array(Env(), progs, [](Napi::Env env, const core::LoadedProgram &p) {
+				Napi::Object o = Napi::Object::New(env);
+				o.Set("name", p.name);
+				o.Set("section", p.section);
+				o.Set("type", p.type);
+				o.Set("id", p.id);
+				o.Set("fd", p.fd);
+				return o;
+			});
 		});
 	}
 
 	Napi::Value maps(const Napi::CallbackInfo &info)
 	{
-		auto maps = guarded(Env(), [&] { return object().maps(); });
-		return to_js_array(Env(), maps, [](Napi::Env env, const core::LoadedMap &m) {
-			Napi::Object o = Napi::Object::New(env);
-			o.Set("name", m.name);
-			o.Set("type", m.type);
-			o.Set("id", m.id);
-			o.Set("fd", m.fd);
-			o.Set("keySize", m.key_size);
-			o.Set("valueSize", m.value_size);
-			o.Set("maxEntries", m.max_entries);
-			o.Set("internal", m.internal);
-			return o;
+		return guarded(Env(), [&]() -> Napi::Value {
+			auto maps = guarded(Env(), [&] { return object().maps(); });
+			return to_js_array(Env(), maps, [](Napi::Env env, const core::LoadedMap &m) {
+				Napi::Object o = Napi::Object::New(env);
+				o.Set("name", m.name);
+				o.Set("type", m.type);
+				o.Set("id", m.id);
+				o.Set("fd", m.fd);
+				o.Set("keySize", m.key_size);
+				o.Set("valueSize", m.value_size);
+				o.Set("maxEntries", m.max_entries);
+				o.Set("internal", m.internal);
+				return o;
+			});
 		});
 	}
 
 	Napi::Value attach(const Napi::CallbackInfo &info)
 	{
-		core::Object &obj = object();
-		std::string prog = get_string(Env(), info[0], kAttachUsage);
-		core::AttachTarget t = parse_target(Env(), info[1]);
-		std::shared_ptr<core::Attachment> a = guarded(Env(), [&] { return obj.attach(prog, t); });
-		return addon_data(Env()).attachment.New(
-			{Napi::External<std::shared_ptr<core::Attachment>>::New(Env(), &a)});
+		return guarded(Env(), [&]() -> Napi::Value {
+			core::Object &obj = object();
+			std::string prog = get_string(Env(), info[0], kAttachUsage);
+			core::AttachTarget t = parse_target(Env(), info[1]);
+			std::shared_ptr<core::Attachment> a = guarded(Env(), [&] { return obj.attach(prog, t); });
+			return addon_data(Env()).attachment.New(
+				{Napi::External<std::shared_ptr<core::Attachment>>::New(Env(), &a)});
+		});
 	}
 
 	void pin_program(const Napi::CallbackInfo &info)
 	{
-		const char *usage = "Usage: pinProgram(program: string, path: string)";
-		core::Object &obj = object();
-		std::string prog = get_string(Env(), info[0], usage);
-		std::string path = get_string(Env(), info[1], usage);
-		guarded(Env(), [&] { obj.pin_program(prog, path); });
+		guarded(Env(), [&] {
+			const char *usage = "Usage: pinProgram(program: string, path: string)";
+			core::Object &obj = object();
+			std::string prog = get_string(Env(), info[0], usage);
+			std::string path = get_string(Env(), info[1], usage);
+			guarded(Env(), [&] { obj.pin_program(prog, path); });
+		});
 	}
 
 	void pin_map(const Napi::CallbackInfo &info)
 	{
-		const char *usage = "Usage: pinMap(map: string, path: string)";
-		core::Object &obj = object();
-		std::string map = get_string(Env(), info[0], usage);
-		std::string path = get_string(Env(), info[1], usage);
-		guarded(Env(), [&] { obj.pin_map(map, path); });
+		guarded(Env(), [&] {
+			const char *usage = "Usage: pinMap(map: string, path: string)";
+			core::Object &obj = object();
+			std::string map = get_string(Env(), info[0], usage);
+			std::string path = get_string(Env(), info[1], usage);
+			guarded(Env(), [&] { obj.pin_map(map, path); });
+		});
 	}
 
 	void close(const Napi::CallbackInfo &info) { obj_.reset(); }

@@ -1,14 +1,12 @@
-// N-API layer: describeObject(path) and objectStructTypes(path): object files read without the kernel.
+// N-API layer: describeObject(path) and objectStructTypes(path), object files read without the kernel,
+// on the JS thread (spec_workers.cc has them on the libuv pool), and their conversions to JS.
 #include "../core/spec.h"
 #include "binding.h"
 
 namespace binding {
 
-Napi::Value describe_object(const Napi::CallbackInfo &info)
+Napi::Object spec_to_js(Napi::Env env, const core::ObjectSpec &s)
 {
-	Napi::Env env = info.Env();
-	std::string path = get_string(env, info[0], "Usage: describeObject(path: string)");
-	core::ObjectSpec s = guarded(env, [&] { return core::describe_object(path); });
 	Napi::Object o = Napi::Object::New(env);
 	o.Set("path", s.path);
 	o.Set("name", s.name);
@@ -46,16 +44,26 @@ Napi::Value describe_object(const Napi::CallbackInfo &info)
 	return o;
 }
 
+Napi::Object struct_types_to_js(Napi::Env env, const std::vector<std::pair<std::string, core::BtfNode>> &v)
+{
+	Napi::Object o = Napi::Object::New(env);
+	for (const auto &s : v)
+		o.Set(s.first, btf_to_js(env, s.second));
+	return o;
+}
+
+Napi::Value describe_object(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	std::string path = get_string(env, info[0], "Usage: describeObject(path: string)");
+	return spec_to_js(env, core::describe_object(path));
+}
+
 Napi::Value object_struct_types(const Napi::CallbackInfo &info)
 {
 	Napi::Env env = info.Env();
-	if (info.Length() < 1 || !info[0].IsString())
-		throw Napi::TypeError::New(env, "Usage: objectStructTypes(path: string)");
-	auto structs = guarded(env, [&] { return core::object_struct_types(info[0].As<Napi::String>().Utf8Value()); });
-	Napi::Object o = Napi::Object::New(env);
-	for (const auto &s : structs)
-		o.Set(s.first, btf_to_js(env, s.second));
-	return o;
+	std::string path = get_string(env, info[0], "Usage: objectStructTypes(path: string)");
+	return struct_types_to_js(env, core::object_struct_types(path));
 }
 
 } // namespace binding

@@ -125,7 +125,7 @@ class MapViewerPanel {
     // instead of showing the last read as if it were current.
     const subscriptions = [
       ctx.onDidChangeHelper(() => void this.followHelper()),
-      ctx.onDidChangeKernelState(() => void this.checkMapStillThere()),
+      ctx.onDidChangeKernelState(() => void this.checkMapGoneSoon()),
     ];
     this.panel.onDidDispose(() => {
       this.disposed = true;
@@ -175,6 +175,17 @@ class MapViewerPanel {
     this.model = new MapViewerModel(source);
     this.showError('');
     await this.handle({ type: 'ready' });
+  }
+
+  /**
+   * After an unload: the kernel frees a map once its last reference goes, which can be a moment after the
+   * unload returned (a stream or a reader closing its fd): look again a little later before concluding.
+   */
+  private async checkMapGoneSoon(): Promise<void> {
+    for (const delay of [0, 500, 2000]) {
+      if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.disposed || !(await this.checkMapStillThere())) return;
+    }
   }
 
   /** After an unload (or a failed read): is the map still in the kernel? */

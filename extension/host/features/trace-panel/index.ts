@@ -12,6 +12,7 @@ import { TraceSource } from './source';
 import { eventStructsOfLoad } from './event-structs';
 import { structPickItems } from './struct-picks';
 import { resolveIncludeDirs } from '../build/options';
+import { AyaLogStreams } from './aya-log';
 import { webviewHtml } from '../../ui/webview-html';
 import { FromTracePanelSchema, parseWebviewMessage } from '../../ui/webview-messages';
 import { TRACE_BODY, TRACE_CSS } from './page';
@@ -25,6 +26,8 @@ const STRUCT_CHOICES = 'ebpf.trace.structChoices';
 class TracePanel implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
   private source: TraceSource | undefined;
+  /** AYA_LOGS maps of eBPF Studio's loads, decoded into lines. */
+  private aya: AyaLogStreams | undefined;
   private sourceHelper: HelperClient | undefined;
   private readonly model = new TraceModel(config.traceMaxLines());
   private paused = false;
@@ -52,6 +55,7 @@ class TracePanel implements vscode.WebviewViewProvider {
         void this.source?.refreshFormats().catch(() => undefined);
         void this.dropStreamsOfUnloaded().catch(() => undefined);
       }),
+      ctx.onDidChangeKernelState(() => void this.aya?.sync().catch(() => undefined)),
       { dispose: () => void this.stop() },
     );
   }
@@ -95,6 +99,9 @@ class TracePanel implements vscode.WebviewViewProvider {
     source.lineLimit = this.model.maxLines;
     source.onLines = (entries, skipped) => this.model.addLines(entries, Date.now(), skipped);
     source.onEvents = (batch) => this.model.addEvents(batch, this.mapOwners.get(batch.mapId) ?? '');
+    this.aya = new AyaLogStreams(helper);
+    this.aya.onLines = (entries) => this.model.addLines(entries);
+    await this.aya.sync().catch((e) => this.ctx.log.warn(`aya-log: ${(e as Error).message}`));
     try {
       await source.startTrace();
       this.status = `tracing (${source.knownFormats.length} bpf_printk formats of eBPF Studio's programs known)`;
@@ -131,8 +138,11 @@ class TracePanel implements vscode.WebviewViewProvider {
     clearInterval(this.timer);
     this.streams.clear();
     const source = this.source;
+    const aya = this.aya;
     this.source = undefined;
+    this.aya = undefined;
     this.sourceHelper = undefined;
+    if (aya && this.ctx.helper) await aya.dispose().catch(() => undefined);
     if (source && this.ctx.helper) await source.dispose().catch(() => undefined);
   }
 
@@ -178,6 +188,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       maxLines: this.model.maxLines,
       lostInKernel: this.source?.drops.lostInKernel ?? 0,
       droppedInHelper: this.source?.drops.droppedInHelper ?? 0,
+      resynced: this.source?.drops.resynced ?? 0,
       droppedInPanel: this.model.droppedInPanel,
       reserveFailures: this.programLosses,
       paused: this.paused,
@@ -185,6 +196,11 @@ class TracePanel implements vscode.WebviewViewProvider {
       programs: [...this.model.programs].sort(),
       status: this.status,
     });
+  }
+
+  /** Lines from outside trace_pipe (bpftrace's printf output), attributed to `program`. */
+  addExternalLines(program: string, lines: string[]): void {
+    this.model.addLines(lines.map((raw) => ({ raw, program })));
   }
 
   clear(): void {
@@ -340,6 +356,11 @@ export function showTrace(_ctx: Ctx) {
     await vscode.commands.executeCommand(`${VIEW_ID}.focus`);
     await panel?.start();
   };
+}
+
+/** The hook for other line sources (bpftrace runs): rows with `program` set, filterable like the rest. */
+export function addExternalLines(program: string, lines: string[]): void {
+  panel?.addExternalLines(program, lines);
 }
 
 /** ebpf.clearTrace */

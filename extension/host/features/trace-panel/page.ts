@@ -34,6 +34,7 @@ export const TRACE_BODY = `
   <span id="rate"></span><span id="kept"></span>
   <span id="lost" title="Lost before reaching eBPF Studio: perf samples the kernel reports lost, and ring buffer reserve failures a program counts in a global named like dropped/lost/reserve_failed"></span>
   <span id="dropped" title="Dropped by eBPF Studio itself (helper or addon) because VS Code fell behind"></span>
+  <span id="resynced" class="lost"></span>
   <span id="status"></span>
 </div>
 <div id="scroller"><div id="spacer"></div><div id="rows"></div>

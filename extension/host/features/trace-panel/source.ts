@@ -4,6 +4,7 @@
 // helper read more from the kernel: this source is the far end of the backpressure. Events are split
 // into records here but decoded only when a row is shown or exported. Counts what the kernel lost apart
 // from what eBPF Studio dropped. No vscode import: kernel tests use it.
+import { EarlyFrames } from './early-frames';
 import type { BtfType } from '../../../protocol/types';
 import { EventDecoder } from '../../../formats/event-decode';
 import {
@@ -162,6 +163,9 @@ export interface DropCounters {
   lostInKernel: number;
   /** Dropped by eBPF Studio's helper or addon because this side fell behind. */
   droppedInHelper: number;
+  /** Ring buffer positions the helper could not trust (another writer of the consumer page): it skipped
+   *  to the producer, losing an unknown number of records. */
+  resynced: number;
 }
 
 interface EventSubscription {
@@ -175,16 +179,13 @@ interface EventSubscription {
   decoder?: EventDecoder;
 }
 
-/** Frames of not-yet-registered subscriptions kept, at most (a subscribe answer is a moment ahead of them). */
-const MAX_EARLY_FRAMES = 64;
-
 export class TraceSource {
-  private early: RecordsFrame[] = [];
+  private readonly early = new EarlyFrames();
   private formats: PrintkFormat[] = [];
   private traceSubscription: number | undefined;
   private readonly events = new Map<number, EventSubscription>();
   private readonly listener: { dispose(): void };
-  readonly drops: DropCounters = { lostInKernel: 0, droppedInHelper: 0 };
+  readonly drops: DropCounters = { lostInKernel: 0, droppedInHelper: 0, resynced: 0 };
   /** Records delivered to onLines/onEvents (lines skipped unparsed included), for counts that add up. */
   delivered = 0;
   /** Only the newest this many lines of a frame are parsed; the rest are passed on as `skipped`, since the
@@ -299,10 +300,7 @@ export class TraceSource {
 
   private receive(frame: RecordsFrame): void {
     if (frame.subscription !== this.traceSubscription && !this.events.has(frame.subscription)) {
-      // The first frames can arrive in the same read as the subscribe answer, before its id is known here;
-      // hold them (unacknowledged) until it is. Frames of other sources on this client are theirs to ack.
-      this.early.push(frame);
-      if (this.early.length > MAX_EARLY_FRAMES) this.early.shift();
+      this.early.hold(frame);
       return;
     }
     try {
@@ -315,14 +313,12 @@ export class TraceSource {
 
   /** Replays frames that came before their subscription was registered. */
   private claimEarly(subscription: number): void {
-    const mine = this.early.filter((f) => f.subscription === subscription);
-    if (mine.length === 0) return;
-    this.early = this.early.filter((f) => f.subscription !== subscription);
-    for (const f of mine) this.receive(f);
+    for (const f of this.early.claim(subscription)) this.receive(f);
   }
 
   private handle(n: RecordsFrame): void {
-    if (n.lostInKernel || n.droppedInHelper) {
+    if (n.lostInKernel || n.droppedInHelper || n.resynced) {
+      this.drops.resynced += n.resynced;
       this.drops.lostInKernel += n.lostInKernel;
       this.drops.droppedInHelper += n.droppedInHelper;
       this.onDrops(this.drops);

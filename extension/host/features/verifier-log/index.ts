@@ -21,6 +21,11 @@ const documents = new ReadOnlyDocuments(
   '; this log is gone: run eBPF: Show Verifier Log again\n',
 );
 
+/** The verdicts of the last check of a source (absolute path), for the verifier's code actions. */
+export function lastVerdicts(source: string): ProgramVerdict[] {
+  return verifications.get(source)?.programs ?? [];
+}
+
 export function rememberVerification(source: string, objectPath: string, programs: ProgramVerdict[]): void {
   verifications.set(source, { objectPath, programs });
 }
