@@ -207,8 +207,10 @@ describe('native addon limits (real kernel)', function () {
     withMap(id, (map) => {
       for (let k = 0; k < 20; k++) map.update(u32(k), u32(1), 0); // ifindex 1: lo
     });
-    const refused = inChild('lookupBatchAsync', id, 10);
-    assert.equal(refused.ok, false, 'the kernel has no batch ops for devmap_hash');
+    // The kernel has no batch ops for devmap_hash: the worker's dump walks keys on its own, in bounded pages.
+    const walked = inChild('lookupBatchAsync', id, 10);
+    assert.ok(walked.ok, JSON.stringify(walked.error));
+    assert.ok(walked.result!.count <= 10 && walked.result!.next, `${walked.result!.count} entries, more to come`);
     const pages = withMap(id, (map) => allPages((cursor) => map.lookupBatch(6, cursor)));
     assert.ok(pages.every((p) => p.count <= 6));
     const keys = pages.flatMap((p) => Array.from({ length: p.count }, (_, i) => p.keys.readUInt32LE(i * 4)));

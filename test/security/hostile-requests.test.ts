@@ -187,7 +187,9 @@ describe('hostile requests to every method', function () {
     assert.equal(refused, cases.length);
     assert.ok(client.running, 'the helper is still up');
     const after = await client.request(Methods.mapDump, { mapId: agent.maps.blocked_ports, count: 64 });
-    assert.deepEqual(after, before, 'the foreign map is as it was');
+    // Each answer names its own page frame (a fresh token); the map is the same if everything else is.
+    const content = ({ frame: _token, ...rest }: typeof before) => rest;
+    assert.deepEqual(content(after), content(before), 'the foreign map is as it was');
     assert.equal(ErrorCodes.NotOwned, -32014);
   });
 });
