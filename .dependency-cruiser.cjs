@@ -74,6 +74,13 @@ module.exports = {
       to: { path: '^(vscode$|node_modules/@types/vscode/)' },
     },
     {
+      name: 'installer-is-small',
+      comment: 'The root-run install step (dist/install-helper.js) imports only the install facts in formats/.',
+      severity: 'error',
+      from: { path: '^extension/installer/' },
+      to: { path: '^(extension|native)/', pathNot: '^extension/(installer|formats)/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: { path: '^extension/' },

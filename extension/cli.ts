@@ -17,6 +17,8 @@ import { MissingToolError } from './toolchain/toolchain';
 import { HelperClient, HelperError, HelperStartError } from './host/client/client';
 import { AttachRequest, Methods } from './protocol/methods';
 import { buildAyaCrate } from './toolchain/cargo-build';
+import { HelperInstallError, useInstallRoot } from './host/client/installed';
+import { installHelper, uninstallHelper } from './host/client/install';
 
 const usage = `Usage: ebpf-studio <command> [options]
 
@@ -44,10 +46,16 @@ Commands:
   capabilities                What this kernel accepts, probed by loading tiny programs.
   build-ebpf [CRATE]          Build an aya eBPF crate (cargo +nightly, build-std, bpfel-unknown-none,
         bpf-linker); says what is missing and how to install it first.
+  install-helper [--rule sudoers|polkit] [--user NAME] [--runtime PATH]
+        Install the privileged helper, root-owned, in /usr/local/lib/ebpf-studio/<version>/ (asks for
+        sudo or pkexec unless run as root), with a sudoers rule for NAME (default: you) or a polkit
+        action naming only it. Elevation (not as root) runs only that installed copy.
+  uninstall-helper            Remove every installed helper and the rules naming it.
 
 Options:
   --elevation auto|sudo|pkexec|none   How to start the privileged helper (default auto).
-  --json                              Machine-readable output.`;
+  --json                              Machine-readable output.
+  --install-root DIR                  Where installed helpers are (default /usr/local/lib/ebpf-studio).`;
 
 function helperScript(): string {
   return path.join(__dirname, 'helper.js');
@@ -212,8 +220,15 @@ async function main(argv: string[]): Promise<number> {
       compare: { type: 'string' },
       'fail-above': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      'install-root': { type: 'string' },
+      rule: { type: 'string' },
+      user: { type: 'string' },
+      runtime: { type: 'string' },
+      'sudoers-dir': { type: 'string' },
+      'polkit-dir': { type: 'string' },
     },
   });
+  useInstallRoot(values['install-root'] as string | undefined);
   const [command, ...args] = positionals;
   if (!command || values.help) {
     console.log(usage);
@@ -274,6 +289,19 @@ async function main(argv: string[]): Promise<number> {
       return withHelper(elevation, async (c) => (print(await c.request(Methods.capabilities)), 0));
     case 'build-ebpf':
       return buildAyaCrate(path.resolve(args[0] ?? '.'));
+    case 'install-helper':
+    case 'uninstall-helper': {
+      const options = {
+        elevation: values.elevation as string,
+        rule: values.rule as string | undefined,
+        user: values.user as string | undefined,
+        runtime: values.runtime as string | undefined,
+        'install-root': values['install-root'] as string | undefined,
+        'sudoers-dir': values['sudoers-dir'] as string | undefined,
+        'polkit-dir': values['polkit-dir'] as string | undefined,
+      };
+      return command === 'install-helper' ? installHelper(__dirname, options) : uninstallHelper(__dirname, options);
+    }
     default:
       console.error(`ebpf-studio: unknown command "${command}"\n\n${usage}`);
       return 2;
@@ -286,7 +314,10 @@ if (require.main === module) {
     (error) => {
       // Every failure a user can cause has a message of its own; no stack traces.
       const known =
-        error instanceof HelperError || error instanceof HelperStartError || error instanceof MissingToolError;
+        error instanceof HelperError ||
+        error instanceof HelperStartError ||
+        error instanceof MissingToolError ||
+        error instanceof HelperInstallError;
       console.error(`ebpf-studio: ${known ? error.message : ((error as Error).message ?? String(error))}`);
       if (!known && process.env.EBPF_STUDIO_DEBUG) console.error(error);
       process.exit(1);

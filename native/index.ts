@@ -1,12 +1,18 @@
 // Loads the native addon. Only the privileged helper imports this module; everything else
 // imports ./types alone.
+import * as fs from 'fs';
 import * as path from 'path';
+import { MANIFEST } from '../extension/formats/helper-install';
 import type { NativeAddon } from './types';
 
 export * from './types';
 
-/** Where the addon may be, in order: explicit override, bundled dist/, source build, staged copy. */
+/** Where the addon may be, in order: explicit override, bundled dist/, source build, staged copy (installed: its own only). */
 export function addonCandidates(): string[] {
+  // An installed, root-owned helper (its manifest beside the bundle) loads only its own addon: the environment
+  // of whoever elevated it must not choose native code that runs as root. The override is for tests run from
+  // the repository.
+  if (fs.existsSync(path.join(__dirname, MANIFEST))) return [path.join(__dirname, 'native', 'ebpf_studio.node')];
   const candidates: string[] = [];
   if (process.env.EBPF_STUDIO_ADDON) candidates.push(process.env.EBPF_STUDIO_ADDON);
   candidates.push(

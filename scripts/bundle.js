@@ -25,6 +25,8 @@ const common = {
 const bundles = [
   { entryPoints: [path.join(root, 'extension/host/main.ts')], outfile: path.join(dist, 'extension.js') },
   { entryPoints: [path.join(root, 'extension/helper/main.ts')], outfile: path.join(dist, 'helper.js') },
+  // The root-run step of install-helper: a bundle of its own, so what an administrator authorizes is small.
+  { entryPoints: [path.join(root, 'extension/installer/main.ts')], outfile: path.join(dist, 'install-helper.js') },
   // The BPF C language server, a separate process started by the extension's language client.
   { entryPoints: [path.join(root, 'extension/language-server/main.ts')], outfile: path.join(dist, 'server.js') },
   {

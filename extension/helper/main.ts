@@ -1,6 +1,7 @@
 // The privileged helper process: the only code that loads the native addon. It speaks JSON-RPC on its
 // stdio to the process that started it and to nothing else, validates every argument with the protocol's
 // schemas, and exits (releasing everything not pinned) when its parent goes away.
+import './installed-env';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';

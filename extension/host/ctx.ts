@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { config } from './config';
 import { HelperClient, HelperError, HelperExit } from './client/client';
+import { HelperInstallError } from './client/installed';
 import { Methods } from '../protocol/methods';
 import { CrashPolicy, exitReason, HelperState, restrictedState, statusView, trustPolicy } from './helper-state';
 
@@ -184,7 +185,12 @@ export class Ctx implements vscode.Disposable {
       const reason = (error as Error).message;
       this.log.error(`The helper did not start: ${reason}`);
       this.setState({ status: 'stopped', reason });
-      void this.offerRestart(`eBPF Studio could not start its helper: ${reason}`, 'Restart Helper');
+      // Not installed, another version, or changed: offer the (re)install instead of a restart (issue 9).
+      if (error instanceof HelperInstallError)
+        void vscode.window.showErrorMessage(reason, error.action).then((pick) => {
+          if (pick) void vscode.commands.executeCommand('ebpf.installHelper');
+        });
+      else void this.offerRestart(`eBPF Studio could not start its helper: ${reason}`, 'Restart Helper');
       return;
     }
     if (this.disposed) {

@@ -21,6 +21,7 @@ import * as verifierLog from './features/verifier-log';
 import * as verifierDebug from './features/verifier-debug';
 import * as lineHeat from './features/line-heat';
 import * as verifierFixes from './features/verifier-fixes';
+import * as installHelper from './features/install-helper';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -51,6 +52,8 @@ const commands: Record<string, CommandFactory> = {
   'ebpf.showLineHeat': { always: lineHeat.showLineHeat },
   'ebpf.runBpftrace': { helper: bpftrace.runBpftrace },
   'ebpf.stopBpftrace': { helper: bpftrace.stopBpftrace },
+  'ebpf.installHelper': { always: installHelper.installHelper },
+  'ebpf.uninstallHelper': { always: installHelper.uninstallHelper },
 };
 
 let ctx: Ctx | undefined;

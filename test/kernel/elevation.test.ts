@@ -1,10 +1,11 @@
-// The extension side as an ordinary user: the helper is elevated through sudo (a NOPASSWD rule for
-// exactly the helper's command line, as an administrator would write it), and refused without one.
+// The extension side as an ordinary user: the helper is installed root-owned (`ebpf-studio install-helper`,
+// with a sudoers rule for exactly its launcher), elevated through sudo, and refused without the rule.
 // The bundle is copied to a world-readable directory, as an installed extension would be.
 import { strict as assert } from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { sudoersFileName } from '../../extension/formats/helper-install';
 import {
   buildObject,
   isRoot,
@@ -19,7 +20,7 @@ import {
 
 const allowedUser = 'ebpfstudio-sudo';
 const refusedUser = 'ebpfstudio-nosudo';
-const sudoersFile = '/etc/sudoers.d/ebpf-studio-test';
+const sudoersFile = path.join('/etc/sudoers.d', sudoersFileName(allowedUser));
 
 function which(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
@@ -32,7 +33,8 @@ function ensureUser(name: string): void {
 
 /** Runs the CLI (the extension's client code) as `user`; returns its exit code and output. */
 function runAs(user: string, dist: string, args: string[]) {
-  const result = spawnSync('runuser', ['-u', user, '--', process.execPath, path.join(dist, 'cli.js'), ...args], {
+  const cli = [process.execPath, path.join(dist, 'cli.js'), ...args, '--install-root', installRoot];
+  const result = spawnSync('runuser', ['-u', user, '--', ...cli], {
     encoding: 'utf8',
     cwd: '/',
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/nonexistent' },
@@ -40,6 +42,8 @@ function runAs(user: string, dist: string, args: string[]) {
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+let installRoot: string;
 
 describe('elevation as a non-root user', function () {
   let dist: string;
@@ -58,23 +62,32 @@ describe('elevation as a non-root user', function () {
     fs.chmodSync(root, 0o755);
     dist = path.join(root, 'dist');
     fs.cpSync(path.join(repoRoot, 'dist'), dist, { recursive: true });
+    fs.copyFileSync(path.join(repoRoot, 'package.json'), path.join(root, 'package.json'));
     const objects = path.join(root, 'objects');
     fs.mkdirSync(objects, { mode: 0o755 });
     object = await buildObject(samplePath('fork_trace'), objects);
     fs.chmodSync(object, 0o644);
     ensureUser(allowedUser);
     ensureUser(refusedUser);
-    // Exactly the helper's command line, nothing more: the rule a careful administrator writes.
-    fs.writeFileSync(
-      sudoersFile,
-      `${allowedUser} ALL=(root) NOPASSWD: ${process.execPath} ${path.join(dist, 'helper.js')}\n`,
-      { mode: 0o440 },
-    );
-    execFileSync('visudo', ['-c', '-f', sudoersFile]);
+    assert.ok(!fs.existsSync(sudoersFile), `${sudoersFile} exists already: not overwriting it`);
+    // Installed root-owned, with a rule for exactly its launcher (test/security/installed-helper.test.ts
+    // checks the install itself).
+    installRoot = path.join(root, 'lib');
+    execFileSync(process.execPath, [
+      path.join(dist, 'cli.js'),
+      'install-helper',
+      '--rule',
+      'sudoers',
+      '--user',
+      allowedUser,
+      '--install-root',
+      installRoot,
+    ]);
   });
 
   after(async function () {
     fs.rmSync(sudoersFile, { force: true });
+    if (installRoot) fs.rmSync(path.dirname(installRoot), { recursive: true, force: true });
     for (const user of [allowedUser, refusedUser]) spawnSync('userdel', [user]);
     if (baseline) await expectKernelAsBefore(baseline);
   });

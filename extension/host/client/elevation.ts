@@ -1,8 +1,11 @@
 // How the helper is started: directly when this process already has the privileges BPF needs,
-// otherwise through pkexec, sudo or a command the user configured. Never through a shell.
+// otherwise through pkexec, sudo or a command the user configured, and then only the installed,
+// root-owned copy (installed.ts checks it first). Never through a shell.
 import * as fs from 'fs';
 import * as path from 'path';
 import { effectiveCapabilities, hasBpfPrivileges } from '../../formats/capabilities';
+import { HELPER_PATH } from '../../formats/helper-install';
+import { extensionVersion, findInstalledHelper, InstalledHelper } from './installed';
 
 export type ElevationSetting = 'auto' | 'pkexec' | 'sudo' | 'none' | string;
 
@@ -37,10 +40,20 @@ function findOnPath(name: string, searchPath = process.env.PATH ?? ''): string |
 }
 
 /**
+ * The environment handed to sudo, pkexec or a custom elevation command: nothing of the extension host's
+ * (no NODE_OPTIONS, no EBPF_STUDIO_*). The installed launcher clears it again before the runtime starts.
+ */
+export function elevationEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { PATH: HELPER_PATH, ...(env.LANG ? { LANG: env.LANG } : {}) };
+}
+
+/**
  * The ways to start the helper, in the order to try them. `runtime` is the extension host's own
  * executable (process.execPath), so users need no separate Node; under Electron it must run as Node.
- * "auto" starts it directly when this process is privileged, else tries `sudo -n` (works with a
- * NOPASSWD rule or cached credentials, never prompts) and then pkexec (a polkit dialog on desktops).
+ * "auto" starts it directly when this process is privileged, else tries `sudo -n` (works with the
+ * installed NOPASSWD rule or cached credentials, never prompts) and then pkexec (a polkit dialog on
+ * desktops). Elevated, it runs only the installed helper's launcher, found and checked by `findInstalled`
+ * (which throws HelperInstallError when it is missing, of another version or changed).
  */
 export function helperCommands(
   setting: ElevationSetting,
@@ -48,35 +61,33 @@ export function helperCommands(
   helperScript: string,
   privileged = currentProcessIsPrivileged(),
   isElectron = Boolean(process.versions.electron),
+  findInstalled: () => InstalledHelper = () => findInstalledHelper(extensionVersion(helperScript)),
 ): HelperCommand[] {
   const env = { ...process.env, ...(isElectron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
-  const helperArgv = [runtime, helperScript];
-  // sudo and pkexec reset the environment; `env` (not a shell) sets the one variable Electron needs.
-  const elevatedArgv = isElectron ? ['/usr/bin/env', 'ELECTRON_RUN_AS_NODE=1', ...helperArgv] : helperArgv;
   const direct: HelperCommand = { command: runtime, args: [helperScript], env, via: privileged ? 'direct' : 'none' };
-  const sudo: HelperCommand = {
-    command: findOnPath('sudo') ?? 'sudo',
-    args: ['-n', ...elevatedArgv],
-    env,
-    via: 'sudo',
-  };
-  const pkexec: HelperCommand = { command: findOnPath('pkexec') ?? 'pkexec', args: elevatedArgv, env, via: 'pkexec' };
+  if (setting === 'none' || ((setting === 'auto' || setting === '') && privileged)) return [direct];
+  const sudoPath = findOnPath('sudo');
+  const pkexecPath = findOnPath('pkexec');
+  if ((setting === 'auto' || setting === '') && !sudoPath && !pkexecPath) return [];
+
+  // The launcher takes no arguments and sets the helper's environment itself.
+  const launcher = findInstalled().launcher;
+  const elevatedEnv = elevationEnv();
+  const sudo: HelperCommand = { command: sudoPath ?? 'sudo', args: ['-n', launcher], env: elevatedEnv, via: 'sudo' };
+  const pkexec: HelperCommand = { command: pkexecPath ?? 'pkexec', args: [launcher], env: elevatedEnv, via: 'pkexec' };
 
   switch (setting) {
-    case 'none':
-      return [direct];
     case 'sudo':
       return [sudo];
     case 'pkexec':
       return [pkexec];
     case 'auto':
     case '':
-      if (privileged) return [direct];
-      return [...(findOnPath('sudo') ? [sudo] : []), ...(findOnPath('pkexec') ? [pkexec] : [])];
+      return [...(sudoPath ? [sudo] : []), ...(pkexecPath ? [pkexec] : [])];
     default: {
-      // A custom command, split on white space (no shell, no quoting); the helper's argv is appended.
+      // A custom command, split on white space (no shell, no quoting); the launcher is appended.
       const words = setting.trim().split(/\s+/);
-      return [{ command: words[0], args: [...words.slice(1), ...elevatedArgv], env, via: 'custom' }];
+      return [{ command: words[0], args: [...words.slice(1), launcher], env: elevatedEnv, via: 'custom' }];
     }
   }
 }
@@ -88,8 +99,9 @@ export function explainRefusal(cmd: HelperCommand, exitCode: number | null, stde
     case 'sudo':
       if (/password is required|not in the sudoers|not allowed to execute|may not run sudo/.test(said)) {
         return (
-          `sudo refused to start the eBPF Studio helper as root (${said}). Allow it without a password ` +
-          `(a sudoers rule for "${cmd.args.slice(1).join(' ')}"), or set "ebpfStudio.helper.elevation" to "pkexec".`
+          `sudo refused to start the eBPF Studio helper as root (${said}). Install the helper with a sudoers ` +
+          `rule for ${cmd.args.slice(1).join(' ')} ("eBPF: Install Privileged Helper", or ` +
+          '`sudo ebpf-studio install-helper --rule sudoers`), or set "ebpfStudio.helper.elevation" to "pkexec".'
         );
       }
       return `sudo could not start the eBPF Studio helper (exit ${exitCode}): ${said || 'no message'}`;
