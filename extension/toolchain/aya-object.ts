@@ -52,3 +52,12 @@ export function ayaBuiltObject(project: CargoProject, profile?: 'debug' | 'relea
   found.sort((a, b) => b.mtime - a.mtime);
   return found[0]?.file;
 }
+
+/**
+ * After the `ebpf` task built an aya crate (`ebpf-studio build-ebpf`, a release build): the object it
+ * made, to be offered to eBPF: Load Program. `crate` is the task's folder, relative to `folder`.
+ */
+export function ayaTaskObject(folder: string, crate: string): string | undefined {
+  const project = describeCargoProject(path.resolve(folder, crate));
+  return project?.kind === 'aya-ebpf' ? ayaBuiltObject(project, 'release') : undefined;
+}

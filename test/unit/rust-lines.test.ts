@@ -9,7 +9,7 @@ import * as path from 'path';
 import { findRustPrograms } from '../../extension/formats/rust-source';
 import { renderInstructions } from '../../extension/formats/disasm-view';
 import { rustLenses } from '../../extension/host/features/rust-lines/model';
-import { ayaBuiltObject, ayaCrateOf } from '../../extension/toolchain/aya-object';
+import { ayaBuiltObject, ayaCrateOf, ayaTaskObject } from '../../extension/toolchain/aya-object';
 import { resolvedSourceLinks, sourceHeader } from '../../extension/toolchain/source-links';
 import type { ProgramVerdict } from '../../extension/toolchain/verify';
 
@@ -160,6 +160,23 @@ describe('Rust source lines: lenses and the instruction view', () => {
         resolvedSourceLinks(text.replace(/^# source: .*\n/, '')).map((l) => l.file),
         ['src/main.rs', 'src/main.rs'],
       );
+    } finally {
+      fs.rmSync(crate.root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the ebpf task of an aya crate: the object it built', () => {
+  it('is the release object of the crate, which the editor then offers to eBPF: Load Program', () => {
+    const crate = makeCrate();
+    try {
+      const folder = path.dirname(crate.root);
+      assert.equal(ayaTaskObject(folder, path.basename(crate.root)), crate.release);
+      fs.rmSync(crate.release);
+      assert.equal(ayaTaskObject(folder, path.basename(crate.root)), undefined, 'no release build: nothing to offer');
+      fs.writeFileSync(path.join(crate.root, 'Cargo.toml'), '[package]\nname = "rust-lines"\n');
+      fs.writeFileSync(crate.release, 'ELF');
+      assert.equal(ayaTaskObject(folder, path.basename(crate.root)), undefined, 'not an aya crate');
     } finally {
       fs.rmSync(crate.root, { recursive: true, force: true });
     }
