@@ -155,6 +155,12 @@ describe('Rust source lines: lenses and the instruction view', () => {
         { file: crate.main, line: 14 },
       ]);
       assert.match(fs.readFileSync(crate.main, 'utf8').split('\n')[13], /\*value \+= 1/, 'line 14 is the store');
+      // Built elsewhere: BTF names the file by the absolute path of the build machine's crate.
+      const elsewhere = text.replace(/@ src\/main\.rs:/g, '@ /home/runner/work/demo/src/main.rs:');
+      assert.deepEqual(
+        resolvedSourceLinks(elsewhere).map((l) => l.file),
+        [crate.main, crate.main],
+      );
       // Without a header (a program another process loaded), the name stays as the object said it.
       assert.deepEqual(
         resolvedSourceLinks(text.replace(/^# source: .*\n/, '')).map((l) => l.file),
