@@ -22,8 +22,21 @@ const MAX_RUNS = 4;
 const FLUSH_INTERVAL_MS = 50;
 /** Past this much unsent output the client is too slow: keep the newest. */
 const MAX_PENDING_CHARS = 16 * 1024 * 1024;
-/** SIGINT lets bpftrace print its maps; it gets this long before SIGKILL. */
+/** SIGINT lets bpftrace print its maps; it gets this long before SIGKILL, plus the time per probe below. */
 const STOP_GRACE_MS = 10_000;
+/**
+ * bpftrace detaches every probe before it prints its maps, and each tracepoint's perf event waits for
+ * an RCU grace period as it closes: syscalls.bt's 362 probes took 17 s on a 2-CPU VM (47 ms each), so a
+ * fixed 10 s killed it before its maps were printed. Scaled, with room for a loaded machine.
+ */
+const STOP_GRACE_PER_PROBE_MS = 150;
+/** bpftrace -f json says how many probes it attached, in its first line. */
+const ATTACHED = /"type":\s*"attached_probes",\s*"data":\s*\{\s*"probes":\s*(\d+)/;
+
+/** How long a stopped run may take to detach and print before it is killed. */
+export function stopGraceMs(probes: number): number {
+  return STOP_GRACE_MS + Math.max(0, probes) * STOP_GRACE_PER_PROBE_MS;
+}
 const CHECK_TIMEOUT_MS = 60_000;
 /** A fixed, small environment: the helper runs as root and must not pass the caller's on. */
 const ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
@@ -34,6 +47,8 @@ interface Run {
   info: BpftraceRunInfo;
   child: ChildProcess;
   exited: Promise<BpftraceStopResult>;
+  /** Probes bpftrace said it attached (0 until it has). */
+  probes: number;
 }
 
 function checkScript(file: string): void {
@@ -92,7 +107,13 @@ export class BpftraceRuns {
     };
     child.stdout!.setEncoding('utf8');
     child.stderr!.setEncoding('utf8');
+    let head = '';
     child.stdout!.on('data', (chunk: string) => {
+      if (head.length < 4096 && !ATTACHED.test(head)) {
+        head += chunk;
+        const run = this.runs.get(id);
+        if (run) run.probes = Number(ATTACHED.exec(head)?.[1] ?? 0);
+      }
       stdout += chunk;
       // Cut at a line boundary so the client never sees half a JSON line first.
       if (stdout.length > MAX_PENDING_CHARS)
@@ -117,7 +138,7 @@ export class BpftraceRuns {
         resolve(result);
       });
     });
-    this.runs.set(id, { info, child, exited });
+    this.runs.set(id, { info, child, exited, probes: 0 });
     return info;
   }
 
@@ -126,7 +147,7 @@ export class BpftraceRuns {
     const run = this.runs.get(id);
     if (!run) throw new HelperFailure({ kind: 'NotFound', what: `bpftrace run ${id}` }, `No bpftrace run ${id}.`);
     run.child.kill('SIGINT');
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), STOP_GRACE_MS);
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), stopGraceMs(run.probes));
     try {
       return await run.exited;
     } finally {

@@ -22,6 +22,7 @@ import * as verifierDebug from './features/verifier-debug';
 import * as lineHeat from './features/line-heat';
 import * as verifierFixes from './features/verifier-fixes';
 import * as installHelper from './features/install-helper';
+import * as rustLines from './features/rust-lines';
 import type { ViewNode } from './ui/node';
 
 /** Every command of package.json contributes.commands, and the handler behind it. */
@@ -84,6 +85,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   lineHeat.activate(ctx);
   verifierFixes.activate(ctx);
   bpftrace.activate(ctx);
+  // Verifying a Rust file's object loads it into the verifier: not before the workspace is trusted.
+  ctx.whenTrusted(() => rustLines.activate(ctx!));
   // Not awaited: a pkexec dialog may wait for the user, and activation must not.
   void ctx.startHelper();
   return { programs, maps };

@@ -2,8 +2,8 @@
 // aya build. Missing pieces are printed as `Cargo.toml:1:1: error: …` lines so the $ebpf problem matcher
 // shows them on the crate, each with the command that installs it.
 import { spawn } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
+import { ayaBuiltObject } from './aya-object';
 import { ayaBuildCommand, ayaToolchainProblems, describeCargoProject } from './cargo';
 
 export async function buildAyaCrate(root: string): Promise<number> {
@@ -27,10 +27,8 @@ export async function buildAyaCrate(root: string): Promise<number> {
       .on('error', () => resolve(127))
       .on('close', (c) => resolve(c ?? 1)),
   );
-  const out = path.join(root, 'target', 'bpfel-unknown-none', 'release');
-  if (code === 0 && fs.existsSync(out))
-    for (const f of fs.readdirSync(out))
-      if (project.name && f.replace(/-/g, '_') === project.name.replace(/-/g, '_'))
-        console.log(`built ${path.join(out, f)}: load it with eBPF: Load Program`);
+  // The editor offers this object to eBPF: Load Program when the task ends (features/build/tasks.ts).
+  const built = code === 0 ? ayaBuiltObject(project, 'release') : undefined;
+  if (built) console.log(`built ${built}: load it with eBPF: Load Program`);
   return code;
 }

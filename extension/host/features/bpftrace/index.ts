@@ -189,7 +189,16 @@ export function stopBpftrace(_ctx: Ctx, _helper: HelperClient) {
       void vscode.window.showInformationMessage('No bpftrace script is running.');
       return;
     }
-    for (const s of chosen) await s.stop();
+    // bpftrace detaches every probe before printing its maps: seconds for hundreds of tracepoints.
+    await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Stopping ${chosen.map((s) => path.basename(s.info.path)).join(', ')}: detaching its probes, then its maps…`,
+      },
+      async () => {
+        for (const s of chosen) await s.stop();
+      },
+    );
   };
 }
 

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { config } from '../../config';
 import { Ctx } from '../../ctx';
 import { describeCargoProject } from '../../../toolchain/cargo';
+import { ayaTaskObject } from '../../../toolchain/aya-object';
 
 interface EbpfTaskDefinition extends vscode.TaskDefinition {
   type: 'ebpf';
@@ -61,8 +62,31 @@ function checkTask(
   return task;
 }
 
+/** An aya crate built by its `ebpf` task: its object goes to the same Load command as any other. */
+async function offerLoad(ctx: Ctx, event: vscode.TaskProcessEndEvent): Promise<void> {
+  const task = event.execution.task;
+  const definition = task.definition as EbpfTaskDefinition;
+  if (definition.type !== 'ebpf' || !definition.crate || event.exitCode !== 0) return;
+  const folder =
+    typeof task.scope === 'object' ? task.scope.uri.fsPath : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const object = folder ? ayaTaskObject(folder, definition.crate) : undefined;
+  if (!object) {
+    ctx.log.warn(
+      `The aya build of ${definition.crate} succeeded but no object is in target/bpfel-unknown-none/release/.`,
+    );
+    return;
+  }
+  const load = 'Load…';
+  const answer = await vscode.window.showInformationMessage(
+    `Built ${vscode.workspace.asRelativePath(object)}. Load it into the kernel?`,
+    load,
+  );
+  if (answer === load) await vscode.commands.executeCommand('ebpf.loadProgram', vscode.Uri.file(object));
+}
+
 export function activate(ctx: Ctx): void {
   ctx.push(
+    vscode.tasks.onDidEndTaskProcess((event) => void offerLoad(ctx, event).catch((e) => ctx.log.warn(String(e)))),
     vscode.tasks.registerTaskProvider('ebpf', {
       async provideTasks() {
         const sources = await vscode.workspace.findFiles('**/*.bpf.c', '**/node_modules/**');

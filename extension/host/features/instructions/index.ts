@@ -7,6 +7,7 @@ import { Ctx } from '../../ctx';
 import { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';
 import { ReadOnlyDocuments } from '../../ui/read-only-documents';
+import { sourceHeader } from '../../../toolchain/source-links';
 
 export const LANGUAGE_ID = 'bpf-disassembly';
 const documents = new ReadOnlyDocuments(
@@ -52,7 +53,11 @@ export function showInstructions(ctx: Ctx, helper: HelperClient) {
     const progId = programIdOf(arg) ?? (await pickProgram(helper));
     if (progId === undefined) return;
     const result = await helper.request(Methods.instructions, { progId });
-    await documents.show(`/${result.name || 'prog'}-${progId}.bpf-insns`, renderInstructions(result, progId));
+    // A load of ours knows its source (or object): line info naming files relatively ("src/main.rs" of an
+    // aya crate) then links to them, looked up from there.
+    const load = (await helper.request(Methods.listLoaded)).find((l) => l.programs.some((p) => p.id === progId));
+    const header = load ? sourceHeader(load.source ?? load.path) : '';
+    await documents.show(`/${result.name || 'prog'}-${progId}.bpf-insns`, header + renderInstructions(result, progId));
     ctx.log.info(
       `Instructions of ${result.name} (id ${progId}): ${Buffer.from(result.xlated, 'base64').length / 8} xlated slots.`,
     );

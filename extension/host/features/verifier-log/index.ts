@@ -3,8 +3,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgramVerdict } from '../../../toolchain/verify';
-import { resolveSourceFile } from '../../../toolchain/verify';
-import { sourceFromHeader, verifierLogHeader, verifierLogLinks } from '../../../formats/verifier-log-links';
+import { resolvedSourceLinks } from '../../../toolchain/source-links';
+import { verifierLogHeader } from '../../../formats/verifier-log-links';
 import { Ctx } from '../../ctx';
 import { HelperClient } from '../../client/client';
 import { Methods } from '../../../protocol/methods';
@@ -116,11 +116,8 @@ export function activate(ctx: Ctx): void {
     documents.register(),
     vscode.languages.registerDocumentLinkProvider([{ language: LANGUAGE_ID }, { language: 'bpf-disassembly' }], {
       provideDocumentLinks(doc) {
-        const source = sourceFromHeader(doc.getText());
-        return verifierLogLinks(doc.getText()).map((link) => {
-          // Disassembly names files as the object's BTF does (absolute); logs may name them bare.
-          const file = source && !path.isAbsolute(link.file) ? resolveSourceFile(link.file, source) : link.file;
-          const target = vscode.Uri.file(file).with({ fragment: `L${link.line}` });
+        return resolvedSourceLinks(doc.getText()).map((link) => {
+          const target = vscode.Uri.file(link.file).with({ fragment: `L${link.line}` });
           return new vscode.DocumentLink(new vscode.Range(link.logLine, link.start, link.logLine, link.end), target);
         });
       },
