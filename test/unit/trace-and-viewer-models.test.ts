@@ -243,6 +243,26 @@ describe('trace model', () => {
     return { raw, line: parseTraceLine(raw), program: message.startsWith('fork') ? 'trace_fork' : undefined };
   };
 
+  it('a redraw sends every kept row once: rows arriving later come after it, and copying marks nothing as sent', () => {
+    const model = new TraceModel(10);
+    model.addLines([line(1, 'first')], 1000);
+    assert.deepEqual(
+      model.redrawRows().map((r) => r.text),
+      ['first'],
+    );
+    assert.deepEqual(model.takeNew(), [], 'the redrawn row is not sent again');
+    model.addLines([line(2, 'second')], 1001);
+    assert.deepEqual(
+      model.allRows().map((r) => r.text),
+      ['first', 'second'],
+    );
+    assert.deepEqual(
+      model.takeNew().map((r) => r.text),
+      ['second'],
+      'a copy in between does not swallow new rows',
+    );
+  });
+
   it('keeps only the last N records, filters by program, pid and text, and counts events per second', () => {
     const model = new TraceModel(3);
     model.addLines([line(1, 'fork a'), line(2, 'other b', 200), line(3, 'fork c'), line(4, 'fork d', 200)], 1000);

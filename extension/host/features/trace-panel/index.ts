@@ -212,7 +212,9 @@ class TracePanel implements vscode.WebviewViewProvider {
   private async handle(m: FromTracePanel): Promise<void> {
     switch (m.type) {
       case 'ready':
-        this.post({ type: 'rows', rows: this.model.allRows(), total: this.model.kept });
+        // Rows flushed while the page was loading may have reached it already: redraw from scratch.
+        this.post({ type: 'clear' });
+        this.post({ type: 'rows', rows: this.model.redrawRows(), total: this.model.kept });
         this.sendStats();
         return;
       case 'pause':
@@ -226,7 +228,7 @@ class TracePanel implements vscode.WebviewViewProvider {
       case 'filter':
         this.model.filter = { program: m.program, pid: m.pid, text: m.text };
         this.post({ type: 'clear' });
-        this.post({ type: 'rows', rows: this.model.allRows(), total: this.model.kept });
+        this.post({ type: 'rows', rows: this.model.redrawRows(), total: this.model.kept });
         return;
       case 'copy':
         await vscode.env.clipboard.writeText(rowsAsText(this.model.allRows()));

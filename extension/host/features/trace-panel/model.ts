@@ -183,9 +183,15 @@ export class TraceModel {
     return rows;
   }
 
-  /** Every kept row that passes the filter (after a filter change, for copy and export). */
+  /** Every kept row that passes the filter, all counted as sent: the page is redrawn with exactly these
+   * (when it loads, after a filter change), so the next takeNew() starts after them. */
+  redrawRows(): TraceRow[] {
+    this.takeNew();
+    return this.allRows();
+  }
+
+  /** Every kept row that passes the filter (for copy and export; nothing is marked as sent). */
   allRows(): TraceRow[] {
-    this.sentSeq = this.seq;
     return this.keptRecords()
       .map((k) => this.format(k))
       .filter((r) => this.matches(r));
