@@ -2,13 +2,14 @@
 // builds and verifies it (an explicit eBPF: Build and Verify always does), and ebpfStudio.helper.elevation
 // decides how the helper is started (through sudo, or directly when "none"; root here, so both work).
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { repoRoot } from '../e2e/support/code-server';
 import { waitUntil } from '../e2e/support/system';
-import { api, commandName, extensionLog, parentOf, theHelper, waitForNodes } from './support';
+import { api, commandName, extensionId, extensionLog, parentOf, theHelper, waitForNodes } from './support';
 
 const message = "R0 invalid mem access 'map_value_or_null'";
 
@@ -111,15 +112,30 @@ describe('integration: settings honoured', () => {
   });
 
   describe('ebpfStudio.helper.elevation', () => {
+    let installed: { root: string } | undefined;
+
     after(async function () {
       this.timeout(60_000);
       await setSetting('helper.elevation', undefined);
       await vscode.commands.executeCommand('ebpf.restartHelper');
+      delete process.env.EBPF_STUDIO_INSTALL_ROOT;
+      // No rule was written (--rule none): the scratch root is all there is to remove. (uninstall-helper
+      // would also remove the machine's own rules.)
+      if (installed) fs.rmSync(installed.root, { recursive: true, force: true });
     });
 
     it('"sudo" starts the helper through sudo -n; "none" starts it directly; the views follow the new helper', async function () {
       this.timeout(120_000);
       const views = await api();
+      // Elevation starts only an installed, root-owned helper: install this extension's into a scratch root
+      // (no rule: this runs as root, whom sudo -n lets through anyway), and point the extension host at it.
+      const cli = path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'dist', 'cli.js');
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-integration-install-'));
+      installed = { root };
+      execFileSync(process.execPath, [cli, 'install-helper', '--rule', 'none', '--install-root', root], {
+        stdio: 'pipe',
+      });
+      process.env.EBPF_STUDIO_INSTALL_ROOT = root;
       await setSetting('helper.elevation', 'sudo');
       await vscode.commands.executeCommand('ebpf.restartHelper');
       const viaSudo = await theHelper();
@@ -133,6 +149,11 @@ describe('integration: settings honoured', () => {
         `the helper runs under sudo: ${between.join(' <- ')}`,
       );
       assert.ok(fs.readFileSync(`/proc/${viaSudo.pid}/status`, 'utf8').match(/^Uid:\s+0\s/m), 'as root');
+      const cmdline = fs.readFileSync(`/proc/${viaSudo.pid}/cmdline`, 'utf8').split('\0');
+      assert.ok(
+        cmdline.some((arg) => arg.startsWith(root)),
+        `the installed copy runs, not the extension's: ${cmdline.join(' ')}`,
+      );
       await waitForNodes('the Programs view listing through the sudo helper', views.programs, (nodes) =>
         nodes.some((n) => n.id === 'group:others') ? true : undefined,
       );

@@ -18,11 +18,14 @@ const ManifestSchema: z.ZodType<InstallManifest> = z.object({
 let installRootOverride: string | undefined;
 
 /**
- * Where installs are looked for: /usr/local/lib/ebpf-studio unless the CLI's `--install-root` (or a test)
- * says otherwise. Not a setting: a workspace must not choose what runs as root.
+ * Where installs are looked for: /usr/local/lib/ebpf-studio unless the CLI's `--install-root`, or
+ * EBPF_STUDIO_INSTALL_ROOT in the extension host's own environment (tests), says otherwise. Not a setting:
+ * a workspace must not choose what runs as root. Another root cannot widen anything: an install is used only
+ * if it and every folder above it are root-owned and unwritable by others, and sudo/polkit allow only the
+ * launcher path the administrator's rule names.
  */
 export function installRoot(): string {
-  return installRootOverride ?? DEFAULT_INSTALL_ROOT;
+  return installRootOverride ?? process.env.EBPF_STUDIO_INSTALL_ROOT ?? DEFAULT_INSTALL_ROOT;
 }
 
 export function useInstallRoot(root: string | undefined): void {
