@@ -44,13 +44,14 @@ export class Registry {
   }
 
   /** Describes the object file at `file` (read once, through a private copy: see withObjectFile). */
-  describe(file: string): ObjectSpec {
+  describe(file: string): Promise<ObjectSpec> {
     return withObjectFile(file, (copy) => this.describeCopy(copy));
   }
 
-  private describeCopy(file: string): ObjectSpec {
+  /** On the addon's worker pool: a huge object must not stop the helper answering other requests. */
+  private async describeCopy(file: string): Promise<ObjectSpec> {
     try {
-      return this.native.describeObject(file);
+      return await this.native.describeAsync(file);
     } catch (error) {
       throw new HelperFailure(
         { kind: 'BadInput', field: 'path', reason: (error as Error).message },
@@ -65,7 +66,7 @@ export class Registry {
 
   /** Loads `copy`, the checked private copy of params.path; messages and the summary name params.path. */
   private async loadCopy(params: LoadParams, copy: string): Promise<LoadedSummary> {
-    const spec = this.describeCopy(copy);
+    const spec = await this.describeCopy(copy);
     const wanted = params.programs ?? spec.programs.filter((p) => p.autoload).map((p) => p.name);
     for (const name of wanted) {
       if (!spec.programs.some((p) => p.name === name)) {
