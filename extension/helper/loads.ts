@@ -8,6 +8,7 @@ import { faultPoint } from './faults';
 import { attachFailure } from './load-failures';
 import { resolveTarget } from './load-requests';
 import type { SessionRecord } from './sessions';
+import type { TcRecord } from './tc-netlink';
 
 export interface OwnedLoad {
   summary: LoadedSummary;
@@ -20,6 +21,9 @@ export interface OwnedLoad {
   /** Handed over by the previous helper of this window (explicit restart): pinned under HANDOFF_DIR only to
    * survive the restart, and released like any unpinned load when this helper exits or unloads it. */
   handedOff?: boolean;
+  /** Netlink tc filters an earlier helper added for this load and recorded (see tc-netlink.ts): they hold
+   * its programs in the kernel, and unloading removes them. */
+  netlink?: TcRecord[];
 }
 
 /** "<name>-<session>-<n>": the session id keeps two windows' helpers from choosing the same id. */

@@ -14,6 +14,18 @@ import { collision, HANDOFF_DIR, pinInto, removeDeadStaging, removePinsIn } from
 import { kernelTables, summaryFromPins } from './pinned-loads';
 import { Sessions, sessionOfLoadId } from './sessions';
 import { withObjectFile } from './system';
+import {
+  forgetAttachments,
+  forgetStale,
+  netlinkDescription,
+  readRecords,
+  recordAttachments,
+  recordIsLive,
+  releaseRecords,
+  summaryFromRecords,
+  TC_RECORD_DIR,
+  TcRecord,
+} from './tc-netlink';
 
 // Read by the unit tests under its old address.
 export { linkDescription } from './pinned-loads';
@@ -100,7 +112,10 @@ export class Registry {
         const load = attachAll(this.native, params, spec, outcome.object, outcome.programs, refused, (name) =>
           loadIdFor(name, this.sessions.id, (id) => this.loads.has(id) || fs.existsSync(path.join(BPFFS_PREFIX, id))),
         );
-        if (!params.verifyOnly) this.loads.set(load.summary.loadId, load);
+        if (!params.verifyOnly) {
+          this.loads.set(load.summary.loadId, load);
+          this.record(load);
+        }
         return load.summary;
       }
       const failure = explainLoadFailure(spec, outcome.error!, outcome.programs, outcome.libbpfLog);
@@ -112,6 +127,30 @@ export class Registry {
       }
       throw failure;
     }
+  }
+
+  /** Netlink tc filters outlive the helper: unrecorded, a crash would leave them attached and unseen, so a
+   * load whose filters cannot be recorded is unloaded again. */
+  private record(load: OwnedLoad): void {
+    try {
+      recordAttachments(load.summary, load.attachments);
+    } catch (error) {
+      this.release(load);
+      this.loads.delete(load.summary.loadId);
+      throw new HelperFailure(
+        { kind: 'Internal', errno: (error as { errno?: number }).errno },
+        `${load.summary.name} was unloaded: its netlink tc filters could not be recorded under ${TC_RECORD_DIR} (${(error as Error).message}).`,
+      );
+    }
+  }
+
+  /** Takes a load's attachments out of the kernel and closes it; with `recorded`, also the netlink filters an
+   * earlier helper added for it (not at shutdown for another window's load: they are that window's). */
+  private release(load: OwnedLoad, recorded = true): void {
+    for (const attachment of load.attachments) attachment.detach();
+    forgetAttachments(load.summary.loadId, load.attachments);
+    if (load.netlink && recorded) releaseRecords(this.native, load.netlink);
+    load.object?.close();
   }
 
   private owned(loadId: string): OwnedLoad {
@@ -177,8 +216,7 @@ export class Registry {
     if (load.summary.pinned) removePinsIn(this.native, path.join(BPFFS_PREFIX, loadId));
     faultPoint('unload:unpinned');
     if (load.handedOff) removePinsIn(this.native, path.join(HANDOFF_DIR, loadId));
-    for (const attachment of load.attachments) attachment.detach();
-    load.object?.close();
+    this.release(load);
     this.loads.delete(loadId);
   }
 
@@ -188,11 +226,16 @@ export class Registry {
    * change here); one whose window is gone is adopted. Loads of other windows unpinned since are dropped.
    */
   rediscover(atStart = false): void {
+    const records = readRecords();
     const dirs = fs.existsSync(BPFFS_PREFIX)
-      ? fs.readdirSync(BPFFS_PREFIX).filter((d) => d !== path.basename(HANDOFF_DIR))
+      ? fs
+          .readdirSync(BPFFS_PREFIX)
+          .filter((d) => d !== path.basename(HANDOFF_DIR) && d !== path.basename(TC_RECORD_DIR))
       : [];
-    for (const [loadId, load] of this.loads) if (load.foreign && !dirs.includes(loadId)) this.loads.delete(loadId);
-    if (dirs.every((d) => this.loads.has(d))) return;
+    for (const [loadId, load] of this.loads)
+      if (load.foreign && !dirs.includes(loadId) && !records.some((r) => r.loadId === loadId))
+        this.loads.delete(loadId);
+    if (dirs.every((d) => this.loads.has(d)) && records.every((r) => this.loads.has(r.loadId))) return;
     const kernel = kernelTables(this.native);
     for (const loadId of dirs) {
       if (removeDeadStaging(this.native, loadId)) continue;
@@ -208,6 +251,47 @@ export class Registry {
       const summary = summaryFromPins(this.native, path.join(BPFFS_PREFIX, loadId), loadId, kernel);
       if (foreign) summary.owner = { pid: foreign.pid, label: foreign.label };
       this.loads.set(loadId, { summary, attachments: [], logs: new Map(), foreign });
+    }
+    this.rediscoverNetlink(records, atStart, kernel);
+  }
+
+  /**
+   * Netlink tc filters recorded by helpers that are gone (or by another window's): a load that is pinned gets
+   * them as its attachments; one that is not is listed from its records, unpinned, so that Unload removes the
+   * filters. A record whose filter is no longer in the kernel is forgotten.
+   */
+  private rediscoverNetlink(records: TcRecord[], atStart: boolean, kernel: ReturnType<typeof kernelTables>): void {
+    const byLoad = new Map<string, TcRecord[]>();
+    for (const record of records) {
+      const known = this.loads.get(record.loadId);
+      if (known?.object || known?.netlink) continue;
+      const session = sessionOfLoadId(record.loadId);
+      const live = session && session !== this.sessions.id ? this.sessions.liveSession(session) : undefined;
+      if (!live && !recordIsLive(this.native, record)) {
+        forgetStale(record);
+        continue;
+      }
+      byLoad.set(record.loadId, [...(byLoad.get(record.loadId) ?? []), record]);
+    }
+    for (const [loadId, found] of byLoad) {
+      const pinned = this.loads.get(loadId);
+      if (pinned) {
+        pinned.netlink = found;
+        for (const record of found) {
+          const program = pinned.summary.programs.find((p) => p.id === record.progId);
+          if (program) program.attachment = { kind: 'tc', linkId: 0, description: netlinkDescription(record) };
+        }
+        continue;
+      }
+      const session = sessionOfLoadId(loadId);
+      const foreign =
+        session && session !== this.sessions.id
+          ? (this.sessions.liveSession(session) ??
+            (atStart ? undefined : { pid: 0, label: 'another eBPF Studio window, since closed' }))
+          : undefined;
+      const summary = summaryFromRecords(loadId, found, kernel.programs, kernel.maps);
+      if (foreign) summary.owner = { pid: foreign.pid, label: foreign.label };
+      this.loads.set(loadId, { summary, attachments: [], logs: new Map(), foreign, netlink: found });
     }
   }
 
@@ -283,8 +367,7 @@ export class Registry {
   /** On shutdown or when the parent goes away: what is not pinned leaves the kernel with our fds. */
   closeAll(): void {
     for (const load of this.loads.values()) {
-      for (const attachment of load.attachments) attachment.detach();
-      load.object?.close();
+      this.release(load, !load.foreign);
       // A handed-over load is an unpinned one kept by pins only across the restart: it leaves now too.
       if (load.handedOff) removePinsIn(this.native, path.join(HANDOFF_DIR, load.summary.loadId));
     }
