@@ -269,9 +269,9 @@ function startHelper(): void {
     return { retval: result.retval, data: result.dataOut.toString('hex'), durationNs: result.durationNs };
   });
   handle(Methods.structTypes, StructTypesParams, (p) =>
-    withObjectFile(p.path, (copy) => {
+    withObjectFile(p.path, async (copy) => {
       try {
-        return native.objectStructTypes(copy);
+        return await native.structTypesAsync(copy);
       } catch (error) {
         throw new HelperFailure(
           { kind: 'BadInput', field: 'path', reason: (error as Error).message },

@@ -1,5 +1,6 @@
 // N-API layer: kernel-wide functions: listing programs, maps and links, run-time stats, opening maps
 // by id or pin, pinned objects, test runs; and the addon's limits.
+#include "../core/attach.h"
 #include "../core/limits.h"
 #include "../core/listing.h"
 #include "../core/maps.h"
@@ -143,6 +144,56 @@ Napi::Value limits(const Napi::CallbackInfo &info)
 	return o;
 }
 
+// tcClsact(ifindex): the interface's clsact qdisc and its filters, or null when it has none.
+Napi::Value tc_clsact(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	int ifindex = (int)get_u32(env, info[0], "Usage: tcClsact(ifindex: number)");
+	core::TcClsact q = guarded(env, [&] { return core::tc_clsact(ifindex); });
+	if (!q.present)
+		return env.Null();
+	Napi::Object o = Napi::Object::New(env);
+	o.Set("empty", q.empty);
+	o.Set("filters", to_js_array(env, q.filters, [](Napi::Env env, const core::TcFilter &f) {
+		      Napi::Object fo = Napi::Object::New(env);
+		      fo.Set("direction", f.ingress ? "ingress" : "egress");
+		      fo.Set("handle", f.handle);
+		      fo.Set("priority", f.priority);
+		      fo.Set("kind", f.kind);
+		      fo.Set("progId", f.prog_id);
+		      fo.Set("name", f.name);
+		      return fo;
+	      }));
+	return o;
+}
+
+const char *kTcDetachUsage = "Usage: tcDetachFilter(filter: {ifindex: number, direction: 'ingress'|'egress', "
+			     "handle: number, priority: number, progId: number}, destroyQdiscIfEmpty: boolean)";
+
+// tcDetachFilter(filter, destroyQdiscIfEmpty): removes a netlink filter recorded by an earlier helper.
+Napi::Value tc_detach_filter(const Napi::CallbackInfo &info)
+{
+	Napi::Env env = info.Env();
+	if (!info[0].IsObject() || !info[1].IsBoolean())
+		type_error(env, kTcDetachUsage);
+	Napi::Object o = info[0].As<Napi::Object>();
+	core::TcFilterRef f;
+	f.ifindex = (int)get_u32(env, o.Get("ifindex"), kTcDetachUsage);
+	std::string direction = get_string(env, o.Get("direction"), kTcDetachUsage);
+	if (direction != "ingress" && direction != "egress")
+		type_error(env, kTcDetachUsage);
+	f.ingress = direction == "ingress";
+	f.handle = get_u32(env, o.Get("handle"), kTcDetachUsage);
+	f.priority = get_u32(env, o.Get("priority"), kTcDetachUsage);
+	f.prog_id = get_u32(env, o.Get("progId"), kTcDetachUsage);
+	bool destroy = info[1].As<Napi::Boolean>().Value();
+	core::TcDetachResult r = guarded(env, [&] { return core::tc_detach_filter(f, destroy); });
+	Napi::Object out = Napi::Object::New(env);
+	out.Set("removed", r.removed);
+	out.Set("qdiscRemoved", r.qdisc_removed);
+	return out;
+}
+
 void register_kernel_functions(Napi::Env env, Napi::Object exports)
 {
 	export_fn<list_programs>(env, exports, "listPrograms");
@@ -154,6 +205,8 @@ void register_kernel_functions(Napi::Env env, Napi::Object exports)
 	export_fn<pinned_object_info>(env, exports, "pinnedObjectInfo");
 	export_fn<unpin>(env, exports, "unpin");
 	export_fn<test_run>(env, exports, "testRun");
+	export_fn<tc_clsact>(env, exports, "tcClsact");
+	export_fn<tc_detach_filter>(env, exports, "tcDetachFilter");
 }
 
 } // namespace binding

@@ -25,6 +25,7 @@ public:
 				   {InstanceAccessor<&AttachmentWrap::link_id>("linkId"),
 				    InstanceAccessor<&AttachmentWrap::kind>("kind"),
 				    InstanceAccessor<&AttachmentWrap::description>("description"),
+				    InstanceAccessor<&AttachmentWrap::tc>("tc"),
 				    InstanceMethod<&AttachmentWrap::pin>("pin"),
 				    InstanceMethod<&AttachmentWrap::detach>("detach")});
 	}
@@ -40,6 +41,21 @@ private:
 	Napi::Value description(const Napi::CallbackInfo &info)
 	{
 		return Napi::String::New(Env(), a_->description());
+	}
+	// A netlink tc filter: where it is (for the helper's record), undefined for every other attachment.
+	Napi::Value tc(const Napi::CallbackInfo &info)
+	{
+		if (!a_->tc_netlink())
+			return Env().Undefined();
+		const core::TcFilterRef &f = a_->tc_ref();
+		Napi::Object o = Napi::Object::New(Env());
+		o.Set("ifindex", f.ifindex);
+		o.Set("direction", f.ingress ? "ingress" : "egress");
+		o.Set("handle", f.handle);
+		o.Set("priority", f.priority);
+		o.Set("progId", f.prog_id);
+		o.Set("qdiscOurs", a_->tc_qdisc_ours());
+		return o;
 	}
 	void pin(const Napi::CallbackInfo &info)
 	{
