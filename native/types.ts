@@ -102,6 +102,35 @@ export interface Attachment {
   pin(path: string): void;
   /** Detaches; idempotent. */
   detach(): void;
+  /** Set for a netlink tc filter (kernels before 6.6, or EBPF_STUDIO_FORCE_TC_NETLINK=1 in tests). */
+  tc?: TcNetlinkInfo;
+}
+
+/** Where a netlink tc filter eBPF Studio added sits, as the helper records it. */
+export interface TcFilterRef {
+  ifindex: number;
+  direction: 'ingress' | 'egress';
+  handle: number;
+  priority: number;
+  /** The program the filter runs: a filter found at the same place with another program is not ours. */
+  progId: number;
+}
+
+/** A netlink tc filter (kernels before 6.6, or EBPF_STUDIO_FORCE_TC_NETLINK=1 in tests). */
+export interface TcNetlinkInfo extends TcFilterRef {
+  /** The clsact qdisc was created by this process: the last of its filters to leave removes it if empty. */
+  qdiscOurs: boolean;
+}
+
+export interface TcFilter {
+  direction: 'ingress' | 'egress';
+  handle: number;
+  priority: number;
+  /** The classifier: "bpf", "matchall", "u32", ... */
+  kind: string;
+  /** bpf filters: the program's id (0 otherwise). */
+  progId: number;
+  name: string;
 }
 
 /** A loaded bpf_object: owns program, map and link fds until close(). */
@@ -271,4 +300,10 @@ export interface NativeAddon {
   probeHelper(programType: string, helper: string): number;
   /** The helpers probeHelper knows, without the bpf_ prefix. */
   probeHelperNames(): string[];
+  /** The interface's clsact qdisc and its filters in both directions, or null when it has no clsact qdisc.
+   * `empty` only when nothing at all is on it. Kernel 4.5 (clsact). */
+  tcClsact(ifindex: number): { empty: boolean; filters: TcFilter[] } | null;
+  /** Removes a filter if it is still there and still runs progId; with destroyQdiscIfEmpty, then removes
+   * the clsact qdisc when nothing at all is left on it. */
+  tcDetachFilter(filter: TcFilterRef, destroyQdiscIfEmpty: boolean): { removed: boolean; qdiscRemoved: boolean };
 }

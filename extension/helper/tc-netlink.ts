@@ -6,8 +6,7 @@
 // qdisc we created, and only when nothing else is on it (native/src/core/attach.cc).
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Attachment, NativeAddon, ProgramInfo } from '../../native/types';
-import { tcOf, TcFilterRef, withTc } from '../../native/tc';
+import type { Attachment, NativeAddon, ProgramInfo, TcFilterRef } from '../../native/types';
 import { BPFFS_PREFIX, LoadedSummary } from '../protocol/methods';
 import { nameOfLoadId } from './sessions';
 
@@ -105,7 +104,7 @@ export function readRecords(): TcRecord[] {
 /** Records the netlink filters among a new load's attachments (nothing for tcx links and the rest). */
 export function recordAttachments(summary: LoadedSummary, attachments: Attachment[]): void {
   for (const attachment of attachments) {
-    const tc = tcOf(attachment);
+    const tc = attachment.tc;
     if (!tc) continue;
     const program = summary.programs.find((p) => p.id === tc.progId);
     const ifname = ifnameOf(tc.ifindex) ?? '';
@@ -133,7 +132,7 @@ function forgetQdiscIfLast(ifindex: number): void {
 /** A live load's attachments were detached (the addon removed the filters): their records go. */
 export function forgetAttachments(loadId: string, attachments: Attachment[]): void {
   for (const attachment of attachments) {
-    const tc = tcOf(attachment);
+    const tc = attachment.tc;
     if (!tc) continue;
     remove(path.join(TC_RECORD_DIR, recordName({ ...tc, loadId })));
     forgetQdiscIfLast(tc.ifindex);
@@ -155,7 +154,7 @@ export function releaseRecords(native: NativeAddon, records: TcRecord[]): void {
   for (const record of records) {
     const last = !readRecords().some((r) => r.ifindex === record.ifindex && recordName(r) !== recordName(record));
     const sameInterface = record.ifname === '' || record.ifname === ifnameOf(record.ifindex);
-    if (sameInterface) withTc(native).tcDetachFilter(record, last && qdiscIsOurs(record.ifindex));
+    if (sameInterface) native.tcDetachFilter(record, last && qdiscIsOurs(record.ifindex));
     remove(path.join(TC_RECORD_DIR, recordName(record)));
     forgetQdiscIfLast(record.ifindex);
   }
@@ -165,7 +164,7 @@ export function releaseRecords(native: NativeAddon, records: TcRecord[]): void {
 export function recordIsLive(native: NativeAddon, record: TcRecord): boolean {
   if (record.ifname && record.ifname !== ifnameOf(record.ifindex)) return false;
   try {
-    const clsact = withTc(native).tcClsact(record.ifindex);
+    const clsact = native.tcClsact(record.ifindex);
     return (
       clsact?.filters.some(
         (f) =>
