@@ -51,9 +51,9 @@ interface Run {
   probes: number;
 }
 
-function checkScript(file: string): void {
+async function checkScript(file: string): Promise<void> {
   // Opened once, no final link followed, not a FIFO, a regular file: as object files are checked.
-  if (readObjectFile(file).length > 1024 * 1024) {
+  if ((await readObjectFile(file)).length > 1024 * 1024) {
     throw new HelperFailure(
       { kind: 'BadInput', field: 'path', reason: 'larger than 1 MiB' },
       `${file} is larger than 1 MiB: not a bpftrace script.`,
@@ -82,9 +82,9 @@ export class BpftraceRuns {
     return [...this.runs.values()].map((r) => r.info);
   }
 
-  run(script: string): BpftraceRunInfo {
+  async run(script: string): Promise<BpftraceRunInfo> {
     checkBpftrace();
-    checkScript(script);
+    await checkScript(script);
     if (this.runs.size >= MAX_RUNS) {
       throw new HelperFailure(
         { kind: 'BadInput', field: 'path', reason: `${MAX_RUNS} bpftrace scripts are already running` },
@@ -163,7 +163,7 @@ export class BpftraceRuns {
   /** Parses, analyses and compiles the script into a temporary ELF file, which is then removed. */
   async check(script: string): Promise<BpftraceCheckResult> {
     checkBpftrace();
-    checkScript(script);
+    await checkScript(script);
     const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'ebpf-studio-bt-'));
     try {
       return await new Promise<BpftraceCheckResult>((resolve) => {

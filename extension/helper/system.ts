@@ -124,10 +124,11 @@ const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
  * swapped in must not hang the helper), checked on the open descriptor to be a regular file of sane size,
  * and read from that same descriptor, so nothing can be swapped in between the check and the read.
  */
-export function readObjectFile(file: string): Buffer {
-  let fd: number;
+export async function readObjectFile(file: string): Promise<Buffer> {
+  let handle: fs.promises.FileHandle;
   try {
-    fd = fs.openSync(
+    // On the descriptor from here on, asynchronously: a large file must not stop the helper answering.
+    handle = await fs.promises.open(
       file,
       fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY,
     );
@@ -146,7 +147,7 @@ export function readObjectFile(file: string): Buffer {
     );
   }
   try {
-    const stat = fs.fstatSync(fd);
+    const stat = await handle.stat();
     if (!stat.isFile())
       throw new HelperFailure(
         { kind: 'BadInput', field: 'path', reason: 'not a regular file' },
@@ -160,13 +161,13 @@ export function readObjectFile(file: string): Buffer {
     const bytes = Buffer.alloc(stat.size);
     let filled = 0;
     while (filled < bytes.length) {
-      const n = fs.readSync(fd, bytes, filled, bytes.length - filled, filled);
-      if (n === 0) break;
-      filled += n;
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
     }
     return bytes.subarray(0, filled);
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
 }
 
@@ -175,34 +176,20 @@ export function readObjectFile(file: string): Buffer {
  * .rodata/.bss maps after it) in a fresh root-only directory; the copy is removed when `use` returns or its
  * promise settles. libbpf opens paths itself, so this is how it reads exactly the bytes that were checked.
  */
-export function withObjectFile<R>(file: string, use: (copy: string) => R): R {
-  const bytes = readObjectFile(file);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-object-'));
+export async function withObjectFile<R>(file: string, use: (copy: string) => R | Promise<R>): Promise<R> {
+  const bytes = await readObjectFile(file);
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'ebpf-studio-object-'));
   const copy = path.join(dir, path.basename(file));
-  const dispose = () => fs.rmSync(dir, { recursive: true, force: true });
-  // Messages name the user's file, never the copy.
-  const rename = (error: unknown) => {
-    if (error instanceof Error) error.message = error.message.split(copy).join(file);
-    return error;
-  };
-  let result: R;
   try {
-    fs.writeFileSync(copy, bytes, { mode: 0o600, flag: 'wx' });
-    result = use(copy);
+    await fs.promises.writeFile(copy, bytes, { mode: 0o600, flag: 'wx' });
+    return await use(copy);
   } catch (error) {
-    dispose();
-    throw rename(error);
+    // Messages name the user's file, never the copy.
+    if (error instanceof Error) error.message = error.message.split(copy).join(file);
+    throw error;
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
   }
-  if (result instanceof Promise)
-    return result.then(
-      (value) => (dispose(), value),
-      (error) => {
-        dispose();
-        throw rename(error);
-      },
-    ) as R;
-  dispose();
-  return result;
 }
 
 /** A uprobe target must be an ELF file (an executable or a shared library): libbpf's own error for
