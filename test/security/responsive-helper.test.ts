@@ -70,15 +70,13 @@ describe('the helper answers while it reads a huge object', function () {
     const pings = await pingWhile(client!, big);
     const { endedAt } = await big;
     const took = endedAt - started;
-    // The first ping waits while the helper reads the file and writes its private copy on the JS thread
-    // (withObjectFile, before the worker starts); the rest are sent while the worker reads the object.
-    const during = pings.slice(1).map((p) => p.ms);
-    assert.ok(during.length >= 5, `only ${during.length} pings were answered while the worker read the object`);
+    // Every ping counts, the first one too: the file is read and copied asynchronously before the worker starts.
+    const during = pings.map((p) => p.ms);
+    assert.ok(during.length >= 5, `only ${during.length} pings were answered while the helper read the object`);
     const median = [...during].sort((a, b) => a - b)[Math.floor(during.length / 2)];
     console.log(
-      `      object/describe took ${took.toFixed(0)} ms; first ping answered after ${pings[0].ms.toFixed(0)} ms ` +
-        `(the file's read and copy), then ${during.length} pings: median ${median.toFixed(1)} ms, ` +
-        `slowest ${Math.max(...during).toFixed(1)} ms`,
+      `      object/describe took ${took.toFixed(0)} ms; ${during.length} pings meanwhile: first ${during[0].toFixed(1)} ms, ` +
+        `median ${median.toFixed(1)} ms, slowest ${Math.max(...during).toFixed(1)} ms`,
     );
     // Without a long describe the test would prove nothing.
     assert.ok(took > 10 * PING_MS, `the big object took only ${took.toFixed(0)} ms: make it bigger`);
