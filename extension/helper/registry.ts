@@ -12,6 +12,7 @@ import type {
   ObjectSpec,
   ProgramLoadReport,
 } from '../../native/types';
+import { attachNeedWords, autoAttachable } from '../formats/attach-needs';
 import { parseVerifierStats } from '../formats/verifier-log';
 import { libbpfLines, mapCreateFailure, missingAttachTarget } from '../formats/load-failure';
 import { parseRejection } from '../formats/verifier-rejection';
@@ -51,25 +52,6 @@ interface OwnedLoad {
 
 /** Where an explicit restart parks the window's unpinned loads for the next helper (bpffs has no dots). */
 export const HANDOFF_DIR = path.join(BPFFS_PREFIX, 'handoff');
-
-/** Sections libbpf attaches by itself; the others need a target (interface, cgroup, binary). */
-export function autoAttachable(section: string): boolean {
-  if (/^(uprobe|uretprobe|uprobe\.s|uretprobe\.s|usdt)\//.test(section)) return section.includes(':');
-  return /^(tracepoint|tp|raw_tracepoint|raw_tp|raw_tracepoint\.w|raw_tp\.w|tp_btf|fentry|fexit|fmod_ret|fentry\.s|fexit\.s|fmod_ret\.s|lsm|lsm\.s|kprobe|kretprobe|kprobe\.multi|kretprobe\.multi|iter|iter\.s)\//.test(
-    section,
-  );
-}
-
-/** What a section needs before it can be attached, in words for the load dialog. */
-export function attachNeed(section: string, type: string): string | undefined {
-  if (autoAttachable(section)) return undefined;
-  if (type === 'xdp') return 'an interface (XDP)';
-  if (type === 'sched_cls' || type === 'sched_act') return 'an interface and a direction (tc)';
-  if (type === 'socket_filter') return 'an interface to open a socket on';
-  if (type.startsWith('cgroup')) return 'a cgroup v2 directory';
-  if (type === 'kprobe' && /^u(ret)?probe/.test(section)) return 'a binary and a function (uprobe)';
-  return 'a target this section does not name';
-}
 
 /** Converts CLOCK_BOOTTIME nanoseconds (what the kernel reports) into a wall-clock time. */
 export function bootTimeToEpochMs(
@@ -444,7 +426,7 @@ export class Registry {
             description: attachment.description,
           };
         } else if (!request) {
-          programReport.attachNote = `loaded, not attached: needs ${attachNeed(loaded.section, loaded.type)}`;
+          programReport.attachNote = `loaded, not attached: needs ${attachNeedWords(loaded.section, loaded.type)}`;
         }
         programs.push(programReport);
       }
