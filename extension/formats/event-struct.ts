@@ -4,7 +4,7 @@
 // three places, in this order: the object's own structs, the structs of the source's own headers (compiled
 // into BTF apart, see toolchain/header-structs.ts), and kernel types last. Pure.
 import type { BtfType } from '../protocol/types';
-import { typeSize } from './btf-decode';
+import { typeSize } from './btf-types';
 
 export type StructOrigin = 'object' | 'header' | 'kernel';
 

@@ -4,7 +4,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EncodeError } from '../../extension/formats/btf-decode';
+import { EncodeError } from '../../extension/formats/btf-encode';
 import { HelperClient } from '../../extension/host/client/client';
 import { LoadedSummary, Methods } from '../../extension/protocol/methods';
 import { exportCsv, exportJson, MapSource } from '../../extension/host/features/maps/source';

@@ -10,18 +10,14 @@ import {
   decodeLeaf,
   decodeLeaves,
   decodeTree,
-  EncodeError,
-  encodeValue,
-  findHistograms,
   formatScalar,
-  Leaf,
   leafInteger,
-  leavesOf,
-  resolve,
   sumPerCpu,
-  typeName,
-  typeSize,
 } from '../../extension/formats/btf-decode';
+import { EncodeError, encodeValue } from '../../extension/formats/btf-encode';
+import { findHistograms } from '../../extension/formats/btf-histograms';
+import { Leaf, leavesOf } from '../../extension/formats/btf-leaves';
+import { resolve, typeName, typeSize } from '../../extension/formats/btf-types';
 import { EventDecoder } from '../../extension/formats/event-decode';
 import { decodeVariable, encodeVariable, VariableInputError } from '../../extension/host/features/load/variables';
 import { fuzz } from '../support/fuzz';
