@@ -80,19 +80,23 @@ export function decodeLeaves(leaves: Leaf[], buf: Uint8Array, base = 0): Scalar[
 /**
  * Decodes a value into a tree that mirrors its C type (export to JSON). `ref` nodes are followed through
  * the tree's index; a struct met again inside itself (cyclic BTF), and whatever lies past the node budget,
- * is given as the hex of its bytes.
+ * is given as the hex of its bytes. Nothing is read past the value's end (unchecked BTF can put a 16 MiB
+ * member in an 8-byte struct): what lies beyond it is cut, as leavesOf cuts it.
  */
 export function decodeTree(type: BtfType, buf: Uint8Array, base = 0, bitOffset = 0, bitfield = 0): Decoded {
   const index = indexTree(type);
+  const end = bitOffset + (bitfield || typeSize(type) * 8);
   const open = new Set<number>();
   let nodes = 0;
+  const bytesWithin = (at: number, bits: number) =>
+    at >= end ? '' : hex(buf, base + (at >> 3), base + (Math.min(at + bits, end) >> 3));
   const walk = (t: BtfType, at: number, width: number): Decoded => {
     const r = resolve(t, index);
-    const whole = () => hex(buf, base + (at >> 3), base + (at >> 3) + typeSize(r));
+    if (++nodes > MAX_TREE_NODES) return bytesWithin(at, width || typeSize(r) * 8);
     switch (r.kind) {
       case 'struct':
       case 'union': {
-        if (++nodes > MAX_TREE_NODES || (r.id !== undefined && open.has(r.id))) return whole();
+        if (r.id !== undefined && open.has(r.id)) return bytesWithin(at, typeSize(r) * 8);
         if (r.id !== undefined) open.add(r.id);
         const out: { [field: string]: Decoded } = {};
         r.members.forEach((m, i) => {
@@ -106,7 +110,6 @@ export function decodeTree(type: BtfType, buf: Uint8Array, base = 0, bitOffset =
       }
       case 'array':
         if (!isCharType(r.elem, index) && r.length <= MAX_EXPANDED_ARRAY * 16 && typeSize(r.elem) > 0) {
-          if (++nodes > MAX_TREE_NODES) return whole();
           const step = typeSize(r.elem) * 8;
           return Array.from({ length: r.length }, (_, i) => walk(r.elem, at + i * step, 0));
         }
@@ -114,7 +117,10 @@ export function decodeTree(type: BtfType, buf: Uint8Array, base = 0, bitOffset =
     }
     // A scalar, a char array, a huge array or a ref the tree lacks: leavesOf makes exactly one leaf of it.
     const leaf = leavesOf(r, index)[0];
-    return decodeLeaf({ ...leaf, bitOffset: at + leaf.bitOffset, bits: width || leaf.bits }, buf, base);
+    const bits = width || leaf.bits;
+    if ((leaf.kind === 'bytes' || leaf.kind === 'string') && at + leaf.bitOffset + bits > end)
+      return bytesWithin(at + leaf.bitOffset, bits);
+    return decodeLeaf({ ...leaf, bitOffset: at + leaf.bitOffset, bits }, buf, base);
   };
   return walk(type, bitOffset, bitfield);
 }
