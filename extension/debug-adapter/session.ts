@@ -21,7 +21,9 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { explainRejection } from '../formats/verifier-explain';
 import { explanationText } from '../formats/verifier-fixes';
-import { parseVerifierTrace, type RegisterState, type StackSlot, type VerifierTrace } from '../formats/verifier-trace';
+import { parseVerifierTrace } from '../formats/verifier-trace';
+import type { RegisterState, StackSlot } from '../formats/verifier-trace-types';
+import type { VerifierTrace } from '../formats/verifier-trace-walk';
 import { type Stop, Walk } from './walk';
 
 export const DEBUG_TYPE = 'ebpf-verifier';
