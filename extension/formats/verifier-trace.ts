@@ -18,13 +18,11 @@
 // offset into the log); a state is where each register's text starts in the log. Every `checkpointEvery`
 // steps it keeps the whole state, shared copy-on-write. A step's state is the nearest checkpoint plus at
 // most that many steps of operations, turned into objects only when asked for. Pure: no I/O.
-import { parseRejection, type SourceLocation } from './verifier-rejection';
+import type { SourceLocation } from './verifier-rejection';
 import {
-  applyOp,
   applyOpValues,
   Column,
   Columns,
-  emptyFrame,
   gotoOffset,
   hexDigit,
   O_AUX,
