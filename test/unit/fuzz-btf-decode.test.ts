@@ -442,25 +442,30 @@ describe('fuzz: BTF trees nothing checked', () => {
 
 // ---- trees with refs (issue 10) -----------------------------------------------------------------------
 
+/** A copy of a node with `visit` applied to its children (members, element, typedef target). */
+function mapChildren(t: BtfType, visit: (child: BtfType) => BtfType): BtfType {
+  switch (t.kind) {
+    case 'struct':
+    case 'union':
+      return { ...t, members: t.members.map((m) => ({ ...m, type: visit(m.type) })) };
+    case 'array':
+      return { ...t, elem: visit(t.elem) };
+    case 'typedef':
+      return { ...t, target: visit(t.target) };
+    default:
+      return t;
+  }
+}
+
 /** Gives every struct and union an id, the same one to structs that are the same, as BTF does. */
 function withIds(tree: BtfType): BtfType {
   const ids = new Map<string, number>();
   const visit = (t: BtfType): BtfType => {
-    switch (t.kind) {
-      case 'struct':
-      case 'union': {
-        const members = t.members.map((m) => ({ ...m, type: visit(m.type) }));
-        const key = JSON.stringify({ ...t, members, id: 0 });
-        if (!ids.has(key)) ids.set(key, ids.size + 1);
-        return { ...t, members, id: ids.get(key) };
-      }
-      case 'array':
-        return { ...t, elem: visit(t.elem) };
-      case 'typedef':
-        return { ...t, target: visit(t.target) };
-      default:
-        return t;
-    }
+    const copy = mapChildren(t, visit);
+    if (copy.kind !== 'struct' && copy.kind !== 'union') return copy;
+    const key = JSON.stringify({ ...copy, id: 0 });
+    if (!ids.has(key)) ids.set(key, ids.size + 1);
+    return { ...copy, id: ids.get(key) };
   };
   return visit(tree);
 }
@@ -471,20 +476,12 @@ function withRefs(tree: BtfType, choices: boolean[]): BtfType {
   const given = new Set<number>();
   let k = 0;
   const visit = (t: BtfType): BtfType => {
-    switch (t.kind) {
-      case 'struct':
-      case 'union':
-        if (t.id !== undefined && given.has(t.id) && choices[k++ % choices.length])
-          return { kind: 'ref', id: t.id, name: `${t.kind} ${t.name || '(anon)'}`, size: t.size };
-        if (t.id !== undefined) given.add(t.id);
-        return { ...t, members: t.members.map((m) => ({ ...m, type: visit(m.type) })) };
-      case 'array':
-        return { ...t, elem: visit(t.elem) };
-      case 'typedef':
-        return { ...t, target: visit(t.target) };
-      default:
-        return t;
+    if ((t.kind === 'struct' || t.kind === 'union') && t.id !== undefined) {
+      if (given.has(t.id) && choices[k++ % choices.length])
+        return { kind: 'ref', id: t.id, name: `${t.kind} ${t.name || '(anon)'}`, size: t.size };
+      given.add(t.id);
     }
+    return mapChildren(t, visit);
   };
   return visit(tree);
 }
