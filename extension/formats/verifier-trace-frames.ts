@@ -285,6 +285,8 @@ export function applyOpValues(
       break;
   }
 }
+
+/** The N of `goto pc+N` / `goto pc-N` in s[from, to), or NaN. */
 export function gotoOffset(s: string, from: number, to: number): number {
   for (let k = from; k + 8 < to; k++) {
     if (s.charCodeAt(k) !== 103 /* g */ || !s.startsWith('goto pc', k)) continue;
@@ -301,6 +303,8 @@ export function gotoOffset(s: string, from: number, to: number): number {
   }
   return NaN;
 }
+
+/** The value of a hex digit character, or -1. */
 export function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;

@@ -71,6 +71,7 @@ function framePrefix(s: string, i: number, end: number): number {
   }
   return 0;
 }
+
 // ---------------------------------------------------------------------------------------------------
 // The pass over the log.
 
@@ -83,11 +84,11 @@ const enum Block {
 }
 
 const rewindOnLine = / (\d+): (?=R\d|frame\d|fp-?\d)/;
-/** The N of `goto pc+N` / `goto pc-N` in s[from, to), or NaN. */
 const fromLine = /^from (\d+) to (\d+)( \(speculative execution\))?:/;
 const processedLine =
   /^processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/;
 
+/** Parses a verifier log into its walk. Never throws on odd text: lines it does not know are skipped. */
 export function parseVerifierTrace(log: string, options: TraceOptions = {}): VerifierTrace {
   const every = Math.max(1, Math.floor(options.checkpointEvery ?? 128));
   // A million steps take ~100 MB of log; start the columns near the size they will reach.
