@@ -80,27 +80,28 @@ export function decodeLeaves(leaves: Leaf[], buf: Uint8Array, base = 0): Scalar[
 /**
  * Decodes a value into a tree that mirrors its C type (export to JSON). `ref` nodes are followed through
  * the tree's index; a struct met again inside itself (cyclic BTF), and whatever lies past the node budget,
- * is given as the hex of its bytes. Nothing is read past the value's end (unchecked BTF can put a 16 MiB
- * member in an 8-byte struct): what lies beyond it is cut, as leavesOf cuts it.
+ * is given as the hex of its bytes. Nothing is read past the end of the struct or array element that holds
+ * it (unchecked BTF can put a 16 MiB member in an 8-byte struct): what lies beyond is cut, as leavesOf
+ * cuts what lies past the value's end.
  */
 export function decodeTree(type: BtfType, buf: Uint8Array, base = 0, bitOffset = 0, bitfield = 0): Decoded {
   const index = indexTree(type);
-  const end = bitOffset + (bitfield || typeSize(type) * 8);
   const open = new Set<number>();
   let nodes = 0;
-  const bytesWithin = (at: number, bits: number) =>
-    at >= end ? '' : hex(buf, base + (at >> 3), base + (Math.min(at + bits, end) >> 3));
-  const walk = (t: BtfType, at: number, width: number): Decoded => {
+  const bytesWithin = (at: number, bits: number, limit: number) =>
+    at >= limit ? '' : hex(buf, base + (at >> 3), base + (Math.min(at + bits, limit) >> 3));
+  const walk = (t: BtfType, at: number, width: number, limit: number): Decoded => {
     const r = resolve(t, index);
-    if (++nodes > MAX_TREE_NODES) return bytesWithin(at, width || typeSize(r) * 8);
+    if (++nodes > MAX_TREE_NODES) return bytesWithin(at, width || typeSize(r) * 8, limit);
     switch (r.kind) {
       case 'struct':
       case 'union': {
-        if (r.id !== undefined && open.has(r.id)) return bytesWithin(at, typeSize(r) * 8);
+        if (r.id !== undefined && open.has(r.id)) return bytesWithin(at, typeSize(r) * 8, limit);
         if (r.id !== undefined) open.add(r.id);
+        const inner = Math.min(limit, at + typeSize(r) * 8);
         const out: { [field: string]: Decoded } = {};
         r.members.forEach((m, i) => {
-          const value = walk(m.type, at + m.bitOffset, m.bitSize);
+          const value = walk(m.type, at + m.bitOffset, m.bitSize, inner);
           if (!m.name && value !== null && typeof value === 'object' && !Array.isArray(value))
             Object.assign(out, value);
           else out[m.name || `(anon${i})`] = value;
@@ -111,18 +112,20 @@ export function decodeTree(type: BtfType, buf: Uint8Array, base = 0, bitOffset =
       case 'array':
         if (!isCharType(r.elem, index) && r.length <= MAX_EXPANDED_ARRAY * 16 && typeSize(r.elem) > 0) {
           const step = typeSize(r.elem) * 8;
-          return Array.from({ length: r.length }, (_, i) => walk(r.elem, at + i * step, 0));
+          return Array.from({ length: r.length }, (_, i) =>
+            walk(r.elem, at + i * step, 0, Math.min(limit, at + (i + 1) * step)),
+          );
         }
         break;
     }
     // A scalar, a char array, a huge array or a ref the tree lacks: leavesOf makes exactly one leaf of it.
     const leaf = leavesOf(r, index)[0];
     const bits = width || leaf.bits;
-    if ((leaf.kind === 'bytes' || leaf.kind === 'string') && at + leaf.bitOffset + bits > end)
-      return bytesWithin(at + leaf.bitOffset, bits);
+    if ((leaf.kind === 'bytes' || leaf.kind === 'string') && at + leaf.bitOffset + bits > limit)
+      return bytesWithin(at + leaf.bitOffset, bits, limit);
     return decodeLeaf({ ...leaf, bitOffset: at + leaf.bitOffset, bits }, buf, base);
   };
-  return walk(type, bitOffset, bitfield);
+  return walk(type, bitOffset, bitfield, bitOffset + (bitfield || typeSize(type) * 8));
 }
 
 /** Shows a scalar in a table cell. */
