@@ -8,7 +8,6 @@ import * as path from 'path';
 import {
   Breakpoint,
   DebugSession,
-  Handles,
   InitializedEvent,
   OutputEvent,
   Scope,
@@ -21,7 +20,10 @@ import {
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { explainRejection } from '../formats/verifier-explain';
 import { explanationText } from '../formats/verifier-fixes';
-import { parseVerifierTrace, type RegisterState, type StackSlot, type VerifierTrace } from '../formats/verifier-trace';
+import { parseVerifierTrace } from '../formats/verifier-trace';
+import type { VerifierTrace } from '../formats/verifier-trace-walk';
+import { address, disassemble, firstSteps } from './disassembly';
+import { Variables } from './variables';
 import { type Stop, Walk } from './walk';
 
 export const DEBUG_TYPE = 'ebpf-verifier';
@@ -47,20 +49,12 @@ export type LogProvider = (args: VerifierLaunchArgs) => Promise<ObtainedLog>;
 
 const THREAD = 1;
 
-type VarRef =
-  | { kind: 'registers'; depth: number }
-  | { kind: 'stack'; depth: number }
-  | { kind: 'changed' }
-  | { kind: 'branches' }
-  | { kind: 'register'; reg: RegisterState }
-  | { kind: 'slot'; slot: StackSlot };
-
 export class VerifierDebugSession extends DebugSession {
   private walk?: Walk;
   private trace?: VerifierTrace;
   private args: VerifierLaunchArgs = {};
   private position = 0;
-  private refs = new Handles<VarRef>();
+  private refs = new Variables();
   private breakpointLines = new Map<string, number[]>();
   private configured!: Promise<void>;
   private markConfigured!: () => void;
@@ -330,92 +324,8 @@ export class VerifierDebugSession extends DebugSession {
     args: DebugProtocol.VariablesArguments,
   ): void {
     const ref = this.refs.get(args.variablesReference);
-    response.body = { variables: ref && this.walk ? this.variables(ref) : [] };
+    response.body = { variables: ref && this.walk ? this.refs.list(this.walk, this.position, ref) : [] };
     this.sendResponse(response);
-  }
-
-  private variables(ref: VarRef): DebugProtocol.Variable[] {
-    const walk = this.walk!;
-    switch (ref.kind) {
-      case 'registers': {
-        const frame = walk.state(this.position).frames[ref.depth];
-        const changed = walk.changedAt(this.position);
-        const out: DebugProtocol.Variable[] = [];
-        for (let r = 0; r <= 10; r++)
-          out.push(this.registerVariable(`R${r}`, frame?.registers[r], changed.has(`${ref.depth}:R${r}`)));
-        return out;
-      }
-      case 'stack': {
-        const frame = walk.state(this.position).frames[ref.depth];
-        const changed = walk.changedAt(this.position);
-        return (frame?.stack ?? []).map((slot) =>
-          this.slotVariable(slot, changed.has(`${ref.depth}:fp${slot.offset}`)),
-        );
-      }
-      case 'changed': {
-        const state = walk.state(this.position);
-        const out: DebugProtocol.Variable[] = [];
-        for (const key of walk.changedAt(this.position)) {
-          const [f, name] = key.split(':');
-          const frame = state.frames[Number(f)];
-          const prefix = state.frames.length > 1 ? `frame${f} ` : '';
-          if (name.startsWith('R')) {
-            const v = this.registerVariable(name, frame?.registers[Number(name.slice(1))], true);
-            out.push({ ...v, name: prefix + name, evaluateName: name });
-          } else {
-            const slot = frame?.stack.find((s) => `fp${s.offset}` === name);
-            if (slot) out.push({ ...this.slotVariable(slot, true), name: prefix + name });
-          }
-        }
-        return out;
-      }
-      case 'branches':
-        return walk.decisions(this.position).map((d) => ({
-          name: `insn ${d.insn}${d.line ? ` (line ${d.line})` : ''}`,
-          value: `${d.instruction.replace(/^\([0-9a-f]{2}\) /, '')} → ${d.taken ? 'taken' : 'not taken'} (to insn ${d.to})`,
-          variablesReference: 0,
-          presentationHint: { kind: 'event', attributes: ['readOnly'] },
-        }));
-      case 'register':
-        return registerDetails(ref.reg);
-      case 'slot': {
-        const out: DebugProtocol.Variable[] = [{ name: 'text', value: ref.slot.text, variablesReference: 0 }];
-        if (ref.slot.bytes) out.push({ name: 'bytes', value: ref.slot.bytes, variablesReference: 0 });
-        if (ref.slot.spilled) out.push(this.registerVariable('spilled', ref.slot.spilled, false));
-        return out;
-      }
-    }
-  }
-
-  private registerVariable(name: string, reg: RegisterState | undefined, changed: boolean): DebugProtocol.Variable {
-    const attributes = changed ? ['readOnly', 'changed'] : ['readOnly'];
-    if (!reg)
-      return {
-        name,
-        value: 'not readable',
-        variablesReference: 0,
-        evaluateName: name,
-        presentationHint: { kind: 'data', attributes, visibility: 'public' },
-      };
-    return {
-      name,
-      value: reg.text,
-      type: reg.type,
-      evaluateName: name,
-      variablesReference: this.refs.create({ kind: 'register', reg }),
-      presentationHint: { kind: 'data', attributes },
-    };
-  }
-
-  private slotVariable(slot: StackSlot, changed: boolean): DebugProtocol.Variable {
-    return {
-      name: `fp${slot.offset}`,
-      value: slot.spilled ? `${slot.spilled.text} (spilled)` : slot.text,
-      type: slot.spilled?.type ?? 'stack',
-      evaluateName: `fp${slot.offset}`,
-      variablesReference: this.refs.create({ kind: 'slot', slot }),
-      presentationHint: { kind: 'data', attributes: changed ? ['readOnly', 'changed'] : ['readOnly'] },
-    };
   }
 
   protected override evaluateRequest(
@@ -426,21 +336,8 @@ export class VerifierDebugSession extends DebugSession {
       this.sendErrorResponse(response, { id: 2, format: 'Not started.', showUser: false });
       return;
     }
-    const state = this.walk.state(this.position);
-    const depth = args.frameId !== undefined ? args.frameId - 1 : state.frames.length - 1;
-    const frame = state.frames[depth];
-    const expression = args.expression.trim();
-    const register = /^[rRwW](\d+)$/.exec(expression);
-    const slot = /^fp(-\d+)$/.exec(expression);
-    let variable: DebugProtocol.Variable | undefined;
-    if (register && Number(register[1]) <= 10)
-      variable = this.registerVariable(`R${register[1]}`, frame?.registers[Number(register[1])], false);
-    else if (slot) {
-      const found = frame?.stack.find((s) => s.offset === Number(slot[1]));
-      variable = found
-        ? this.slotVariable(found, false)
-        : { name: expression, value: 'not written', variablesReference: 0 };
-    }
+    const depth = args.frameId !== undefined ? args.frameId - 1 : this.walk.state(this.position).frames.length - 1;
+    const variable = this.refs.evaluate(this.walk, this.position, depth, args.expression.trim());
     if (!variable) {
       this.sendErrorResponse(response, {
         id: 3,
@@ -488,20 +385,7 @@ export class VerifierDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
-  // --- instructions -----------------------------------------------------------------------------
-
-  /** First step at each instruction index, built on the first disassembly request. */
-  private instructionSteps(): Map<number, number> {
-    if (!this.insnIndex) {
-      this.insnIndex = new Map();
-      const t = this.trace!;
-      for (let i = 0; i < t.length; i++) {
-        const insn = t.step(i).insn;
-        if (!this.insnIndex.has(insn)) this.insnIndex.set(insn, i);
-      }
-    }
-    return this.insnIndex;
-  }
+  // --- instructions
 
   protected override disassembleRequest(
     response: DebugProtocol.DisassembleResponse,
@@ -512,77 +396,9 @@ export class VerifierDebugSession extends DebugSession {
       this.sendResponse(response);
       return;
     }
-    const index = this.instructionSteps();
-    const max = Math.max(...index.keys());
-    const base = Number(BigInt(args.memoryReference)) + (args.offset ?? 0) + (args.instructionOffset ?? 0);
-    const instructions: DebugProtocol.DisassembledInstruction[] = [];
-    let lastLine: number | undefined;
-    for (let k = 0; k < args.instructionCount; k++) {
-      const insn = base + k;
-      if (insn < 0 || insn > max) {
-        instructions.push({ address: address(Math.max(0, insn)), instruction: '', presentationHint: 'invalid' });
-        continue;
-      }
-      const stepIndex = index.get(insn);
-      if (stepIndex === undefined) {
-        // Not walked: dead code, or the second half of a 16-byte ld_imm64.
-        instructions.push({ address: address(insn), instruction: '(not walked by the verifier)' });
-        continue;
-      }
-      const step = this.trace.step(stepIndex);
-      const m = /^\(([0-9a-f]{2})\) (.*)$/.exec(step.instruction);
-      const di: DebugProtocol.DisassembledInstruction = {
-        address: address(insn),
-        instructionBytes: m?.[1],
-        instruction: m?.[2] ?? step.instruction,
-      };
-      if (step.line !== undefined && step.line !== lastLine) {
-        di.location = this.sourceOf(step.file);
-        di.line = step.line;
-        di.symbol = step.code;
-      }
-      lastLine = step.line;
-      instructions.push(di);
-    }
-    response.body = { instructions };
+    // The first steps of each instruction are indexed on the first disassembly request.
+    this.insnIndex ??= firstSteps(this.trace);
+    response.body = { instructions: disassemble(this.trace, this.insnIndex, args, (file) => this.sourceOf(file)) };
     this.sendResponse(response);
   }
-}
-
-/** Instruction indexes stand for addresses: the disassembly view only needs them ordered. */
-function address(insn: number): string {
-  return `0x${insn.toString(16)}`;
-}
-
-/** What the verifier knows about a register, one row per fact. */
-export function registerDetails(reg: RegisterState): DebugProtocol.Variable[] {
-  const rows: [string, string | undefined][] = [
-    ['type', reg.type],
-    ['kind', reg.kind],
-    ['nullable', reg.nullable ? 'yes (check it against NULL first)' : undefined],
-    ['btf type', reg.btfType],
-    ['value', reg.imm?.toString()],
-    ['off', reg.off?.toString()],
-    ['range (bytes proven readable)', reg.range?.toString()],
-    ['map', reg.map?.name],
-    ['key size', reg.map?.keySize?.toString()],
-    ['value size', reg.map?.valueSize?.toString()],
-    ['size', reg.size?.toString()],
-    ['smin', reg.bounds.smin?.toString()],
-    ['smax', reg.bounds.smax?.toString()],
-    ['umin', reg.bounds.umin?.toString()],
-    ['umax', reg.bounds.umax?.toString()],
-    ['smin32', reg.bounds.smin32?.toString()],
-    ['smax32', reg.bounds.smax32?.toString()],
-    ['umin32', reg.bounds.umin32?.toString()],
-    ['umax32', reg.bounds.umax32?.toString()],
-    ['var_off', reg.varOff ? `(0x${reg.varOff.value.toString(16)}; 0x${reg.varOff.mask.toString(16)})` : undefined],
-    ['id', reg.id?.toString()],
-    ['ref_obj_id', reg.refObjId?.toString()],
-    ['precise', reg.precise ? 'yes' : undefined],
-    ...Object.entries(reg.extra ?? {}),
-  ];
-  return rows
-    .filter((row): row is [string, string] => row[1] !== undefined)
-    .map(([name, value]) => ({ name, value, variablesReference: 0, presentationHint: { attributes: ['readOnly'] } }));
 }

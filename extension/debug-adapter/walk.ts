@@ -2,7 +2,8 @@
 // trace (the instruction the verifier is about to process), and each movement (step over a C line, into a
 // subprogram, out of it, back, to the next breakpoint) is a search over the steps. Kept apart from the DAP
 // session so the rules can be read (and tested) without the protocol. No vscode, no I/O.
-import type { VerifierState, VerifierTrace } from '../formats/verifier-trace';
+import type { VerifierState } from '../formats/verifier-trace-types';
+import type { VerifierTrace } from '../formats/verifier-trace-walk';
 
 export type Movement = 'stepIn' | 'next' | 'stepOut' | 'continue' | 'stepBack' | 'reverseContinue' | 'instruction';
 

@@ -1,7 +1,7 @@
 // Names in raw BTF (the kernel's /sys/kernel/btf/vmlinux): its functions (fentry/, fexit/, kprobe/ targets),
 // its raw tracepoints (the `btf_trace_<name>` typedefs tp_btf/ and raw_tp/ attach to) and its struct names
 // (to tell a program's own event structs from the kernel types its BTF also carries). A small reader of
-// the BTF type section: only names and kinds, no type graph. Pure: the caller reads the file.
+// the BTF type section: only names and kinds, no type graph. Pure: the caller reads the file. Run by the language server and the host.
 
 const BTF_MAGIC = 0xeb9f;
 const KIND = { struct: 4, union: 5, typedef: 8, func: 12 } as const;

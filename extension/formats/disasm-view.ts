@@ -1,6 +1,6 @@
 // The text of eBPF: Show Instructions: translated instructions and JITed bytes of a loaded program,
 // each run preceded by the source line it came from (`; <code> @ <file>:<line>`, as the verifier log
-// writes it, so the same links and colours apply). Pure: takes the helper's prog/instructions result.
+// writes it, so the same links and colours apply). Pure: takes the helper's prog/instructions result; run by the host.
 import type { InstructionsResult } from '../protocol/methods';
 import { decodeInstructions, formatInstruction } from './bpf-disasm';
 

@@ -2,9 +2,9 @@
 // global names them (an anchor such as `struct event *unused_event __attribute__((unused));`), and it also
 // carries every kernel type its CO-RE reads reach (task_struct pulls in hundreds). So candidates come from
 // three places, in this order: the object's own structs, the structs of the source's own headers (compiled
-// into BTF apart, see toolchain/header-structs.ts), and kernel types last. Pure.
+// into BTF apart, see toolchain/header-structs.ts), and kernel types last. Pure; run by the host.
 import type { BtfType } from '../protocol/types';
-import { typeSize } from './btf-decode';
+import { typeSize } from './btf-types';
 
 export type StructOrigin = 'object' | 'header' | 'kernel';
 

@@ -1,6 +1,6 @@
 // Maps defined the way libbpf before 1.0 wanted them, `struct bpf_map_def SEC("maps") name = {...}`,
 // which libbpf 1.0 removed (https://github.com/libbpf/libbpf/wiki/Libbpf:-the-road-to-v1.0, "BPF map
-// definitions"): found in source text, and rewritten as BTF-defined maps in SEC(".maps"). Pure.
+// definitions"): found in source text, and rewritten as BTF-defined maps in SEC(".maps"). Pure; run by the language server.
 
 export interface LegacyMap {
   name: string;

@@ -1,6 +1,6 @@
 // What the heat map of a complexity failure shows: the sorted table (a read-only document) and, per source
 // line, a level 1..5 and a label for the editor's decorations. The kernel messages that mean "the verifier
-// ran out of budget" live here too, so the diagnostic's code action and the command agree. Pure: no I/O.
+// ran out of budget" live here too, so the diagnostic's code action and the command agree. Pure; run by the host.
 import type { LineHeat, LineHeatRow } from './line-heat';
 
 /** The rejections whose cause is the amount of work, not one instruction: a heat map answers them. */

@@ -4,7 +4,7 @@
 // trace attributes steps), and so does every pruned visit (`N: safe`, `from X to Y: safe`), which the
 // kernel also counts as processed; at level 2 the total matches `processed N insns`. A level 1 log
 // holds only the path that failed, so its table covers that path. Pure: no I/O.
-import { sourceAnnotationAt } from './verifier-trace';
+import { sourceAnnotationAt } from './verifier-trace-failure';
 
 export interface LineHeatRow {
   file: string;

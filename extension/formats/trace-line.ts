@@ -1,6 +1,6 @@
 // Parses trace_pipe lines as the kernel formats them:
 //   "            bash-1234    [001] d..31  5071.123456: bpf_trace_printk: fork parent=1 child=2"
-// (task-pid, optional tgid column, cpu, flags, timestamp in seconds, event name, message).
+// (task-pid, optional tgid column, cpu, flags, timestamp in seconds, event name, message). Pure; run by the host.
 
 export interface TraceLine {
   task: string;

@@ -1,7 +1,7 @@
 // Says in a sentence or two why the verifier refused a program, for the rejections users meet most, and
 // which kind of source fix answers it. Matched on the kernel's own messages (the ones the fixtures under
 // test/unit/fixtures/verifier-logs/ captured from Linux 6.18, plus older spellings), and on Linux 7.3's
-// report where the message alone is not enough. Pure: no I/O.
+// report where the message alone is not enough. Pure; run by the host and the debug adapter.
 import type { DiagnosticReport } from './verifier-report-7x';
 
 /** The edit that answers a rejection; quick fixes are keyed on it. */

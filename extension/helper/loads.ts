@@ -3,7 +3,7 @@
 import type { Attachment, LoadedObject, NativeAddon, ObjectSpec, ProgramLoadReport } from '../../native/types';
 import { parseVerifierStats } from '../formats/verifier-log';
 import type { LoadedSummary, LoadParams, ProgramReport } from '../protocol/methods';
-import { attachNeed, autoAttachable } from './attach-needs';
+import { attachNeedWords, autoAttachable } from '../formats/attach-needs';
 import { faultPoint } from './faults';
 import { attachFailure } from './load-failures';
 import { resolveTarget } from './load-requests';
@@ -84,7 +84,7 @@ export function attachAll(
           description: attachment.description,
         };
       } else if (!request) {
-        programReport.attachNote = `loaded, not attached: needs ${attachNeed(loaded.section, loaded.type)}`;
+        programReport.attachNote = `loaded, not attached: needs ${attachNeedWords(loaded.section, loaded.type)}`;
       }
       programs.push(programReport);
     }

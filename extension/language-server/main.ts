@@ -12,7 +12,6 @@ import {
   CompletionItemKind,
   createConnection,
   Diagnostic as LspDiagnostic,
-  DiagnosticSeverity,
   FileChangeType,
   InitializeResult,
   MarkupKind,
@@ -51,6 +50,7 @@ import {
 import { activeParameter, wordAt } from './text';
 import { contentDigest, DependencyIndex, includedFiles } from './includes';
 import { legacyMapActions } from './code-actions';
+import { toLsp } from './diagnostics';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -70,64 +70,15 @@ const running = new Map<string, { again: boolean; done: Promise<CheckResult | un
 
 const isBpfSource = (file: string) => file.endsWith('.bpf.c');
 
-const severities = {
-  error: DiagnosticSeverity.Error,
-  warning: DiagnosticSeverity.Warning,
-  note: DiagnosticSeverity.Information,
-};
-
 function lineText(file: string, line: number): string {
   const open = documents.get(pathToFileURL(file).toString());
   const text = open ? open.getText() : fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   return text.split('\n')[line] ?? '';
 }
 
-function emptyAsUndefined<T>(list: T[]): T[] | undefined {
-  return list.length > 0 ? list : undefined;
-}
-
-/** A verifier diagnostic covers the statement on its line; clang's starts at its column. */
-function toLsp(d: Diagnostic): LspDiagnostic {
-  const line = Math.max(0, d.line - 1);
-  let start = Math.max(0, d.column - 1);
-  let end = start;
-  if (d.origin !== 'clang') {
-    const text = lineText(d.file, line);
-    start = text.length - text.trimStart().length;
-    end = Math.max(start, text.trimEnd().length);
-  }
-  return {
-    range: { start: { line, character: start }, end: { line, character: end } },
-    severity: severities[d.severity],
-    code: d.code,
-    source: d.origin === 'clang' ? 'clang' : d.origin === 'verifier' ? 'bpf verifier' : 'eBPF Studio',
-    message: d.message,
-    relatedInformation: emptyAsUndefined([
-      ...(d.related ?? []).map((r) => ({
-        location: {
-          uri: pathToFileURL(r.file).toString(),
-          range: {
-            start: { line: r.line - 1, character: 0 },
-            end: { line: r.line - 1, character: lineText(r.file, r.line - 1).length },
-          },
-        },
-        message: r.message,
-      })),
-      // libbpf's own lines, at the diagnostic's line, under the translated message.
-      ...(d.detail ?? []).map((message) => ({
-        location: {
-          uri: pathToFileURL(d.file).toString(),
-          range: { start: { line, character: start }, end: { line, character: end } },
-        },
-        message,
-      })),
-    ]),
-  };
-}
-
 function publish(source: string, diagnostics: Diagnostic[]): void {
   const byFile = new Map<string, LspDiagnostic[]>([[source, []]]);
-  for (const d of diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), toLsp(d)]);
+  for (const d of diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), toLsp(d, lineText)]);
   for (const stale of publishedFiles.get(source) ?? []) if (!byFile.has(stale)) byFile.set(stale, []);
   publishedFiles.set(source, new Set([...byFile].filter(([, list]) => list.length > 0).map(([file]) => file)));
   for (const [file, list] of byFile)

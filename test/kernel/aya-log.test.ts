@@ -5,7 +5,8 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import { splitRecords } from '../../extension/formats/event-decode';
-import { AyaLogRecord, AyaLogTransport, AyaLogVersion, decodeAyaLogRecord } from '../../extension/formats/aya-log';
+import { decodeAyaLogRecord } from '../../extension/formats/aya-log';
+import type { AyaLogRecord, AyaLogTransport, AyaLogVersion } from '../../extension/formats/aya-log-format';
 import { loadNative } from '../../native/index';
 import type { EventBatch, LoadedObject, NativeAddon } from '../../native/index';
 import {

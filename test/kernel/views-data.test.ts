@@ -1,12 +1,14 @@
 // The data behind the Programs/Maps views, the map viewer and the trace panel, on the real kernel: a
 // fixture fills a struct-valued hash map, a per-CPU array, a log2 histogram and a ring buffer on each fork
-// of this process and prints with bpf_printk; the pure data sources must decode all of it.
+// of this process and prints with bpf_printk; the pure data sources must decode all of it, and a value
+// type the addon gives with a BTF ref (fixtures/shared_struct.bpf.c).
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EncodeError } from '../../extension/formats/btf-decode';
+import { EncodeError } from '../../extension/formats/btf-encode';
 import { HelperClient } from '../../extension/host/client/client';
 import { LoadedSummary, Methods } from '../../extension/protocol/methods';
+import type { BtfType } from '../../extension/protocol/types';
 import { exportCsv, exportJson, MapSource } from '../../extension/host/features/maps/source';
 import { mapsTree } from '../../extension/host/features/maps/model';
 import { programsTree } from '../../extension/host/features/programs/model';
@@ -234,5 +236,46 @@ describe('views data sources on the real kernel', function () {
     } finally {
       await trace.dispose();
     }
+  });
+
+  // A value whose BTF tree the addon bounds with a `ref` (issue 10): struct shared_val { struct point a;
+  // struct filler f; struct point b; }, where the 4,200 zero-size members of `filler` spend the 4,096-node
+  // budget, so `b` comes back as a ref to `a`'s struct; the map viewer's source must decode and edit both.
+  it('decodes, exports and edits a struct the value holds twice, the second time as a BTF ref', async () => {
+    const shared = await client.request(Methods.load, {
+      path: await buildObject(path.join(__dirname, 'fixtures', 'shared_struct.bpf.c')),
+    });
+    const id = shared.maps.find((m) => m.name === 'shared')!.id;
+    const { value } = await client.request(Methods.mapTypes, { mapId: id });
+    assert.ok(value?.kind === 'struct', `value type: ${JSON.stringify(value)?.slice(0, 200)}`);
+    const [a, , b] = value.members;
+    const point: BtfType = a.type;
+    assert.ok(point.kind === 'struct' && point.name === 'point', `member a: ${JSON.stringify(point)}`);
+    assert.deepEqual(b.type, { kind: 'ref', id: point.id, name: 'struct point', size: 8 }, 'b is given as a ref');
+
+    const source = await MapSource.open(client, id);
+    assert.deepEqual(
+      source.columns.map((c) => `${c.part}:${c.label}:${c.type}`),
+      ['key:key:__u32', 'value:a.x:__u32', 'value:a.y:__u32', 'value:b.x:__u32', 'value:b.y:__u32'],
+    );
+    const key = { fields: { '': '7' } };
+    await source.write(key, { 'a.x': '1', 'a.y': '2', 'b.x': '3', 'b.y': '4' }, { flags: 'noexist' });
+    await source.write(key, { 'b.y': '0xffffffff' });
+    const pages = await source.readAll();
+    assert.deepEqual(
+      [...source.entries(pages)].map((e) => e.value),
+      [[1, 2, 3, 0xffffffff]],
+    );
+    const [exported] = JSON.parse(exportJson(source, pages)) as { key: number; value: Record<string, unknown> }[];
+    assert.equal(exported.key, 7);
+    assert.deepEqual(
+      [exported.value.a, exported.value.b],
+      [
+        { x: 1, y: 2 },
+        { x: 3, y: 0xffffffff },
+      ],
+    );
+    await assert.rejects(source.write(key, { 'b.x': '-1' }), /b\.x.*out of range/);
+    await client.request(Methods.unload, { loadId: shared.loadId });
   });
 });

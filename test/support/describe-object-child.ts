@@ -3,7 +3,9 @@
 // on what comes back. A crash here (a signal) or a hang is then the parent's finding, not the death of
 // mocha. Before each phase it says which one it enters, so a hang is attributed to the right code.
 import { loadNative } from '../../native';
-import { decodeLeaves, leavesOf, typeSize } from '../../extension/formats/btf-decode';
+import { decodeLeaves } from '../../extension/formats/btf-decode';
+import { leavesOf } from '../../extension/formats/btf-leaves';
+import { typeSize } from '../../extension/formats/btf-types';
 import { EventDecoder } from '../../extension/formats/event-decode';
 import type { BtfType } from '../../extension/protocol/types';
 

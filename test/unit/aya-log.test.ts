@@ -16,11 +16,9 @@ import {
   ayaFieldTag,
   ayaHintValue,
   ayaLevelValue,
-  ayaLogLine,
-  decodeAyaLogRecord,
-  ipv6Text,
-  rustFloat,
-} from '../../extension/formats/aya-log';
+} from '../../extension/formats/aya-log-format';
+import { decodeAyaLogRecord } from '../../extension/formats/aya-log';
+import { ayaLogLine, ipv6Text, rustFloat } from '../../extension/formats/aya-log-text';
 
 type Piece = string | { kind: AyaArgumentKind; hint?: AyaDisplayHint; bytes: Uint8Array };
 

@@ -1,17 +1,10 @@
 import { strict as assert } from 'assert';
 import type { BtfType } from '../../extension/protocol/types';
-import {
-  bytesType,
-  decodeLeaves,
-  decodeTree,
-  encodeValue,
-  EncodeError,
-  findHistograms,
-  leavesOf,
-  log2BucketLabel,
-  perCpuSlot,
-  sumPerCpu,
-} from '../../extension/formats/btf-decode';
+import { decodeLeaves, decodeTree, perCpuSlot, sumPerCpu } from '../../extension/formats/btf-decode';
+import { EncodeError, encodeValue } from '../../extension/formats/btf-encode';
+import { findHistograms, log2BucketLabel } from '../../extension/formats/btf-histograms';
+import { leavesOf } from '../../extension/formats/btf-leaves';
+import { bytesType } from '../../extension/formats/btf-types';
 import { EventDecoder, guessEventStruct, splitRecords } from '../../extension/formats/event-decode';
 
 const u8: BtfType = { kind: 'int', name: 'unsigned char', size: 1, signed: false, char: true, bool: false, bits: 8 };

@@ -10,18 +10,14 @@ import {
   decodeLeaf,
   decodeLeaves,
   decodeTree,
-  EncodeError,
-  encodeValue,
-  findHistograms,
   formatScalar,
-  Leaf,
   leafInteger,
-  leavesOf,
-  resolve,
   sumPerCpu,
-  typeName,
-  typeSize,
 } from '../../extension/formats/btf-decode';
+import { EncodeError, encodeValue } from '../../extension/formats/btf-encode';
+import { findHistograms } from '../../extension/formats/btf-histograms';
+import { Leaf, leavesOf } from '../../extension/formats/btf-leaves';
+import { resolve, typeName, typeSize } from '../../extension/formats/btf-types';
 import { EventDecoder } from '../../extension/formats/event-decode';
 import { decodeVariable, encodeVariable, VariableInputError } from '../../extension/host/features/load/variables';
 import { fuzz } from '../support/fuzz';
@@ -146,7 +142,12 @@ function cNames(plans: MemberPlan[]): MemberPlan[] {
   });
 }
 
-const { type: cType } = fc.letrec<{ type: BtfType; array: BtfType; record: BtfType; typedef: BtfType }>((tie) => ({
+const { type: cType, record: cRecord } = fc.letrec<{
+  type: BtfType;
+  array: BtfType;
+  record: BtfType;
+  typedef: BtfType;
+}>((tie) => ({
   type: fc.oneof(
     { depthSize: 'small', maxDepth: 4 },
     { weight: 5, arbitrary: scalarType },
@@ -386,33 +387,40 @@ function nodes(t: BtfType, out: BtfType[] = []): BtfType[] {
 
 /** Trees an object's BTF can describe when nothing checked it: sizes that do not add up, members past
  * their struct's end, huge arrays inside small structs (what the fuzzing of objects found). */
-const hostileType = fc
-  .tuple(
-    cType,
-    fc.array(
-      fc.record({
-        pick: fc.nat(),
-        op: fc.constantFrom('size', 'offset', 'bigMember'),
-        value: fc.oneof(fc.nat({ max: 64 }), fc.integer({ min: 1 << 16, max: 1 << 24 })),
-      }),
-      { minLength: 1, maxLength: 4 },
-    ),
-  )
-  .map(([type, edits]) => {
-    const tree = structuredClone(type);
-    const all = nodes(tree);
-    for (const { pick, op, value } of edits) {
-      const n = all[pick % all.length] as { size?: number; members?: BtfMember[] };
-      if (op === 'size' && n.size !== undefined) n.size = value;
-      const m = n.members?.[pick % Math.max(1, n.members.length)];
-      if (op === 'offset' && m) m.bitOffset = value * 8;
-      if (op === 'bigMember' && m) {
-        const elem: BtfType = { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bits: 32 };
-        m.type = { kind: 'array', elem, length: value, size: value * 4 };
+const hostileTrees = (ops: string[]) =>
+  fc
+    .tuple(
+      cType.map(withIds),
+      fc.array(
+        fc.record({
+          pick: fc.nat(),
+          op: fc.constantFrom(...ops),
+          value: fc.oneof(fc.nat({ max: 64 }), fc.integer({ min: 1 << 16, max: 1 << 24 })),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+    )
+    .map(([type, edits]) => {
+      const tree = structuredClone(type);
+      const all = nodes(tree);
+      for (const { pick, op, value } of edits) {
+        const n = all[pick % all.length] as { size?: number; members?: BtfMember[]; id?: number; name?: string };
+        if (op === 'size' && n.size !== undefined) n.size = value;
+        const m = n.members?.[pick % Math.max(1, n.members.length)];
+        if (op === 'offset' && m) m.bitOffset = value * 8;
+        if (op === 'bigMember' && m) {
+          const elem: BtfType = { kind: 'int', name: 'int', size: 4, signed: true, char: false, bool: false, bits: 32 };
+          m.type = { kind: 'array', elem, length: value, size: value * 4 };
+        }
+        // A struct that holds itself (what the addon gives for cyclic BTF), or a ref to an id never given.
+        if (op === 'cycle' && m && n.id !== undefined)
+          m.type = { kind: 'ref', id: n.id, name: `struct ${n.name}`, size: n.size ?? 0 };
+        if (op === 'missingRef' && m) m.type = { kind: 'ref', id: 1e6 + value, name: 'struct gone', size: value };
       }
-    }
-    return tree;
-  });
+      return tree;
+    });
+
+const hostileType = hostileTrees(['size', 'offset', 'bigMember', 'cycle', 'missingRef']);
 
 describe('fuzz: BTF trees nothing checked', () => {
   it("flatten into leaves inside the value and decode in time bounded by the value's size", () => {
@@ -428,6 +436,149 @@ describe('fuzz: BTF trees nothing checked', () => {
         for (const v of new EventDecoder(type).decode(buf, 0, buf.length)) assert.ok(isScalar(v));
       },
       { runs: 1500, slowCaseMs: 1000 },
+    );
+  });
+});
+
+// ---- trees with refs (issue 10) -----------------------------------------------------------------------
+
+/** A copy of a node with `visit` applied to its children (members, element, typedef target). */
+function mapChildren(t: BtfType, visit: (child: BtfType) => BtfType): BtfType {
+  switch (t.kind) {
+    case 'struct':
+    case 'union':
+      return { ...t, members: t.members.map((m) => ({ ...m, type: visit(m.type) })) };
+    case 'array':
+      return { ...t, elem: visit(t.elem) };
+    case 'typedef':
+      return { ...t, target: visit(t.target) };
+    default:
+      return t;
+  }
+}
+
+/** Gives every struct and union an id, the same one to structs that are the same, as BTF does. */
+function withIds(tree: BtfType): BtfType {
+  const ids = new Map<string, number>();
+  const visit = (t: BtfType): BtfType => {
+    const copy = mapChildren(t, visit);
+    if (copy.kind !== 'struct' && copy.kind !== 'union') return copy;
+    const key = JSON.stringify({ ...copy, id: 0 });
+    if (!ids.has(key)) ids.set(key, ids.size + 1);
+    return { ...copy, id: ids.get(key) };
+  };
+  return visit(tree);
+}
+
+/** Bounds a tree as the addon does past its node budget: a struct met again after it was given in full
+ * (depth first, members in order) becomes a ref to it, where `choices` says so. */
+function withRefs(tree: BtfType, choices: boolean[]): BtfType {
+  const given = new Set<number>();
+  let k = 0;
+  const visit = (t: BtfType): BtfType => {
+    if ((t.kind === 'struct' || t.kind === 'union') && t.id !== undefined) {
+      if (given.has(t.id) && choices[k++ % choices.length])
+        return { kind: 'ref', id: t.id, name: `${t.kind} ${t.name || '(anon)'}`, size: t.size };
+      given.add(t.id);
+    }
+    return mapChildren(t, visit);
+  };
+  return visit(tree);
+}
+
+/** A struct or union that holds one struct several times (as members and in an array), in full and with
+ * refs, and bytes of its size. */
+const sharedTrees = fc
+  .tuple(
+    cRecord,
+    fc.array(fc.option(cType, { nil: undefined }), { minLength: 1, maxLength: 4 }),
+    fc.constantFrom('struct' as const, 'union' as const),
+    fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+  )
+  .map(([shared, slots, kind, choices]) => {
+    const plans: MemberPlan[] = slots.map((t, i) => ({ name: `m${i}`, type: t ?? shared, width: 0 }));
+    plans.push({ name: 'again', type: shared, width: 0 });
+    plans.push({
+      name: 'pair',
+      type: { kind: 'array', elem: shared, length: 2, size: 2 * typeSize(shared) },
+      width: 0,
+    });
+    const full = withIds(layOut(kind, 'outer', plans));
+    return { full, refs: withRefs(full, choices) };
+  })
+  .filter(({ full }) => typeSize(full) <= 4096)
+  .chain((trees) =>
+    fc.tuple(fc.constant(trees), fc.uint8Array({ minLength: typeSize(trees.full), maxLength: typeSize(trees.full) })),
+  );
+
+describe('fuzz: BTF trees with refs', () => {
+  it('refs that cycle or name no node decode and take typed input without a hang or another error', () => {
+    fuzz(
+      fc.tuple(
+        hostileTrees(['cycle', 'missingRef', 'offset']),
+        fc.nat({ max: 64 }),
+        fc.nat(),
+        fc.string({ maxLength: 16 }),
+      ),
+      ([type, extra, pick, typed]) => {
+        const size = typeSize(type);
+        if (size > 1 << 16) return;
+        const buf = new Uint8Array(size + extra);
+        const leaves = leavesOf(type);
+        for (const leaf of leaves) assert.ok(leaf.bitOffset + leaf.bits <= size * 8, `${leaf.path} lies inside`);
+        for (const v of decodeLeaves(leaves, buf, 0)) assert.ok(isScalar(v));
+        JSON.stringify(decodeTree(type, buf, 0));
+        if (leaves.length === 0) return;
+        try {
+          encodeValue(type, { [leaves[pick % leaves.length].path]: typed }, buf.subarray(0, size));
+        } catch (error) {
+          assert.ok(error instanceof EncodeError, `only EncodeError, got ${error}`);
+        }
+      },
+      { runs: 1500, slowCaseMs: 1000 },
+    );
+  });
+
+  it('a tree with refs flattens, decodes and takes typed input exactly as the same tree in full', () => {
+    fuzz(
+      sharedTrees,
+      ([{ full, refs }, bytes]) => {
+        const leaves = leavesOf(refs);
+        assert.deepEqual(leaves, leavesOf(full));
+        assert.deepEqual(decodeTree(refs, bytes), decodeTree(full, bytes));
+        assert.deepEqual(new EventDecoder(refs).decode(bytes, 0, bytes.length), decodeLeaves(leaves, bytes));
+        const step = Math.max(1, Math.floor(leaves.length / 8));
+        for (const leaf of leaves.filter((_, i) => i % step === 0)) {
+          const shown = formatScalar(decodeLeaf(leaf, bytes));
+          const original = Buffer.from(bytes);
+          assert.deepEqual(
+            encodeValue(refs, { [leaf.path]: shown }, original),
+            encodeValue(full, { [leaf.path]: shown }, original),
+          );
+        }
+      },
+      { runs: 1000 },
+    );
+  });
+
+  it('random text behind a ref is refused with EncodeError or written as in the tree in full', () => {
+    fuzz(
+      fc.tuple(sharedTrees, fc.nat(), fc.string({ maxLength: 24 })),
+      ([[{ full, refs }, bytes], pick, typed]) => {
+        const leaves = leavesOf(refs);
+        if (leaves.length === 0) return;
+        const path = leaves[pick % leaves.length].path;
+        const attempt = (t: BtfType) => {
+          try {
+            return encodeValue(t, { [path]: typed }, Buffer.from(bytes));
+          } catch (error) {
+            assert.ok(error instanceof EncodeError, `only EncodeError, got ${error}`);
+            return error.message;
+          }
+        };
+        assert.deepEqual(attempt(refs), attempt(full));
+      },
+      { runs: 1000 },
     );
   });
 });

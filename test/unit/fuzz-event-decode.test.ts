@@ -6,7 +6,7 @@ import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import type { BtfType } from '../../extension/protocol/types';
 import { EventDecoder, guessEventStruct, splitRecords } from '../../extension/formats/event-decode';
-import { typeSize } from '../../extension/formats/btf-decode';
+import { typeSize } from '../../extension/formats/btf-types';
 import { fuzz, mutatedBytes } from '../support/fuzz';
 
 /** Packs records the way extension/helper/subscriptions.ts does. */

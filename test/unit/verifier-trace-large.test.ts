@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseVerifierTrace, type VerifierState } from '../../extension/formats/verifier-trace';
+import { parseVerifierTrace } from '../../extension/formats/verifier-trace';
+import type { VerifierState } from '../../extension/formats/verifier-trace-types';
 import { lineHeat } from '../../extension/formats/line-heat';
 
 // A million-step log built from a real one: the level 2 walk of null_deref_subprog (calls into two

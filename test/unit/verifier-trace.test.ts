@@ -1,12 +1,9 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import {
-  parseRegisterValue,
-  parseStackSlot,
-  parseVerifierTrace,
-  type VerifierState,
-} from '../../extension/formats/verifier-trace';
+import { parseVerifierTrace } from '../../extension/formats/verifier-trace';
+import { parseRegisterValue, parseStackSlot } from '../../extension/formats/verifier-registers';
+import type { VerifierState } from '../../extension/formats/verifier-trace-types';
 import { parseDiagnosticReport } from '../../extension/formats/verifier-report-7x';
 import { parseRejection } from '../../extension/formats/verifier-rejection';
 import { lineHeat } from '../../extension/formats/line-heat';

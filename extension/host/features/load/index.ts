@@ -1,37 +1,16 @@
-// Adds eBPF: Load Program… (ebpf.loadProgram), eBPF: Unload… (ebpf.unload) and eBPF: Pin (ebpf.pin): build
-// a .bpf.c if need be, choose programs, `const volatile` values and attach targets, and load via the helper.
-import * as fs from 'fs';
+// eBPF: Load Program… (ebpf.loadProgram), run by the extension host: build a .bpf.c if need be, choose
+// programs, `const volatile` values and attach targets (targets.ts), and load via the helper. eBPF: Unload…
+// and eBPF: Pin are in manage.ts; main.ts registers the feature's three commands from here.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Cmd, Ctx } from '../../ctx';
 import { HelperClient, HelperError } from '../../client/client';
-import {
-  AttachRequest,
-  Capability,
-  HelperErrorData,
-  LoadedSummary,
-  LoadParams,
-  Methods,
-} from '../../../protocol/methods';
+import { Capability, HelperErrorData, LoadedSummary, LoadParams, Methods } from '../../../protocol/methods';
 import type { ObjectSpec, ProgramSpec } from '../../../protocol/types';
 import { openVerifierLog } from '../verifier-log';
 import { buildSource } from '../build';
 import { buildFailureSummary } from '../build/options';
-import {
-  capabilityFor,
-  cgroup2Mount,
-  defaultRouteInterfaces,
-  explainLoadError,
-  interfaceDescription,
-  InterfaceChoice,
-  orderInterfaces,
-  loadIdOf,
-  loadSuccessMessage,
-  parseUprobeTarget,
-  preselectProgram,
-  refusedPrograms,
-  targetNeed,
-} from './plan';
+import { capabilityFor, explainLoadError, loadSuccessMessage, preselectProgram, refusedPrograms } from './plan';
 import {
   decodeVariable,
   describeType,
@@ -41,6 +20,9 @@ import {
   toHex,
   variableBytes,
 } from './variables';
+import { askTargets } from './targets';
+
+export { pin, unload } from './manage';
 
 const BROWSE = '$(folder-opened) Browse…';
 
@@ -206,147 +188,6 @@ async function askVariables(spec: ObjectSpec): Promise<Record<string, string> | 
   return values;
 }
 
-function readOr(file: string, fallback = ''): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
-
-function networkInterfaces(): InterfaceChoice[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync('/sys/class/net');
-  } catch {
-    return [];
-  }
-  const uplinks = defaultRouteInterfaces(readOr('/proc/net/route'), readOr('/proc/net/ipv6_route'));
-  const read = (name: string, file: string) => readOr(`/sys/class/net/${name}/${file}`).trim();
-  return names.map((name) => ({
-    name,
-    detail: [read(name, 'operstate'), read(name, 'address')].filter(Boolean).join(' · '),
-    defaultRoute: uplinks.has(name),
-  }));
-}
-
-async function pickInterface(
-  ctx: Ctx,
-  program: ProgramSpec,
-  what: string,
-  allowAll: boolean,
-): Promise<string | null | undefined> {
-  const last = ctx.extension.workspaceState.get<string>('ebpf.lastInterface');
-  const interfaces = orderInterfaces(networkInterfaces(), last);
-  type Item = vscode.QuickPickItem & { name: string | null };
-  const items: Item[] = [
-    ...interfaces.map((i) => ({ label: i.name, description: interfaceDescription(i), name: i.name })),
-    // "All interfaces" includes the uplink: never the row Enter takes by default.
-    ...(allowAll ? [{ label: 'All interfaces', description: 'the uplink too', name: null }] : []),
-  ];
-  if (items.length === 0) {
-    void vscode.window.showErrorMessage('No network interfaces found in /sys/class/net.');
-    return undefined;
-  }
-  const uplinks = interfaces.filter((i) => i.defaultRoute).map((i) => i.name);
-  const pick = await vscode.window.showQuickPick(items, {
-    title: `Attach ${program.name} (${program.section})`,
-    placeHolder:
-      `Network interface to attach the ${what} program to` +
-      (uplinks.length
-        ? ` (${uplinks.join(', ')} carries the default route: a dropping program cuts this machine off)`
-        : ''),
-    matchOnDescription: true,
-  });
-  if (pick?.name) await ctx.extension.workspaceState.update('ebpf.lastInterface', pick.name);
-  return pick === undefined ? undefined : pick.name;
-}
-
-function defaultCgroup(): string {
-  try {
-    return cgroup2Mount(fs.readFileSync('/proc/mounts', 'utf8')) ?? '/sys/fs/cgroup/unified';
-  } catch {
-    return '/sys/fs/cgroup/unified';
-  }
-}
-
-/** Asks for the target of every program whose section does not name one; undefined when cancelled. */
-async function askTargets(ctx: Ctx, programs: ProgramSpec[]): Promise<Record<string, AttachRequest> | undefined> {
-  const attach: Record<string, AttachRequest> = {};
-  for (const program of programs) {
-    const need = targetNeed(program);
-    const title = `Attach ${program.name} (${program.section})`;
-    switch (need.kind) {
-      case 'none':
-        break;
-      case 'xdp': {
-        const iface = await pickInterface(ctx, program, 'XDP', false);
-        if (!iface) return undefined;
-        attach[program.name] = { kind: 'xdp', interface: iface };
-        break;
-      }
-      case 'tc': {
-        const iface = await pickInterface(ctx, program, 'tc', false);
-        if (!iface) return undefined;
-        let direction = need.direction;
-        if (!direction) {
-          // libbpf's plain "tc"/"classifier" sections do not say which hook; ask.
-          const pick = await vscode.window.showQuickPick(
-            [
-              { label: 'ingress', description: 'packets arriving on the interface', direction: 'ingress' as const },
-              { label: 'egress', description: 'packets leaving through the interface', direction: 'egress' as const },
-            ],
-            { title, placeHolder: `Attach to ${iface}'s ingress or egress hook` },
-          );
-          if (!pick) return undefined;
-          direction = pick.direction;
-        }
-        attach[program.name] = { kind: 'tc', interface: iface, direction };
-        break;
-      }
-      case 'socket': {
-        const iface = await pickInterface(ctx, program, 'socket filter', true);
-        if (iface === undefined) return undefined;
-        attach[program.name] = iface === null ? { kind: 'socket' } : { kind: 'socket', interface: iface };
-        break;
-      }
-      case 'cgroup': {
-        const cgroup = await vscode.window.showInputBox({
-          title,
-          prompt: 'The cgroup (v2) directory to attach to',
-          value: defaultCgroup(),
-          ignoreFocusOut: true,
-          validateInput: (v) => (v.startsWith('/') ? undefined : 'An absolute path under the cgroup2 mount'),
-        });
-        if (!cgroup) return undefined;
-        attach[program.name] = { kind: 'cgroup', path: cgroup.replace(/\/+$/, '') || '/' };
-        break;
-      }
-      case 'uprobe': {
-        const validate = (v: string) => {
-          try {
-            parseUprobeTarget(v, need.retprobe);
-            return undefined;
-          } catch (error) {
-            return (error as Error).message;
-          }
-        };
-        const target = await vscode.window.showInputBox({
-          title,
-          prompt: `binary:function to ${need.retprobe ? 'return-probe' : 'probe'} (function+offset or a bare offset work too)`,
-          placeHolder: '/usr/bin/bash:readline',
-          ignoreFocusOut: true,
-          validateInput: validate,
-        });
-        if (!target) return undefined;
-        attach[program.name] = parseUprobeTarget(target, need.retprobe);
-        break;
-      }
-    }
-  }
-  return attach;
-}
-
 /** Loads under a progress notification; a refused program type can be left out and the rest retried. */
 async function load(ctx: Ctx, helper: HelperClient, spec: ObjectSpec, first: LoadParams): Promise<void> {
   let params = first;
@@ -405,65 +246,4 @@ async function explainFailure(
       return undefined;
     }
   }
-}
-
-/** Own loads to act on: the one given (tree menu) or one the user picks. Never other programs. */
-async function pickLoad(
-  helper: HelperClient,
-  arg: unknown,
-  verb: string,
-  filter: (l: LoadedSummary) => boolean,
-): Promise<LoadedSummary | undefined> {
-  const loaded = (await helper.request(Methods.listLoaded)).filter(filter);
-  const id = loadIdOf(arg);
-  if (id) {
-    const found = loaded.find((l) => l.loadId === id);
-    if (!found)
-      void vscode.window.showWarningMessage(`eBPF Studio holds no load "${id}" to ${verb.toLowerCase()} any more.`);
-    return found;
-  }
-  if (loaded.length === 0) {
-    void vscode.window.showInformationMessage(`eBPF Studio has nothing loaded to ${verb.toLowerCase()}.`);
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    loaded.map((l) => ({
-      label: l.name,
-      description: `${l.programs.filter((p) => p.loaded).length} programs${l.pinned ? ' · pinned' : ''}`,
-      detail: l.path,
-      load: l,
-    })),
-    { title: `eBPF: ${verb}`, placeHolder: `What eBPF Studio loaded: pick one to ${verb.toLowerCase()}` },
-  );
-  return pick?.load;
-}
-
-/** ebpf.unload: only what eBPF Studio loaded (listLoaded), optionally given by load id or tree node. */
-export function unload(ctx: Ctx, helper: HelperClient): Cmd {
-  return async (arg?: unknown) => {
-    const target = await pickLoad(helper, arg, 'Unload', () => true);
-    if (!target) return;
-    await helper.request(Methods.unload, { loadId: target.loadId });
-    ctx.kernelStateChanged();
-    void vscode.window.showInformationMessage(
-      `Unloaded ${target.name}${target.pinned ? ' and removed its pins' : ''}.`,
-    );
-  };
-}
-
-/** ebpf.pin: pins one of eBPF Studio's loads under bpffs, so it outlives the helper. */
-export function pin(ctx: Ctx, helper: HelperClient): Cmd {
-  return async (arg?: unknown) => {
-    const target = await pickLoad(helper, arg, 'Pin', (l) => !l.pinned || loadIdOf(arg) === l.loadId);
-    if (!target) return;
-    if (target.pinned) {
-      void vscode.window.showInformationMessage(`${target.name} is already pinned.`);
-      return;
-    }
-    const pinned = await helper.request(Methods.pin, { loadId: target.loadId });
-    ctx.kernelStateChanged();
-    void vscode.window.showInformationMessage(
-      `Pinned ${pinned.name} under ${helper.info.bpffsPrefix}: it stays loaded when the helper or VS Code stops.`,
-    );
-  };
 }

@@ -9,50 +9,8 @@ import type {
 } from '../../../protocol/methods';
 import type { ProgramSpec } from '../../../protocol/types';
 
-/** What the user must supply before a program can be attached. */
-export type TargetNeed =
-  | { kind: 'none' }
-  | { kind: 'xdp' }
-  /** direction undefined: the section ("tc", "classifier") does not say, so ask. */
-  | { kind: 'tc'; direction?: 'ingress' | 'egress' }
-  | { kind: 'socket' }
-  | { kind: 'cgroup' }
-  | { kind: 'uprobe'; retprobe: boolean };
-
-/**
- * Decides from the section (as libbpf reads it) and the program type what target to ask for. Sections that
- * name their target ("tracepoint/sched/x", "uprobe//bin/bash:readline", "tcx/ingress" still needs an
- * interface) or that attach without one (fentry, lsm, raw_tp) need nothing.
- */
-export function targetNeed(program: Pick<ProgramSpec, 'section' | 'type'>): TargetNeed {
-  const { section, type } = program;
-  const head = section.split('/')[0];
-  if (head === 'xdp' || head === 'xdp.frags') {
-    // xdp/devmap and xdp/cpumap programs run from a map entry, not from an interface.
-    return /^xdp(\.frags)?\/(devmap|cpumap)/.test(section) ? { kind: 'none' } : { kind: 'xdp' };
-  }
-  if (
-    head === 'tc' ||
-    head === 'tcx' ||
-    head === 'classifier' ||
-    head === 'action' ||
-    (type === 'sched_cls' && head !== 'netkit')
-  ) {
-    const dir = /\/(ingress|egress)$/.exec(section)?.[1] as 'ingress' | 'egress' | undefined;
-    return dir ? { kind: 'tc', direction: dir } : { kind: 'tc' };
-  }
-  if (head === 'socket' || type === 'socket_filter') return { kind: 'socket' };
-  if (head.startsWith('cgroup') || head === 'sockops' || type.startsWith('cgroup') || type === 'sock_ops') {
-    return { kind: 'cgroup' };
-  }
-  const uprobe = /^u(ret)?probe(\.s)?$/.exec(head);
-  if (uprobe) {
-    // libbpf auto-attaches "uprobe/<binary>:<function>"; a bare "uprobe" needs both from the user.
-    const rest = section.slice(head.length + 1);
-    return rest.includes(':') ? { kind: 'none' } : { kind: 'uprobe', retprobe: uprobe[1] === 'ret' };
-  }
-  return { kind: 'none' };
-}
+// What the user must supply before a program can be attached: the one rule, shared with the helper.
+export { targetNeed, type TargetNeed } from '../../../formats/attach-needs';
 
 /** Parses "binary:function", "binary:function+0x10" or "binary:0x1234" into a uprobe attach request. */
 export function parseUprobeTarget(text: string, retprobe: boolean): AttachRequest {
