@@ -21,11 +21,6 @@ import {
 } from './aya-log-format';
 import { formatArgument } from './aya-log-text';
 
-// Re-exported for the trace panel's aya-log stream (host/features/trace-panel/aya-log.ts, held by the
-// event-path work of issue 16); new code imports them from aya-log-format.ts and aya-log-text.ts.
-export type { AyaLogRecord } from './aya-log-format';
-export { ayaLogLine } from './aya-log-text';
-
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const lenientUtf8 = new TextDecoder('utf-8');
 

@@ -7,16 +7,6 @@ import { alignedInteger, bigToScalar, cString, hex, readBits, toSigned } from '.
 import { Leaf, leavesOf, MAX_EXPANDED_ARRAY } from './btf-leaves';
 import { indexTree, isCharType, resolve, typeSize } from './btf-types';
 
-// Re-exported for the modules the event-path work (issue 16) holds, which import them from here:
-// formats/event-decode, host/features/{maps/source,map-viewer/*,trace-panel/*}. New code imports each
-// name from the module that defines it.
-export type { Leaf } from './btf-leaves';
-export { leavesOf } from './btf-leaves';
-export { bytesType, typeName, typeSize } from './btf-types';
-export { EncodeError, encodeValue } from './btf-encode';
-export { findHistograms, log2BucketLabel } from './btf-histograms';
-export type { HistogramShape } from './btf-histograms';
-
 /** A decoded scalar: numbers beyond 2^53 stay exact as decimal strings. */
 export type Scalar = number | string | boolean;
 /** A decoded value as a tree, for export: structs are objects, arrays are arrays. */

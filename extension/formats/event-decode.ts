@@ -2,7 +2,9 @@
 // the layout of records.ts inside binary frames (frames.ts). Decodes each with a struct from the object's
 // BTF, guessed from the record size when exactly one struct fits. Pure.
 import type { BtfType } from '../protocol/types';
-import { decodeLeaves, Leaf, leavesOf, Scalar, typeSize } from './btf-decode';
+import { decodeLeaves, Scalar } from './btf-decode';
+import { Leaf, leavesOf } from './btf-leaves';
+import { typeSize } from './btf-types';
 
 export { splitRecords } from './records';
 

@@ -8,6 +8,7 @@ import * as checkSystem from './features/check-system';
 import * as instructions from './features/instructions';
 import * as languageClient from './features/language-client';
 import * as loadCommands from './features/load';
+import * as loadManage from './features/load/manage';
 import * as mapViewer from './features/map-viewer';
 import * as mapsView from './features/maps';
 import * as mapCommands from './features/maps/commands';
@@ -28,8 +29,8 @@ import type { ViewNode } from './ui/node';
 /** Every command of package.json contributes.commands, and the handler behind it. */
 const commands: Record<string, CommandFactory> = {
   'ebpf.loadProgram': { helper: loadCommands.loadProgram },
-  'ebpf.unload': { helper: loadCommands.unload },
-  'ebpf.pin': { helper: loadCommands.pin },
+  'ebpf.unload': { helper: loadManage.unload },
+  'ebpf.pin': { helper: loadManage.pin },
   'ebpf.restartHelper': { always: (ctx) => () => ctx.restartHelper() },
   'ebpf.refresh': { always: (ctx) => () => ctx.kernelStateChanged() },
   'ebpf.showOutput': { always: (ctx) => () => ctx.log.show() },

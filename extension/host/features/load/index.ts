@@ -22,8 +22,6 @@ import {
 } from './variables';
 import { askTargets } from './targets';
 
-export { pin, unload } from './manage';
-
 const BROWSE = '$(folder-opened) Browse…';
 
 /** ebpf.loadProgram: the argument is a Uri from the explorer or editor menus, else the user picks a file. */

@@ -1,7 +1,8 @@
 // What the map viewer shows, kept on the extension side: the map's pages as packed bytes (68 MB for a
 // million 68-byte entries, decoded only for the rows on screen), the row order after filter and sort, the
 // previous snapshot for "changed" highlighting, and the history of plotted values. No vscode import.
-import { decodeLeaf, formatScalar, leafInteger, log2BucketLabel, Scalar } from '../../../formats/btf-decode';
+import { decodeLeaf, formatScalar, leafInteger, Scalar } from '../../../formats/btf-decode';
+import { log2BucketLabel } from '../../../formats/btf-histograms';
 import { MapSource, RawPage } from '../maps/source';
 import type { ViewerRow } from '../../../webview/messages';
 

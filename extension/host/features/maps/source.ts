@@ -5,23 +5,19 @@
 // info, BTF types and CPU count with the first page. No vscode import: the kernel tests drive it directly.
 import type { BtfType, MapInfo } from '../../../protocol/types';
 import {
-  bytesType,
   decodeLeaves,
   decodeTree,
   Decoded,
-  EncodeError,
-  encodeValue,
-  findHistograms,
   formatScalar,
-  HistogramShape,
-  Leaf,
   leafInteger,
-  leavesOf,
   perCpuSlot,
   Scalar,
   sumPerCpu,
-  typeName,
 } from '../../../formats/btf-decode';
+import { bytesType, typeName } from '../../../formats/btf-types';
+import { EncodeError, encodeValue } from '../../../formats/btf-encode';
+import { findHistograms, HistogramShape } from '../../../formats/btf-histograms';
+import { Leaf, leavesOf } from '../../../formats/btf-leaves';
 import { fdValueKind, undumpableReason } from '../../../formats/map-types';
 import type { HelperClient } from '../../client/client';
 import type { ViewerColumn } from '../../../webview/messages';

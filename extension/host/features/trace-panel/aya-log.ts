@@ -2,7 +2,9 @@
 // aya-log ≥ 0.2.2 / aya-log-common 0.2.0, a perf event array before) is streamed through the helper's
 // events subscription and its records decoded (formats/aya-log.ts) into lines
 // "[LEVEL target] file:line message", attributed to the load. No vscode import: kernel tests use it.
-import { AyaLogRecord, ayaLogLine, decodeAyaLogRecord } from '../../../formats/aya-log';
+import { decodeAyaLogRecord } from '../../../formats/aya-log';
+import type { AyaLogRecord } from '../../../formats/aya-log-format';
+import { ayaLogLine } from '../../../formats/aya-log-text';
 import { splitRecords } from '../../../formats/event-decode';
 import type { HelperClient } from '../../client/client';
 import { LoadedSummary, Methods } from '../../../protocol/methods';

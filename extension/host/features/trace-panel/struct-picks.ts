@@ -1,6 +1,6 @@
 // The rows of "Which struct are the N-byte events?": where each struct comes from and whether it fits,
 // own structs that fit on top, kernel types under a separator. Pure (a vscode QuickPickItem's shape).
-import { typeSize } from '../../../formats/btf-decode';
+import { typeSize } from '../../../formats/btf-types';
 import { EventStructCandidate, fitsRecord } from '../../../formats/event-struct';
 
 export interface StructPickItem {
