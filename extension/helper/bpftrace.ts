@@ -12,7 +12,7 @@ import type {
   BpftraceOutputNotification,
   BpftraceRunInfo,
   BpftraceStopResult,
-} from '../protocol/methods';
+} from '../protocol/bpftrace';
 import { HelperFailure } from './errors';
 import { readObjectFile } from './system';
 

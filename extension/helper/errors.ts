@@ -1,7 +1,7 @@
 // Typed failures inside the helper, and their translation into JSON-RPC errors the client understands.
 import { ResponseError } from 'vscode-jsonrpc';
 import { ZodError } from 'zod';
-import { ErrorCodes, HelperErrorData } from '../protocol/methods';
+import { ErrorCodes, HelperErrorData } from '../protocol/errors';
 
 export class HelperFailure extends Error {
   constructor(

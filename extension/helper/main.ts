@@ -41,9 +41,8 @@ import {
   UnsubscribeParams,
   VerifierLogParams,
   Capability,
-  BpftraceScriptParams,
-  BpftraceRunIdParams,
 } from '../protocol/methods';
+import { BpftraceScriptParams, BpftraceRunIdParams } from '../protocol/bpftrace';
 import { MapPages, withOpenMap } from './map-pages';
 import { editEntry } from './map-edit';
 import { Registry } from './registry';

@@ -4,28 +4,21 @@
 import { z } from 'zod';
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import type { BtfType, InsnLineInfo, ObjectSpec, ProgramInfo, MapInfo, LinkInfo } from './types';
+import { absolutePath, cIdentifier, hexBytes, interfaceName, kernelId, loadId } from './fields';
+import type {
+  BpftraceCheckResult,
+  BpftraceOutputNotification,
+  BpftraceRunIdParams,
+  BpftraceRunInfo,
+  BpftraceScriptParams,
+  BpftraceStopResult,
+} from './bpftrace';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Where the helper may pin; it touches nothing else under bpffs. */
 export const BPFFS_PREFIX = '/sys/fs/bpf/ebpf-studio';
 
-const absolutePath = z
-  .string()
-  .min(2)
-  .max(4096)
-  .refine((p) => p.startsWith('/') && !p.includes('\0') && !p.split('/').includes('..'), {
-    message: 'must be an absolute path without ".." components',
-  });
-const cIdentifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'must be a C identifier');
-const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'must be a network interface name');
-const kernelId = z.number().int().min(1).max(0x7fffffff);
-/** Bytes travel as lower-case hex, the form users type and logs show. */
-const hexBytes = z
-  .string()
-  .max(2 * 1024 * 1024)
-  .regex(/^([0-9a-f]{2})*$/, 'must be hex bytes (two lower-case digits per byte)');
-const loadId = z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be a load id');
 /** The user's permission to change one object eBPF Studio did not load: its kernel id, which must be the
  * id the request is about (the host asks in a modal that names the object's holders, then retries). */
 const grant = kernelId.optional();
@@ -362,44 +355,6 @@ export interface LogNotification {
   message: string;
 }
 
-/** A bpftrace script the helper may run: an absolute path ending in .bt. */
-const bpftraceScript = absolutePath.refine((p) => p.endsWith('.bt'), { message: 'must be a bpftrace script (.bt)' });
-export const BpftraceScriptParams = z.object({ path: bpftraceScript });
-export type BpftraceScriptParams = z.infer<typeof BpftraceScriptParams>;
-export const BpftraceRunIdParams = z.object({ run: z.number().int().min(1).max(0x7fffffff) });
-export type BpftraceRunIdParams = z.infer<typeof BpftraceRunIdParams>;
-
-/** A bpftrace process the helper started (`bpftrace -f json FILE`); its output arrives as notifications. */
-export interface BpftraceRunInfo {
-  run: number;
-  pid: number;
-  path: string;
-  startedAt: number;
-}
-
-export interface BpftraceStopResult {
-  exitCode: number | null;
-  signal: string | null;
-}
-
-/** `bpftrace --emit-elf` of a script: parsed, checked and compiled, nothing loaded. */
-export interface BpftraceCheckResult {
-  ok: boolean;
-  exitCode: number | null;
-  /** bpftrace's stderr, its diagnostics as `FILE:LINE:COL-ENDCOL: LEVEL: message`; FILE is the path given. */
-  stderr: string;
-}
-
-/** Helper -> client: output of one bpftrace run, in chunks (a chunk may end inside a line). */
-export interface BpftraceOutputNotification {
-  run: number;
-  /** `-f json` lines. */
-  stdout?: string;
-  stderr?: string;
-  /** Set once, last, when the process has ended. */
-  exit?: BpftraceStopResult;
-}
-
 export const Methods = {
   initialize: new RequestType<InitializeParams, InitializeResult, void>('initialize'),
   capabilities: new RequestType0<Record<string, Capability>, void>('capabilities'),
@@ -440,66 +395,3 @@ export const Notifications = {
   eventsAck: new NotificationType<EventsAckParams>('events/ack'),
   bpftrace: new NotificationType<BpftraceOutputNotification>('bpftrace/output'),
 } as const;
-
-/** Typed errors across the boundary, carried in ResponseError.data; the UI explains each kind. */
-export type HelperErrorData =
-  | {
-      kind: 'NotSupported';
-      feature: string;
-      reason: string;
-      /** The refused program, for load failures. */ program?: string;
-      /** libbpf's own lines about it, kept as detail beside the reason. */ libbpf?: string[];
-    }
-  | { kind: 'Permission'; need: string }
-  | { kind: 'VerifierRejected'; program: string; message: string; log: string; errno: number }
-  | { kind: 'BadInput'; field: string; reason: string }
-  | { kind: 'NotFound'; what: string }
-  /** map/edit: the entry exists (add), is gone, or changed since the user saw it (edit). */
-  | { kind: 'Conflict'; reason: 'exists' | 'gone' | 'changed' }
-  | {
-      kind: 'Internal';
-      errno?: number;
-      /** A load failure that concerns one program or one map (its definition line shows it). */
-      program?: string;
-      map?: string;
-      /** libbpf's own lines about it, kept as detail beside the reason. */
-      libbpf?: string[];
-    }
-  | {
-      /** The object belongs to other software: eBPF Studio did not load it. With `grantable`, the same
-       * request carrying `grant: id` is allowed (the user agreed); otherwise it is never done. */
-      kind: 'NotOwned';
-      /** "load": another window's pinned load; "trace_pipe": another reader has the machine's one stream. */
-      object: 'map' | 'program' | 'load' | 'trace_pipe';
-      /** The kernel id (maps, programs); 0 otherwise. */
-      id: number;
-      /** For "load": the load id, which is also the grant. */
-      loadId?: string;
-      name: string;
-      /** Processes holding an fd on it, from /proc/<pid>/fdinfo; empty when only pins or programs keep it. */
-      holders: { pid: number; comm: string }[];
-      grantable: boolean;
-    };
-
-/** JSON-RPC error codes for the kinds above (application range). */
-export const ErrorCodes: Record<HelperErrorData['kind'], number> = {
-  NotSupported: -32010,
-  Permission: -32011,
-  VerifierRejected: -32012,
-  BadInput: -32602,
-  NotFound: -32013,
-  Conflict: -32015,
-  Internal: -32603,
-  NotOwned: -32014,
-};
-
-/** A typed error from the helper, as the client raises it: `data.kind` says what kind of failure. */
-export class HelperError extends Error {
-  constructor(
-    message: string,
-    readonly data: HelperErrorData,
-  ) {
-    super(message);
-    this.name = 'HelperError';
-  }
-}

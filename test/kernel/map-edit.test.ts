@@ -6,7 +6,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HelperClient } from '../../extension/host/client/client';
-import { HelperError, LoadedSummary, Methods } from '../../extension/protocol/methods';
+import { LoadedSummary, Methods } from '../../extension/protocol/methods';
+import { HelperError } from '../../extension/protocol/errors';
 import { MapSource } from '../../extension/host/features/maps/source';
 import {
   buildObject,

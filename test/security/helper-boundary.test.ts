@@ -13,7 +13,8 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-jsonrpc/node';
-import { BPFFS_PREFIX, ErrorCodes, Methods, PROTOCOL_VERSION } from '../../extension/protocol/methods';
+import { BPFFS_PREFIX, Methods, PROTOCOL_VERSION } from '../../extension/protocol/methods';
+import { ErrorCodes } from '../../extension/protocol/errors';
 import {
   buildObject,
   helperScript,

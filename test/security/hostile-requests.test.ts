@@ -7,7 +7,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { HelperClient, HelperError } from '../../extension/host/client/client';
-import { ErrorCodes, Methods } from '../../extension/protocol/methods';
+import { Methods } from '../../extension/protocol/methods';
+import { ErrorCodes } from '../../extension/protocol/errors';
 import {
   expectKernelAsBefore,
   isRoot,

@@ -4,7 +4,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { BpftraceSession } from '../../extension/host/features/bpftrace/session';
-import { BpftraceOutputNotification, Methods, Notifications } from '../../extension/protocol/methods';
+import { Methods, Notifications } from '../../extension/protocol/methods';
+import { BpftraceOutputNotification } from '../../extension/protocol/bpftrace';
 
 const fixture = (name: string) => fs.readFileSync(path.join(__dirname, 'fixtures', 'bpftrace', name), 'utf8');
 

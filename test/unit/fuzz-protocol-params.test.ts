@@ -1,16 +1,18 @@
 // Property tests of the helper's argument validation (issue 10): every parameter schema exported by
-// extension/protocol/methods.ts, fed arbitrary JSON and mutations of valid parameters as a hostile client
+// extension/protocol/methods.ts and bpftrace.ts, fed arbitrary JSON and mutations of valid parameters as a hostile client
 // would send them, either parses into values inside the documented bounds (absolute paths without ".."
 // or NUL, C identifiers, kernel ids, hex) or fails with a ZodError, which the helper turns into BadInput.
 import { strict as assert } from 'assert';
 import fc from 'fast-check';
 import { z, ZodError } from 'zod';
 import * as methods from '../../extension/protocol/methods';
+import * as bpftraceParams from '../../extension/protocol/bpftrace';
+import { ErrorCodes } from '../../extension/protocol/errors';
 import { toResponseError } from '../../extension/helper/errors';
 import { fuzz } from '../support/fuzz';
 
 /** Every zod schema the protocol exports: new methods are fuzzed as soon as they are added. */
-const schemas: [string, z.ZodTypeAny][] = Object.entries(methods).flatMap(([name, value]) =>
+const schemas: [string, z.ZodTypeAny][] = Object.entries({ ...methods, ...bpftraceParams }).flatMap(([name, value]) =>
   value instanceof z.ZodType ? [[name, value as z.ZodTypeAny] as [string, z.ZodTypeAny]] : [],
 );
 
@@ -314,7 +316,7 @@ describe('fuzz: helper argument validation (every *Params schema)', () => {
           } catch (error) {
             assert.ok(error instanceof ZodError, `only ZodError, got ${error}`);
             const response = toResponseError(error);
-            assert.equal(response.code, methods.ErrorCodes.BadInput);
+            assert.equal(response.code, ErrorCodes.BadInput);
             assert.equal(response.data?.kind, 'BadInput');
             refused++;
             return;

@@ -2,7 +2,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RequestType } from 'vscode-jsonrpc';
-import { HelperError, Methods } from '../../extension/protocol/methods';
+import { Methods } from '../../extension/protocol/methods';
+import { HelperError } from '../../extension/protocol/errors';
 import { parseRejection } from '../../extension/formats/verifier-rejection';
 import { verifyObject, type HelperRequester } from '../../extension/toolchain/verify';
 

@@ -16,8 +16,6 @@ import { ElevationSetting, explainRefusal, HelperCommand, helperCommands } from 
 import { decodeFrame, MapPageFrame, RecordsFrame } from '../../formats/frames';
 import { FramedMessageReader, FramedMessageWriter } from '../../formats/framed-stream';
 import {
-  HelperError,
-  HelperErrorData,
   InitializeResult,
   LoadedSummary,
   LogNotification,
@@ -25,6 +23,7 @@ import {
   Notifications,
   PROTOCOL_VERSION,
 } from '../../protocol/methods';
+import { HelperError, HelperErrorData } from '../../protocol/errors';
 
 // The typed error belongs to the protocol; re-exported for the client's callers.
 export { HelperError };

@@ -8,13 +8,8 @@ import {
   parseBpftraceStderr,
 } from '../../../formats/bpftrace-output';
 import type { HelperClient } from '../../client/client';
-import {
-  BpftraceOutputNotification,
-  BpftraceRunInfo,
-  BpftraceStopResult,
-  Methods,
-  Notifications,
-} from '../../../protocol/methods';
+import { Methods, Notifications } from '../../../protocol/methods';
+import { BpftraceOutputNotification, BpftraceRunInfo, BpftraceStopResult } from '../../../protocol/bpftrace';
 
 export type BpftraceHelper = Pick<HelperClient, 'request' | 'onNotification'>;
 export type BpftraceMapEvent = Extract<BpftraceEvent, { type: 'map' | 'hist' | 'stats' }>;

@@ -1,12 +1,7 @@
 // Pure decisions behind "eBPF: Load Program…": which programs need a target the user must choose, how
 // typed targets become attach requests, and how load results and helper errors read. No vscode import.
-import type {
-  AttachRequest,
-  Capability,
-  HelperErrorData,
-  LoadedSummary,
-  ProgramReport,
-} from '../../../protocol/methods';
+import type { AttachRequest, Capability, LoadedSummary, ProgramReport } from '../../../protocol/methods';
+import type { HelperErrorData } from '../../../protocol/errors';
 import type { ProgramSpec } from '../../../protocol/types';
 
 // What the user must supply before a program can be attached: the one rule, shared with the helper.

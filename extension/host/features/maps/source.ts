@@ -21,7 +21,8 @@ import { Leaf, leavesOf } from '../../../formats/btf-leaves';
 import { fdValueKind, undumpableReason } from '../../../formats/map-types';
 import type { HelperClient } from '../../client/client';
 import type { ViewerColumn } from '../../../webview/messages';
-import { HelperError, MapDumpResult, MapEditResult, MapEditValue, Methods } from '../../../protocol/methods';
+import { MapDumpResult, MapEditResult, MapEditValue, Methods } from '../../../protocol/methods';
+import { HelperError } from '../../../protocol/errors';
 
 export { undumpableReason };
 

@@ -12,7 +12,8 @@ import {
 } from '../../../debug-adapter/session';
 import type { LineSummary } from '../../../debug-adapter/walk';
 import { findSecFunctions } from '../../../language-server/lenses';
-import { HelperError, Methods } from '../../../protocol/methods';
+import { Methods } from '../../../protocol/methods';
+import { HelperError } from '../../../protocol/errors';
 import type { HelperClient } from '../../client/client';
 import { config } from '../../config';
 import { Ctx } from '../../ctx';
