@@ -7,14 +7,13 @@ import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } f
 import { verifyObject, VerifyOutcome } from '../../../toolchain/verify';
 import { config } from '../../config';
 import { Ctx } from '../../ctx';
+import { runStatsOfLoads } from '../../run-stats';
 import { trustPolicy } from '../../helper-state';
-import { Methods } from '../../../protocol/methods';
 import {
   BuildSettings,
   CheckRequest,
   CheckResponse,
   KernelChangedNotification,
-  ProgramRunStats,
   RunStatsParams,
   RunStatsRequest,
   SettingsNotification,
@@ -48,25 +47,6 @@ async function verify(ctx: Ctx, params: VerifyParams): Promise<VerifyOutcome> {
   const outcome = await verifyObject(helper, params.objectPath, params.source, params.includeDirs);
   rememberVerification(params.source, params.objectPath, outcome.programs);
   return outcome;
-}
-
-/** runCount/runTimeNs of the programs that loads from this source put in the kernel. */
-async function runStats(ctx: Ctx, params: RunStatsParams): Promise<ProgramRunStats[]> {
-  const helper = ctx.helper;
-  if (!helper) return [];
-  const loads = (await helper.request(Methods.listLoaded)).filter((l) => l.source === params.source);
-  if (loads.length === 0) return [];
-  const byId = new Map((await helper.request(Methods.programs)).map((p) => [p.id, p]));
-  return loads.flatMap((load) =>
-    load.programs
-      .filter((p) => p.loaded && byId.has(p.id))
-      .map((p) => ({
-        program: p.name,
-        id: p.id,
-        runCount: byId.get(p.id)!.runCount,
-        runTimeNs: byId.get(p.id)!.runTimeNs,
-      })),
-  );
 }
 
 /** Builds and verifies a source now through the language server; resolves once its diagnostics are out. */
@@ -112,7 +92,9 @@ export function activate(ctx: Ctx): void {
   client = new LanguageClient('ebpf.languageServer', 'eBPF Studio BPF language server', serverOptions, clientOptions);
   const started = client;
   started.onRequest(VerifyRequest, (params: VerifyParams) => verify(ctx, params));
-  started.onRequest(RunStatsRequest, (params: RunStatsParams) => runStats(ctx, params));
+  started.onRequest(RunStatsRequest, (params: RunStatsParams) =>
+    runStatsOfLoads(ctx, (l) => l.source === params.source),
+  );
   ctx.push(
     { dispose: () => void started.stop().catch(() => undefined) },
     ctx.onDidChangeKernelState(() => void started.sendNotification(KernelChangedNotification, {})),

@@ -5,11 +5,10 @@
 // Verifier Log) and, while a load of the object is held here, its run count and instructions.
 import * as fs from 'fs';
 import * as vscode from 'vscode';
-import { Methods } from '../../../protocol/methods';
-import type { ProgramRunStats } from '../../../language-server/lsp-ext';
 import { ayaBuiltObject, ayaCrateOf } from '../../../toolchain/aya-object';
 import { Diagnostic, verifyObject } from '../../../toolchain/verify';
 import { Ctx } from '../../ctx';
+import { runStatsOfLoads } from '../../run-stats';
 import { rememberVerification, lastVerdicts } from '../verifier-log';
 import { rustLenses } from './model';
 
@@ -78,25 +77,6 @@ async function verifyRustFile(
   return true;
 }
 
-/** Run statistics of the programs eBPF Studio loaded from this object. */
-async function runStatsOf(ctx: Ctx, object: string): Promise<ProgramRunStats[]> {
-  const helper = ctx.helper;
-  if (!helper) return [];
-  const loads = (await helper.request(Methods.listLoaded)).filter((l) => l.path === object);
-  if (loads.length === 0) return [];
-  const byId = new Map((await helper.request(Methods.programs)).map((p) => [p.id, p]));
-  return loads.flatMap((load) =>
-    load.programs
-      .filter((p) => p.loaded && byId.has(p.id))
-      .map((p) => ({
-        program: p.name,
-        id: p.id,
-        runCount: byId.get(p.id)!.runCount,
-        runTimeNs: byId.get(p.id)!.runTimeNs,
-      })),
-  );
-}
-
 const isRust = (doc: vscode.TextDocument) => doc.uri.scheme === 'file' && doc.fileName.endsWith('.rs');
 
 export function activate(ctx: Ctx): void {
@@ -128,7 +108,7 @@ export function activate(ctx: Ctx): void {
           if (!object) return [];
           // A cargo build since the last verification: verify again, then these lenses are redrawn.
           check(doc, false);
-          const stats = await runStatsOf(ctx, object).catch(() => []);
+          const stats = await runStatsOfLoads(ctx, (l) => l.path === object).catch(() => []);
           return rustLenses(doc.getText(), doc.uri.toString(), lastVerdicts(doc.fileName), stats).map(
             (l) =>
               new vscode.CodeLens(new vscode.Range(l.line, 0, l.line, 0), {
