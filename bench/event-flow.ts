@@ -153,8 +153,8 @@ export function eventBench(kind: EventKind): Promise<BenchResult> {
     ];
 
     // The load test: a flood, bursts back to back; the peaks are those of the flood alone.
-    resetPeakRss(client.pid);
-    resetPeakRss();
+    const helperFrom = resetPeakRss(client.pid) ?? NaN;
+    const hostFrom = resetPeakRss() ?? NaN;
     const flood = await studioFlow(client, mapId, objectPath, counters, async () => {
       const until = Date.now() + kind.floodSeconds * 1000;
       let attempts = 0;
@@ -239,7 +239,7 @@ export function eventBench(kind: EventKind): Promise<BenchResult> {
               `Lost samples the kernel reported to the consumer, of those the program counted: eBPF Studio ${reported(studio)} (flood ${reported([flood])}), C ${reported(c)}.`,
             ]
           : []),
-        `Peak RSS during the flood: helper ${helperRss.toFixed(0)} MiB, host side ${hostRss.toFixed(0)} MiB.`,
+        `Peak RSS during the flood: helper ${helperRss.toFixed(0)} MiB (from ${helperFrom.toFixed(0)} MiB at its start), host side ${hostRss.toFixed(0)} MiB (from ${hostFrom.toFixed(0)} MiB: this process's heap keeps what earlier benchmarks left).`,
       ],
       metrics,
     };
