@@ -59,6 +59,24 @@ export async function withBenchEnv<T>(
   }
 }
 
+/**
+ * Reads the u64 globals of a loaded object's .bss (the counters a benchmark's program keeps): the returned
+ * function takes one snapshot of the section and gives a reader of it by variable name.
+ */
+export async function bssCounters(
+  client: HelperClient,
+  objectPath: string,
+  maps: { id: number; name: string }[],
+): Promise<() => Promise<(name: string) => number>> {
+  const spec = await client.request(Methods.describe, { path: objectPath });
+  const bssId = maps.find((m) => m.name.endsWith('.bss'))!.id;
+  return async () => {
+    const { value } = await client.request(Methods.mapLookup, { mapId: bssId, key: '00000000' });
+    const bss = Buffer.from(value!, 'hex');
+    return (name: string) => Number(bss.readBigUInt64LE(spec.variables.find((v) => v.name === name)!.offset));
+  };
+}
+
 /** `tsx bench/x.bench.ts` runs one benchmark alone and prints its result as JSON. */
 export function runIfMain(module: NodeModule, run: () => Promise<BenchResult>): void {
   if (require.main !== module) return;

@@ -58,6 +58,21 @@ export function peakRssMiB(pid: number): number | undefined {
   }
 }
 
+/**
+ * Starts a new peak: sets the VmHWM of a process back to its current RSS (clear_refs "5", Linux 4.0), so a
+ * peak read afterwards belongs to what ran since, not to an earlier benchmark in the same process. Returns
+ * the resident set it starts from (memory an earlier benchmark left in this heap stays in it), in MiB.
+ */
+export function resetPeakRss(pid: number = process.pid): number | undefined {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // Not ours to reset (another user's process without root): the peak then covers its whole life.
+  }
+  // Right after the reset, the peak is the resident set the phase starts from.
+  return peakRssMiB(pid);
+}
+
 /** This process's peak resident set in MiB (the extension host's side of a benchmark). */
 export function ownPeakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;

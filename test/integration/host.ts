@@ -83,12 +83,20 @@ export interface LaunchOptions {
   workspace: string;
 }
 
-/** What code-server-launcher.js runs: the test run in code-server and chromium; resolves to its exit code. */
-export async function runInCodeServer(launch: LaunchOptions, timeoutMs = 300_000): Promise<number> {
+/**
+ * What code-server-launcher.js runs: the test run in code-server and chromium; resolves to its exit code.
+ * `name` keeps another caller's state and logs apart from the integration tier's (bench/activation.bench.ts).
+ */
+export async function runInCodeServer(
+  launch: LaunchOptions,
+  timeoutMs = 300_000,
+  name = 'integration',
+): Promise<number> {
   const tools = ensureTools({ chromium: true });
-  fs.mkdirSync(artifacts, { recursive: true });
-  const state = freshState(path.join(tools.cache, 'e2e', 'integration'));
-  const logPath = path.join(artifacts, 'code-server.log');
+  const logs = path.join(artifactsRoot, name);
+  fs.mkdirSync(logs, { recursive: true });
+  const state = freshState(path.join(tools.cache, 'e2e', name));
+  const logPath = path.join(logs, 'code-server.log');
   const server = await CodeServer.start(tools, {
     state,
     // The server's extensions dir stays empty, so no second copy competes with the development extension.
@@ -101,7 +109,7 @@ export async function runInCodeServer(launch: LaunchOptions, timeoutMs = 300_000
     env: { EBPF_STUDIO_INTEGRATION_USER_DATA: state.userData },
   });
   const browser = await launchBrowser(tools, state);
-  const hostLog = fs.createWriteStream(path.join(artifacts, 'extension-host.log'));
+  const hostLog = fs.createWriteStream(path.join(logs, 'extension-host.log'));
   try {
     const page = browser.pages()[0] ?? (await browser.newPage());
     const authority = new URL(server.url).host;
@@ -124,11 +132,9 @@ export async function runInCodeServer(launch: LaunchOptions, timeoutMs = 300_000
     await page.goto(server.pageUrl(launch.workspace, { payload }));
     const code = await exited;
     clearTimeout(timer);
-    await page.screenshot({ path: path.join(artifacts, 'workbench.png') }).catch(() => undefined);
+    await page.screenshot({ path: path.join(logs, 'workbench.png') }).catch(() => undefined);
     if (code !== 0)
-      console.error(
-        `code-server log: ${logPath}; extension host console: ${path.join(artifacts, 'extension-host.log')}`,
-      );
+      console.error(`code-server log: ${logPath}; extension host console: ${path.join(logs, 'extension-host.log')}`);
     return typeof code === 'number' ? code : 1;
   } finally {
     hostLog.end();
