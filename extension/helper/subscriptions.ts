@@ -25,8 +25,9 @@ interface Subscription {
 
 /** Lines read from trace_pipe in one go, at most. */
 const TRACE_READ_BYTES = 256 * 1024;
-/** How often an idle trace_pipe is polled (it is opened non-blocking). */
-const TRACE_IDLE_MS = 20;
+/** How often an idle trace_pipe is polled (it is opened non-blocking): the kernel's trace ring can be a few
+ * KiB per CPU, which a fast bpf_printk fills in tens of milliseconds. */
+const TRACE_IDLE_MS = 5;
 
 interface TraceListener {
   /** Bytes this listener may still take. */
@@ -114,37 +115,51 @@ class TracePipeReader {
     for (const l of this.listeners) credit = Math.min(credit, l.credit());
     // Out of credit: leave the lines in the kernel; an ack wakes the reader.
     if (credit <= 0) return this.schedule(TRACE_IDLE_MS * 5);
-    let n: number;
-    try {
-      n = fs.readSync(this.fd, this.buffer, 0, Math.min(this.buffer.length, credit), null);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN' || code === 'EINTR') {
-        const lost = this.newOverruns();
-        if (lost > 0) for (const l of this.listeners) l.take([], lost);
-        return this.schedule(TRACE_IDLE_MS);
+    // trace_pipe hands out about a page per read: read until it is empty (or the credit or this turn's
+    // bound is used up) before passing lines on, so a busy ring is emptied faster than it fills.
+    const want = Math.min(this.buffer.length, credit);
+    let filled = 0;
+    let empty = false;
+    while (filled < want) {
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, this.buffer, filled, want - filled, null);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN' || code === 'EINTR') {
+          empty = true;
+          break;
+        }
+        // Any other error ends the stream, not the helper: every listener is told why.
+        const message = `reading trace_pipe failed: ${(error as Error).message}`;
+        for (const l of [...this.listeners]) l.failed(message);
+        this.listeners.clear();
+        this.close();
+        return;
       }
-      // Any other error ends the stream, not the helper: every listener is told why.
-      const message = `reading trace_pipe failed: ${(error as Error).message}`;
-      for (const l of [...this.listeners]) l.failed(message);
-      this.listeners.clear();
-      this.close();
-      return;
+      if (n === 0) {
+        empty = true;
+        break;
+      }
+      filled += n;
     }
-    if (n === 0) return this.schedule(TRACE_IDLE_MS);
-    const text = this.partial + this.buffer.toString('utf8', 0, n);
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    // A line longer than the read buffer is passed on in pieces rather than held without bound.
-    if (this.partial.length > TRACE_READ_BYTES) {
-      parts.push(this.partial);
-      this.partial = '';
-    }
-    const lines = parts.filter(Boolean);
     const lost = this.newOverruns();
-    if (lines.length > 0 || lost > 0) for (const l of this.listeners) l.take(lines, lost);
-    // Read again at once: the kernel may have more.
-    this.schedule(0);
+    if (filled > 0) {
+      const text = this.partial + this.buffer.toString('utf8', 0, filled);
+      const parts = text.split('\n');
+      this.partial = parts.pop() ?? '';
+      // A line longer than the read buffer is passed on in pieces rather than held without bound.
+      if (this.partial.length > TRACE_READ_BYTES) {
+        parts.push(this.partial);
+        this.partial = '';
+      }
+      const lines = parts.filter(Boolean);
+      if (lines.length > 0 || lost > 0) for (const l of this.listeners) l.take(lines, lost);
+    } else if (lost > 0) {
+      for (const l of this.listeners) l.take([], lost);
+    }
+    // Emptied: poll again shortly; otherwise read again at once, the kernel has more.
+    this.schedule(empty ? TRACE_IDLE_MS : 0);
   }
 }
 
