@@ -158,17 +158,23 @@ describe('event backpressure on the real kernel', function () {
         const held = sub.state.bytes;
         sub.startAcking();
         await settle(sub.state);
-        // The kernel reports losses in a PERF_RECORD_LOST written before the next sample that fits: one
-        // more run flushes the count of the last stretch of losses.
-        await client.request(Methods.testRun, { progId: perfProg, data: '00'.repeat(64), repeat: 1 });
-        await settle(sub.state);
-        const end = await counters();
-        assert.equal(end.perfProduced, RUNS + 1);
+        // The kernel reports losses in a PERF_RECORD_LOST written before the next sample that fits on the
+        // same CPU: single runs flush the count of the last stretch of losses, on whichever CPU the
+        // helper's thread runs (it may move between runs on a busy machine).
+        let flushes = 0;
+        let end = await counters();
+        while (flushes < 32 && sub.state.lost < end.perfFailed) {
+          await client.request(Methods.testRun, { progId: perfProg, data: '00'.repeat(64), repeat: 1 });
+          flushes++;
+          await settle(sub.state);
+          end = await counters();
+        }
+        assert.equal(end.perfProduced, RUNS + flushes);
         assert.ok(end.perfFailed > 0, 'the 1-page perf buffer overflowed while unread');
         assert.ok(held <= WINDOW + 8192, `without acks at most the window and one buffer arrive (got ${held})`);
         assert.equal(sub.state.dropped, 0, 'nothing dropped inside eBPF Studio');
         assert.equal(sub.state.lost, end.perfFailed, 'lost samples reported = failed outputs counted by the program');
-        assert.equal(sub.state.records + sub.state.lost, RUNS + 1, 'runs = delivered + lost in kernel');
+        assert.equal(sub.state.records + sub.state.lost, RUNS + flushes, 'runs = delivered + lost in kernel');
       } finally {
         await sub.stop();
       }

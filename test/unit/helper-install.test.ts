@@ -121,6 +121,19 @@ describe('elevation of the installed helper', () => {
     );
     const none = helperCommands('none', '/usr/bin/node', '/x/dist/helper.js', false, false, notInstalled);
     assert.equal(none[0].via, 'none');
+    // Privileged already, a command of one's own wraps the direct start: nothing is elevated.
+    const wrapped = helperCommands(
+      '/usr/bin/unshare --mount',
+      '/usr/bin/node',
+      '/x/dist/helper.js',
+      true,
+      false,
+      notInstalled,
+    );
+    assert.deepEqual(
+      wrapped.map((c) => [c.command, ...c.args]),
+      [['/usr/bin/unshare', '--mount', '/usr/bin/node', '/x/dist/helper.js']],
+    );
     assert.throws(
       () => helperCommands('sudo', '/usr/bin/node', '/x/dist/helper.js', false, false, notInstalled),
       (e: unknown) => e instanceof HelperInstallError && e.action === 'Install Helper',

@@ -66,6 +66,11 @@ export function helperCommands(
   const env = { ...process.env, ...(isElectron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
   const direct: HelperCommand = { command: runtime, args: [helperScript], env, via: privileged ? 'direct' : 'none' };
   if (setting === 'none' || ((setting === 'auto' || setting === '') && privileged)) return [direct];
+  const custom = !['auto', '', 'sudo', 'pkexec'].includes(setting) ? setting.trim().split(/\s+/) : undefined;
+  // Already privileged (root's VS Code, CI), a command of one's own only wraps the direct start (unshare,
+  // env, nice): nothing is elevated, so nothing needs the installed copy.
+  if (custom && privileged)
+    return [{ ...direct, command: custom[0], args: [...custom.slice(1), runtime, helperScript], via: 'custom' }];
   const sudoPath = findOnPath('sudo');
   const pkexecPath = findOnPath('pkexec');
   if ((setting === 'auto' || setting === '') && !sudoPath && !pkexecPath) return [];
@@ -86,7 +91,7 @@ export function helperCommands(
       return [...(sudoPath ? [sudo] : []), ...(pkexecPath ? [pkexec] : [])];
     default: {
       // A custom command, split on white space (no shell, no quoting); the launcher is appended.
-      const words = setting.trim().split(/\s+/);
+      const words = custom!;
       return [{ command: words[0], args: [...words.slice(1), launcher], env: elevatedEnv, via: 'custom' }];
     }
   }

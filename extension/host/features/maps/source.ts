@@ -245,6 +245,8 @@ export class MapSource {
     options: { mode?: 'add' | 'edit'; flags?: 'any' | 'noexist' | 'exist'; cpu?: number; seen?: Buffer } = {},
   ): Promise<MapEditResult> {
     const mode = options.mode ?? (options.flags === 'noexist' ? 'add' : 'edit');
+    // A write makes the page that came with the opening answer stale.
+    this.opening = undefined;
     const keyBytes = 'hex' in key ? Buffer.from(key.hex, 'hex') : this.encodeKey(key.fields);
     if (keyBytes.length !== this.info.keySize)
       throw new Error(`A key of ${this.info.name} has ${this.info.keySize} bytes, not ${keyBytes.length}.`);
@@ -282,6 +284,7 @@ export class MapSource {
   }
 
   async delete(keyHex: string): Promise<boolean> {
+    this.opening = undefined;
     return (await this.helper.request(Methods.mapDelete, { mapId: this.info.id, key: keyHex })).deleted;
   }
 
