@@ -23,6 +23,8 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CheckResult, checkSource, Diagnostic, ProgramVerdict, VerifyOutcome } from '../toolchain/verify';
 import { MissingToolError } from '../toolchain/toolchain';
+import { prepareWarmCompile } from '../toolchain/compile';
+import { WarmClangs } from '../toolchain/warm-clang';
 import { kernelBtfNames } from './btf-names';
 import {
   completionContext,
@@ -67,6 +69,11 @@ const publishedFiles = new Map<string, Set<string>>();
 const dependencies = new DependencyIndex();
 /** One check per source at a time; a save during a check runs one more after it. */
 const running = new Map<string, { again: boolean; done: Promise<CheckResult | undefined> }>();
+
+/** A clang per recently checked source, started ahead of its next save (toolchain/warm-clang.ts). */
+const warmClangs = new WarmClangs();
+process.on('exit', () => warmClangs.dispose());
+connection.onShutdown(() => warmClangs.dispose());
 
 const isBpfSource = (file: string) => file.endsWith('.bpf.c');
 
@@ -167,20 +174,25 @@ function recordDependencies(source: string): void {
 async function checkOnce(source: string): Promise<CheckResult | undefined> {
   recordDependencies(source);
   try {
-    const result = await checkSource(askClientToVerify, source, {
+    const options = {
       clangPath: settings.clangPath,
       includeDirs: settings.includeDirs,
       defines: settings.defines,
       outDir: settings.outDir,
-    });
+      warm: warmClangs,
+    };
+    const result = await checkSource(askClientToVerify, source, options);
     connection.console.log(
       `${path.basename(source)}: ${result.built ? 'built' : 'build failed'} in ${Math.round(result.buildMs)} ms` +
         (result.built
           ? `, ${result.unverified ? `not verified (${result.unverified})` : `verified in ${Math.round(result.verifyMs)} ms`}`
-          : ''),
+          : '') +
+        (result.warm ? ' (clang started ahead)' : ''),
     );
     lastChecks.set(source, result);
     publish(source, result.diagnostics);
+    // The clang for the next save starts now, after this check, not during its verification.
+    void prepareWarmCompile(source, options).catch(() => undefined);
     if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
     if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
     return result;
