@@ -7,7 +7,11 @@ import * as fs from 'fs';
 import type { RequestType } from 'vscode-jsonrpc';
 import { loaderDigest } from '../formats/object-digest';
 import { HelperError } from '../protocol/methods';
-import type { HelperRequester } from './verify';
+
+/** What verify.ts's HelperRequester is (declared here too: verify.ts imports this file). */
+interface HelperRequester {
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+}
 
 type Answer = { value: unknown } | { error: HelperError };
 
