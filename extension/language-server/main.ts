@@ -132,13 +132,17 @@ function toLsp(d: Diagnostic): LspDiagnostic {
   };
 }
 
-function publish(source: string, diagnostics: Diagnostic[]): void {
+/** Publishes a check's diagnostics; resolves once they are written to the client. */
+function publish(source: string, diagnostics: Diagnostic[]): Promise<unknown> {
   const byFile = new Map<string, LspDiagnostic[]>([[source, []]]);
   for (const d of diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), toLsp(d)]);
   for (const stale of publishedFiles.get(source) ?? []) if (!byFile.has(stale)) byFile.set(stale, []);
   publishedFiles.set(source, new Set([...byFile].filter(([, list]) => list.length > 0).map(([file]) => file)));
-  for (const [file, list] of byFile)
-    void connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: list });
+  return Promise.all(
+    [...byFile].map(([file, list]) =>
+      connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: list }),
+    ),
+  );
 }
 
 async function askClientToVerify(objectPath: string, source: string, includeDirs: string[]): Promise<VerifyOutcome> {
@@ -172,6 +176,7 @@ function recordDependencies(source: string): void {
 }
 
 async function checkOnce(source: string): Promise<CheckResult | undefined> {
+  const started = performance.now();
   recordDependencies(source);
   try {
     const options = {
@@ -187,14 +192,19 @@ async function checkOnce(source: string): Promise<CheckResult | undefined> {
         (result.built
           ? `, ${result.unverified ? `not verified (${result.unverified})` : `verified in ${Math.round(result.verifyMs)} ms`}`
           : '') +
-        (result.warm ? ' (clang started ahead)' : ''),
+        (result.warm ? ' (clang started ahead)' : '') +
+        `; checked in ${Math.round(performance.now() - started)} ms`,
     );
     lastChecks.set(source, result);
-    publish(source, result.diagnostics);
-    // The clang for the next save starts now, after this check, not during its verification.
-    void prepareWarmCompile(source, options).catch(() => undefined);
+    const published = publish(source, result.diagnostics);
     if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
-    if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
+    // What starts processes (the clang for the next save, git for HEAD) waits until the diagnostics are
+    // written: a spawn blocks this process for tens of milliseconds on a busy machine.
+    void published.then(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      void prepareWarmCompile(source, options).catch(() => undefined);
+      if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
+    });
     return result;
   } catch (error) {
     // A missing clang/bpftool/BTF is one diagnostic that says what to install, not a crash.
