@@ -8,6 +8,7 @@
         "src/core/btf_check.cc",
         "src/core/btf_resolve.cc",
         "src/core/btf_structs.cc",
+        "src/core/core_btf.cc",
         "src/core/elf_check.cc",
         "src/core/errors.cc",
         "src/core/events.cc",

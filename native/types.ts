@@ -26,6 +26,9 @@ export interface LoadOptions {
   /** Initial verifier log buffer per program; it grows on ENOSPC up to NativeLimits.verifierLogBytes (64 MiB),
    *  where a longer log is cut and the load error says so. A larger logSize is refused (BadInput). */
   logSize?: number;
+  /** Relocate CO-RE accesses against the kernel types they can reach (parsed once per helper) instead of the
+   *  whole kernel BTF: the same relocations, without parsing the kernel BTF on every load. */
+  minimalCoreBtf?: boolean;
 }
 
 export interface ProgramLoadReport {

@@ -106,6 +106,8 @@ export class Registry {
         variables,
         maxEntries: params.maxEntries,
         logLevel: (params.logLevel ?? 0) | 4,
+        // A verify (every save) relocates against the kernel types it reaches, not the whole kernel BTF.
+        minimalCoreBtf: params.verifyOnly === true,
       });
       if (outcome.object) faultPoint('load:loaded');
       if (outcome.object) {

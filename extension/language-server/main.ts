@@ -22,6 +22,8 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { CheckResult, checkSource, Diagnostic, ProgramVerdict, VerifyOutcome } from '../toolchain/verify';
 import { MissingToolError } from '../toolchain/toolchain';
+import { prepareWarmCompile } from '../toolchain/compile';
+import { WarmClangs } from '../toolchain/warm-clang';
 import { kernelBtfNames } from './btf-names';
 import {
   completionContext,
@@ -68,6 +70,11 @@ const dependencies = new DependencyIndex();
 /** One check per source at a time; a save during a check runs one more after it. */
 const running = new Map<string, { again: boolean; done: Promise<CheckResult | undefined> }>();
 
+/** A clang per recently checked source, started ahead of its next save (toolchain/warm-clang.ts). */
+const warmClangs = new WarmClangs();
+process.on('exit', () => warmClangs.dispose());
+connection.onShutdown(() => warmClangs.dispose());
+
 const isBpfSource = (file: string) => file.endsWith('.bpf.c');
 
 function lineText(file: string, line: number): string {
@@ -76,13 +83,17 @@ function lineText(file: string, line: number): string {
   return text.split('\n')[line] ?? '';
 }
 
-function publish(source: string, diagnostics: Diagnostic[]): void {
+/** Publishes a check's diagnostics; resolves once they are written to the client. */
+function publish(source: string, diagnostics: Diagnostic[]): Promise<unknown> {
   const byFile = new Map<string, LspDiagnostic[]>([[source, []]]);
   for (const d of diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), toLsp(d, lineText)]);
   for (const stale of publishedFiles.get(source) ?? []) if (!byFile.has(stale)) byFile.set(stale, []);
   publishedFiles.set(source, new Set([...byFile].filter(([, list]) => list.length > 0).map(([file]) => file)));
-  for (const [file, list] of byFile)
-    void connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: list });
+  return Promise.all(
+    [...byFile].map(([file, list]) =>
+      connection.sendDiagnostics({ uri: pathToFileURL(file).toString(), diagnostics: list }),
+    ),
+  );
 }
 
 async function askClientToVerify(objectPath: string, source: string, includeDirs: string[]): Promise<VerifyOutcome> {
@@ -116,24 +127,35 @@ function recordDependencies(source: string): void {
 }
 
 async function checkOnce(source: string): Promise<CheckResult | undefined> {
+  const started = performance.now();
   recordDependencies(source);
   try {
-    const result = await checkSource(askClientToVerify, source, {
+    const options = {
       clangPath: settings.clangPath,
       includeDirs: settings.includeDirs,
       defines: settings.defines,
       outDir: settings.outDir,
-    });
+      warm: warmClangs,
+    };
+    const result = await checkSource(askClientToVerify, source, options);
     connection.console.log(
       `${path.basename(source)}: ${result.built ? 'built' : 'build failed'} in ${Math.round(result.buildMs)} ms` +
         (result.built
           ? `, ${result.unverified ? `not verified (${result.unverified})` : `verified in ${Math.round(result.verifyMs)} ms`}`
-          : ''),
+          : '') +
+        (result.warm ? ' (clang started ahead)' : '') +
+        `; checked in ${Math.round(performance.now() - started)} ms`,
     );
     lastChecks.set(source, result);
-    publish(source, result.diagnostics);
+    const published = publish(source, result.diagnostics);
     if (codeLensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
-    if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
+    // What starts processes (the clang for the next save, git for HEAD) waits until the diagnostics are
+    // written: a spawn blocks this process for tens of milliseconds on a busy machine.
+    void published.then(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      void prepareWarmCompile(source, options).catch(() => undefined);
+      if (result.programs.some((p) => p.status === 'verified')) void compareWithHead(source);
+    });
     return result;
   } catch (error) {
     // A missing clang/bpftool/BTF is one diagnostic that says what to install, not a crash.

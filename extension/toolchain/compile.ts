@@ -14,6 +14,7 @@ import {
   requireKernelBtf,
   targetArch,
 } from './toolchain';
+import type { WarmClangs } from './warm-clang';
 
 const run = promisify(execFile);
 
@@ -26,6 +27,8 @@ export interface CompileOptions {
   outDir?: string;
   /** Skip the precompiled vmlinux.h (benchmarks compare both). */
   noPch?: boolean;
+  /** Clangs started ahead of a save (the language server's): the build takes the one waiting for it. */
+  warm?: WarmClangs;
 }
 
 export interface CompileDiagnostic {
@@ -43,6 +46,8 @@ export interface CompileResult {
   command: string[];
   stderr: string;
   durationMs: number;
+  /** Whether a clang started ahead of time compiled it. */
+  warm?: boolean;
 }
 
 export function cacheDir(): string {
@@ -173,8 +178,16 @@ export function objectPathFor(sourcePath: string, outDir?: string): string {
   return path.join(outDir ?? path.dirname(sourcePath), `${base}.bpf.o`);
 }
 
-export async function compileBpf(sourcePath: string, options: CompileOptions = {}): Promise<CompileResult> {
-  const started = performance.now();
+interface Invocation {
+  clang: string;
+  source: string;
+  text: string;
+  /** Everything but the input and the output. */
+  flags: string[];
+  objectPath: string;
+}
+
+async function invocation(sourcePath: string, options: CompileOptions): Promise<Invocation> {
   const source = path.resolve(sourcePath);
   const clang = findClang(options.clangPath);
   const userIncludes = (options.includeDirs ?? []).map((dir) => path.resolve(dir));
@@ -198,30 +211,37 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
       if (!options.noPch) flags.push('-include-pch', await vmlinuxPch(clang, baseFlags));
     }
   }
-  const objectPath = objectPathFor(source, options.outDir);
-  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
-  const command = [
-    clang,
-    ...flags,
+  flags.push(
     ...userIncludes.flatMap((dir) => ['-I', dir]),
     ...(options.defines ?? []).map((d) => `-D${d}`),
     '-fno-color-diagnostics',
-    '-c',
-    source,
-    '-o',
-    objectPath,
-  ];
+  );
+  return { clang, source, text, flags, objectPath: objectPathFor(source, options.outDir) };
+}
+
+export async function compileBpf(sourcePath: string, options: CompileOptions = {}): Promise<CompileResult> {
+  const started = performance.now();
+  const { clang, source, text, flags, objectPath } = await invocation(sourcePath, options);
+  await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+  const command = [clang, ...flags, '-c', source, '-o', objectPath];
   let stderr: string;
   let ok = true;
-  try {
-    ({ stderr } = await run(command[0], command.slice(1), { maxBuffer: 16 * 1024 * 1024 }));
-  } catch (error) {
-    ok = false;
-    const failed = error as { stderr?: string; signal?: string | null; message: string };
-    stderr = failed.stderr ?? failed.message;
-    // A killed clang prints nothing useful: say so, so the build's error is not an empty line.
-    if (failed.signal)
-      stderr = `${stderr.trimEnd()}\nclang was stopped by ${failed.signal} before it finished`.trimStart();
+  const warm = await options.warm?.compile(clang, flags, source, text);
+  if (warm) {
+    ({ ok, stderr } = warm);
+    if (ok) await writeAtomically(objectPath, (tmp) => fs.promises.writeFile(tmp, warm.object));
+    if (warm.signal) stderr = `${stderr.trimEnd()}\nclang was stopped by ${warm.signal} before it finished`.trimStart();
+  } else {
+    try {
+      ({ stderr } = await run(command[0], command.slice(1), { maxBuffer: 16 * 1024 * 1024 }));
+    } catch (error) {
+      ok = false;
+      const failed = error as { stderr?: string; signal?: string | null; message: string };
+      stderr = failed.stderr ?? failed.message;
+      // A killed clang prints nothing useful: say so, so the build's error is not an empty line.
+      if (failed.signal)
+        stderr = `${stderr.trimEnd()}\nclang was stopped by ${failed.signal} before it finished`.trimStart();
+    }
   }
   return {
     ok,
@@ -230,7 +250,15 @@ export async function compileBpf(sourcePath: string, options: CompileOptions = {
     command,
     stderr,
     durationMs: performance.now() - started,
+    warm: warm !== undefined,
   };
+}
+
+/** Starts the clang the next compileBpf() of this source with these options takes (options.warm). */
+export async function prepareWarmCompile(sourcePath: string, options: CompileOptions): Promise<void> {
+  if (!options.warm) return;
+  const { clang, source, flags } = await invocation(sourcePath, options);
+  options.warm.prepare(clang, flags, source);
 }
 
 /**

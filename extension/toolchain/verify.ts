@@ -14,6 +14,7 @@ import { placeholderMaxEntries } from '../formats/map-types';
 import { encodeGlobals } from './globals';
 import { compileBpf, CompileOptions } from './compile';
 import { libbpfRsCrateOf } from './cargo';
+import { defaultVerifyCache, VerifyCache } from './verify-cache';
 
 export interface Diagnostic {
   file: string;
@@ -51,6 +52,8 @@ export interface CheckResult {
   diagnostics: Diagnostic[];
   buildMs: number;
   verifyMs: number;
+  /** Whether a clang started ahead of time built it (the language server's). */
+  warm?: boolean;
   /** Why the programs were not verified (the helper is not running), when they were not. */
   unverified?: string;
 }
@@ -114,6 +117,9 @@ export interface HelperRequester {
 export interface VerifyOptions {
   /** `const volatile` (and other global) settings, NAME -> value as written in C (42, -1, 0x10, true). */
   globals?: Record<string, string>;
+  /** Reuses the helper's answers for an object whose loader-visible content was verified before
+   * (verify-cache.ts); defaultVerifyCache unless given, false to verify anew. */
+  cache?: VerifyCache | false;
 }
 
 /** libbpf's own lines, kept beside a translated reason. */
@@ -133,6 +139,8 @@ export async function verifyObject(
   includeDirs: string[] = [],
   options: VerifyOptions = {},
 ): Promise<{ programs: ProgramVerdict[]; diagnostics: Diagnostic[] }> {
+  const cache = options.cache ?? defaultVerifyCache;
+  if (cache) client = cache.for(client, objectPath);
   const spec = await client.request(Methods.describe, { path: objectPath });
   const sourceText = fs.existsSync(source) ? fs.readFileSync(source, 'utf8') : '';
   const verdicts: ProgramVerdict[] = [];
@@ -311,6 +319,7 @@ export async function checkSource(
     diagnostics,
     buildMs: build.durationMs,
     verifyMs: 0,
+    warm: 'warm' in build ? build.warm : undefined,
   };
   if (!build.ok) {
     if (diagnostics.length === 0)

@@ -31,6 +31,8 @@ export class LspTestClient {
   private readonly published = new Map<string, PublishedDiagnostic[][]>();
   private readonly waiters: (() => void)[] = [];
   private versions = new Map<string, number>();
+  /** The server's window/logMessage lines, in order (its per-check timings among them). */
+  readonly logs: string[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
@@ -52,7 +54,7 @@ export class LspTestClient {
         client.waiters.splice(0).forEach((wake) => wake());
       },
     );
-    connection.onNotification('window/logMessage', () => undefined);
+    connection.onNotification('window/logMessage', (p: { message: string }) => client.logs.push(p.message));
     connection.onRequest('ebpf/verify', async (p: VerifyParams): Promise<VerifyOutcome> =>
       helper ? verifyObject(helper, p.objectPath, p.source, p.includeDirs) : { unavailable: 'no helper in this test' },
     );

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core_btf.h"
 #include "libbpf_log.h"
 #include "limits.h"
 #include "listing.h"
@@ -128,13 +129,16 @@ LoadResult load_object(const LoadOptions &opts)
 	std::map<std::string, uint32_t> level_of;
 	std::map<std::string, size_t> size_of;
 	bool raised_level = false;
+	CoreBtf core_btf;
+	if (opts.minimal_core_btf)
+		CoreBtf::build(opts.path, core_btf);
 
 	for (int round = 0; round < 24; round++) {
 		Attempt a;
 		{
 			Capture cap(a.log);
 			try {
-				a.obj = open_object(opts.path, a.log);
+				a.obj = open_object(opts.path, a.log, core_btf.path());
 				apply_options(a.obj.get(), opts);
 			} catch (const BadInput &e) {
 				res.err = e.err();

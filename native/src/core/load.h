@@ -21,6 +21,9 @@ struct LoadOptions {
 	std::map<std::string, uint32_t> max_entries;
 	uint32_t log_level = 4;
 	size_t log_size = 1 << 20;
+	// Relocate CO-RE accesses against a minimal copy of the kernel BTF (core_btf.h): the same result,
+	// without parsing the whole kernel BTF for this load.
+	bool minimal_core_btf = false;
 };
 struct ProgramReport {
 	std::string name, section, type;

@@ -17,11 +17,12 @@ namespace core {
 
 void ObjCloser::operator()(struct bpf_object *o) const { bpf_object__close(o); }
 
-ObjPtr open_object(const std::string &path, std::string &log)
+ObjPtr open_object(const std::string &path, std::string &log, const std::string &core_btf)
 {
 	check_bpf_elf(path);
 	load_object_btf(path);
-	struct bpf_object *obj = bpf_object__open_file(path.c_str(), nullptr);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = core_btf.empty() ? nullptr : core_btf.c_str());
+	struct bpf_object *obj = bpf_object__open_file(path.c_str(), &opts);
 	if (!obj) {
 		int err = errno;
 		std::string why = last_message(log);

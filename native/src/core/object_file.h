@@ -20,7 +20,8 @@ using ObjPtr = std::unique_ptr<struct bpf_object, ObjCloser>;
 // check_bpf_elf (elf_check.h) and the object's BTF checked (load_object_btf, btf.h), then
 // bpf_object__open_file; `log` is the captured libbpf log (for its last word). Hostile or damaged
 // files are core::BadInput naming what is wrong.
-ObjPtr open_object(const std::string &path, std::string &log);
+// `core_btf`, when not empty, is the BTF libbpf relocates CO-RE accesses against (btf_custom_path).
+ObjPtr open_object(const std::string &path, std::string &log, const std::string &core_btf = "");
 
 // A global variable of a .rodata/.data/.bss (or custom .rodata.*/.data.*) section.
 struct VarRef {

@@ -78,6 +78,12 @@ Napi::Value load_object(const Napi::CallbackInfo &info)
 			usage(env, "logLevel must be 0..7 (1, 2, or-ed with 4)");
 		opts.log_level = (uint32_t)d;
 	}
+	Napi::Value minimal = o.Get("minimalCoreBtf");
+	if (!minimal.IsUndefined()) {
+		if (!minimal.IsBoolean())
+			usage(env, "minimalCoreBtf must be a boolean");
+		opts.minimal_core_btf = minimal.As<Napi::Boolean>().Value();
+	}
 	Napi::Value size = o.Get("logSize");
 	if (!size.IsUndefined()) {
 		double d = size.IsNumber() ? size.As<Napi::Number>().DoubleValue() : -1;
