@@ -1,10 +1,10 @@
 // N-API layer: kernel-wide functions: listing programs, maps and links, run-time stats, opening maps
 // by id or pin, pinned objects, test runs; and the addon's limits.
-#include "../core/attach.h"
 #include "../core/limits.h"
 #include "../core/listing.h"
 #include "../core/maps.h"
 #include "../core/pins.h"
+#include "../core/tc_netlink.h"
 #include "../core/test_run.h"
 #include "binding.h"
 
