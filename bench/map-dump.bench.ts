@@ -4,7 +4,8 @@
 // u32 -> 64-byte struct. Also the first screen of the 1M map (open + 100 decoded rows) against the whole
 // read, and the peak RSS of the helper and of this process (the extension host's side).
 // Goals (issue 16): >= 0.5x the C reader's rate, >= 15x bpftool for 1M, first screen <= 0.1x the read.
-import { execFileSync, spawnSync } from 'child_process';
+import { execFile, execFileSync, spawnSync } from 'child_process';
+import { promisify } from 'util';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Methods } from '../extension/protocol/methods';
@@ -22,6 +23,8 @@ import {
   rounds,
   timeMs,
 } from './metrics';
+
+const execFileAsync = promisify(execFile);
 
 const SIZES = (process.env.BENCH_MAP_SIZES ?? '10000,100000,1000000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_MAP_ROUNDS ?? 3);
@@ -156,6 +159,38 @@ export function run(): Promise<BenchResult> {
                 if (n !== size) throw new Error(`decoded ${n}`);
               });
               rows.push([`  read + decode every entry (export, full sort)`, decode, '', '', '', '']);
+              // Browsable while a program updates it: reads during a churn of random updates, each
+              // complete (updates in place never add or remove keys), with the helper's peak memory.
+              const churnProg = load.programs.find((p) => p.name === 'churn_records')!.id;
+              const churnSeconds = Math.max(3, (studio.median * (ROUNDS + 1)) / 1000 + 1);
+              const churner = execFileAsync(reader, ['churn', String(churnProg), String(churnSeconds)]);
+              const busy = await rounds(ROUNDS, async () => {
+                const source = await MapSource.open(client, mapId);
+                let n = 0;
+                const ms = await timeMs(async () => {
+                  n = (await source.readAll()).reduce((sum, p) => sum + p.count, 0);
+                });
+                if (n !== size) throw new Error(`read ${n} of ${size} entries while a program updated them`);
+                return ms;
+              });
+              const churned = JSON.parse((await churner).stdout) as { runs: number; ms: number };
+              const updatesPerSecond = (churned.runs / churned.ms) * 1000;
+              rows.push([
+                `  the same while a program updates it (${(updatesPerSecond / 1e6).toFixed(1)} M updates/s)`,
+                medianRange(busy),
+                '',
+                '',
+                `${(c.median / busy.median).toFixed(2)}x`,
+                '',
+              ]);
+              metrics.push({
+                name: 'map dump 1M struct while a program updates it, vs C batch reader (idle map)',
+                value: busy.median,
+                unit: 'ms',
+                reference: `C batch reader ${c.median.toFixed(1)} ms; ${(updatesPerSecond / 1e6).toFixed(1)} M updates/s`,
+                ratio: c.median / busy.median,
+                met: null,
+              });
               const helperRss = peakRssMiB(client.pid);
               metrics.push(
                 { name: 'peak RSS of the helper during the 1M read', value: helperRss ?? NaN, unit: 'MiB', met: null },

@@ -43,4 +43,18 @@ int touch_records(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Run by the C tool's "churn" while the map is read: updates random entries, as a busy program does. */
+SEC("xdp")
+int churn_records(struct xdp_md *ctx)
+{
+	__u32 key = bpf_get_prandom_u32() % 1000000;
+	struct record *r = bpf_map_lookup_elem(&records, &key);
+
+	if (r) {
+		__sync_fetch_and_add(&r->hits, 1);
+		r->last_seen = bpf_ktime_get_ns();
+	}
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -3,6 +3,8 @@
 // reads it all with batch lookups (what a hand-written tool would do) and prints {"count", "ms"} as JSON.
 //   map_batch fill MAP_ID N      keys 0..N-1, values: bytes derived from the key
 //   map_batch read MAP_ID        reads every entry, 65536 per batch
+//   map_batch churn PROG_ID S    runs an XDP program with BPF_PROG_TEST_RUN for S seconds (a program that
+//                                updates the map while it is read), prints {"runs", "ms"}
 // The value size is the map's own (bpf_obj_get_info_by_fd).
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -68,8 +70,32 @@ static int read_all(int fd)
 	return 0;
 }
 
+static int churn(int prog_id, double seconds)
+{
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0) {
+		fprintf(stderr, "program %d: %s\n", prog_id, strerror(errno));
+		return 1;
+	}
+	unsigned char packet[64] = {0};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = sizeof(packet), .repeat = 10000);
+	double start = now_ms();
+	unsigned long long runs = 0;
+	while (now_ms() - start < seconds * 1e3) {
+		if (bpf_prog_test_run_opts(fd, &opts)) {
+			fprintf(stderr, "test run: %s\n", strerror(errno));
+			return 1;
+		}
+		runs += opts.repeat;
+	}
+	printf("{\"runs\": %llu, \"ms\": %.3f}\n", runs, now_ms() - start);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "churn"))
+		return churn(atoi(argv[2]), atof(argv[3]));
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s fill MAP_ID N | read MAP_ID\n", argv[0]);
 		return 2;

@@ -36,8 +36,11 @@ export function bigToScalar(v: bigint): number | string {
 }
 
 export function hex(buf: Uint8Array, from: number, to: number): string {
+  // A leaf wider than the whole buffer (hostile BTF: a 374 MB "__u64" in the fuzz tier) is shown up to the
+  // buffer's end; a short buffer under an ordinary leaf still reads as zeros to the leaf's width.
+  const end = to - from > buf.length ? Math.min(to, buf.length) : to;
   let s = '';
-  for (let i = from; i < to; i++) s += (buf[i] ?? 0).toString(16).padStart(2, '0');
+  for (let i = from; i < end; i++) s += (buf[i] ?? 0).toString(16).padStart(2, '0');
   return s;
 }
 

@@ -138,7 +138,7 @@ describe('integration: settings honoured', () => {
       process.env.EBPF_STUDIO_INSTALL_ROOT = root;
       await setSetting('helper.elevation', 'sudo');
       await vscode.commands.executeCommand('ebpf.restartHelper');
-      const viaSudo = await theHelper();
+      const viaSudo = await theHelper(undefined, root);
       // sudo stays the helper's parent (with use_pty, a second sudo monitors it): every process between
       // the helper and this extension host is sudo.
       const between: string[] = [];

@@ -66,8 +66,9 @@ export async function waitForNodes<T>(
 }
 
 /** The one helper process of this extension host (its dist/helper.js, not a sudo wrapper). */
-export async function theHelper(exclude?: number): Promise<ProcessEntry> {
-  const extensionPath = extension().extensionPath;
+/** The one helper process of this extension host (`from`: an install root, for an installed helper). */
+export async function theHelper(exclude?: number, from?: string): Promise<ProcessEntry> {
+  const extensionPath = from ?? extension().extensionPath;
   return waitUntil(`the helper process of ${extensionPath}${exclude ? ` other than pid ${exclude}` : ''}`, () => {
     const found = helperProcesses(extensionPath).filter((p) => p.pid !== exclude && descendsFrom(p.pid, process.pid));
     return found.length === 1 ? found[0] : undefined;

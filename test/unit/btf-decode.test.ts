@@ -82,6 +82,28 @@ function sample(): Buffer {
 }
 
 describe('btf-decode', () => {
+  it('shows a scalar wider than its whole buffer (hostile BTF: a 374 MB __u64) up to the buffer, at once', () => {
+    const wide: BtfType = {
+      kind: 'typedef',
+      name: '__u64',
+      size: 374527659,
+      target: {
+        kind: 'int',
+        name: 'unsigned long long',
+        size: 374527659,
+        signed: false,
+        char: false,
+        bool: false,
+        bits: 64,
+      },
+    };
+    const buf = new Uint8Array(16).fill(0xab);
+    const started = performance.now();
+    const [value] = decodeLeaves(leavesOf(wide), buf, 0);
+    assert.equal(value, 'ab'.repeat(16));
+    assert.ok(performance.now() - started < 1000, 'decoded without walking the claimed width');
+  });
+
   it('flattens a struct into leaves with paths and C labels', () => {
     const leaves = leavesOf(counter);
     assert.deepEqual(

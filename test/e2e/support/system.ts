@@ -112,10 +112,18 @@ export function processes(): ProcessEntry[] {
 }
 
 /** Processes running the helper bundle of the extension installed at `extensionPath`. */
+/** Helper processes started from `extensionPath`'s dist/helper.js, or from an installed copy under
+ * `extensionPath` when it is an install root (<root>/<version>/helper.js). */
 export function helperProcesses(extensionPath: string): ProcessEntry[] {
-  const script = path.join(extensionPath, 'dist', 'helper.js');
+  const installed = fs.existsSync(path.join(extensionPath, 'dist')) ? undefined : extensionPath + '/';
+  const script = installed ?? path.join(extensionPath, 'dist', 'helper.js');
   // The helper's own argv ends with the script; sudo's argv names it too, so match the runtime's argv0.
-  return processes().filter((p) => p.cmdline.includes(script) && !/^(\S*\/)?(sudo|pkexec|env) /.test(p.cmdline));
+  return processes().filter(
+    (p) =>
+      p.cmdline.includes(script) &&
+      (!installed || p.cmdline.includes('/helper.js')) &&
+      !/^(\S*\/)?(sudo|pkexec|env|sh) /.test(p.cmdline),
+  );
 }
 
 /** Polls `probe` until it returns something other than undefined; throws naming `what` after timeoutMs. */
