@@ -1,5 +1,6 @@
 // The shapes of a verifier walk (verifier-trace.ts parses it): steps, register and stack states, the
 // failure at its end and the verifier's statistics. Pure types, used by the host and the verifier debug adapter.
+import type { VerifierStats } from '../protocol/methods';
 import type { SourceLocation } from './verifier-rejection';
 import type { DiagnosticReport } from './verifier-report-7x';
 
@@ -112,16 +113,8 @@ export interface TraceFailure {
   report?: DiagnosticReport;
 }
 
-export interface TraceStats {
-  insnsProcessed?: number;
-  insnsLimit?: number;
-  maxStatesPerInsn?: number;
-  totalStates?: number;
-  peakStates?: number;
-  markRead?: number;
-  verificationTimeUsec?: number;
-  stackDepth?: number[];
-}
+/** The statistics line of a log: the helper's verifier statistics, which also carry the JITed size. */
+export type TraceStats = Omit<VerifierStats, 'jitedBytes'>;
 
 export interface TraceOptions {
   /** Steps between stored full states (default 128): memory against the cost of reaching a step. */

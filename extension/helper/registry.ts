@@ -242,19 +242,26 @@ export class Registry {
     for (const loadId of dirs) {
       if (removeDeadStaging(this.native, loadId)) continue;
       if (this.loads.has(loadId) || !/^[a-z0-9_-]{1,64}$/.test(loadId)) continue;
-      const session = sessionOfLoadId(loadId);
-      // At start, a closed window's pins are adopted (the user restarted or reopened it); later, they may be a
-      // restarting window's, so they are shown as another window's until this helper starts again.
-      const foreign =
-        session && session !== this.sessions.id
-          ? (this.sessions.liveSession(session) ??
-            (atStart ? undefined : { pid: 0, label: 'another eBPF Studio window, since closed' }))
-          : undefined;
+      const foreign = this.foreignOwner(loadId, atStart);
       const summary = summaryFromPins(this.native, path.join(BPFFS_PREFIX, loadId), loadId, kernel);
       if (foreign) summary.owner = { pid: foreign.pid, label: foreign.label };
       this.loads.set(loadId, { summary, attachments: [], logs: new Map(), foreign });
     }
     this.rediscoverNetlink(records, atStart, kernel);
+  }
+
+  /**
+   * The window a found load belongs to when it is not this one's. At start, a closed window's loads are
+   * adopted (the user restarted or reopened it); later, they may be a restarting window's, so they are shown
+   * as another window's until this helper starts again.
+   */
+  private foreignOwner(loadId: string, atStart: boolean): { pid: number; label: string } | undefined {
+    const session = sessionOfLoadId(loadId);
+    if (!session || session === this.sessions.id) return undefined;
+    return (
+      this.sessions.liveSession(session) ??
+      (atStart ? undefined : { pid: 0, label: 'another eBPF Studio window, since closed' })
+    );
   }
 
   /**
@@ -285,12 +292,7 @@ export class Registry {
         }
         continue;
       }
-      const session = sessionOfLoadId(loadId);
-      const foreign =
-        session && session !== this.sessions.id
-          ? (this.sessions.liveSession(session) ??
-            (atStart ? undefined : { pid: 0, label: 'another eBPF Studio window, since closed' }))
-          : undefined;
+      const foreign = this.foreignOwner(loadId, atStart);
       const summary = summaryFromRecords(loadId, found, kernel.programs, kernel.maps);
       if (foreign) summary.owner = { pid: foreign.pid, label: foreign.label };
       this.loads.set(loadId, { summary, attachments: [], logs: new Map(), foreign, netlink: found });
