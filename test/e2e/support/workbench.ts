@@ -143,12 +143,26 @@ export class Workbench {
    * iframe laid over the editor or panel area: it intercepts clicks meant for the editor under it and keeps
    * the keyboard focus after a click inside it. Blurring the focused iframe is what clicking outside it
    * does; focus then sits on the workbench, whose key bindings (F1) answer again.
+   * A webview tells the workbench it took focus by a message that can arrive late on a slow machine; the
+   * workbench then focuses the webview again, and a quick pick opened meanwhile loses focus and closes (a
+   * cold-cache CI run failed so at "F1 Unload execsnoop": the quick pick went inert, then hidden). So the
+   * focus must stay off every iframe for a while before the keyboard is used.
    */
   async focusWorkbench(): Promise<void> {
-    await this.page.evaluate(() => {
-      const active = document.activeElement;
-      if (active instanceof HTMLIFrameElement) active.blur();
-    });
+    const settled = 400;
+    const deadline = Date.now() + TIMEOUT.ui;
+    let since = Date.now();
+    while (Date.now() - since < settled) {
+      const blurred = await this.page.evaluate(() => {
+        const active = document.activeElement;
+        if (!(active instanceof HTMLIFrameElement)) return false;
+        active.blur();
+        return true;
+      });
+      if (blurred) since = Date.now();
+      if (Date.now() > deadline) throw new Error('a webview keeps taking the keyboard focus back');
+      await this.page.waitForTimeout(50);
+    }
   }
 
   /** F1, the command's title, Enter: as a user runs a command from the palette. */
