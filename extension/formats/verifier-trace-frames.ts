@@ -212,22 +212,29 @@ export class Table {
   }
 }
 
-// Step record fields.
-export const S_INSN = 0;
-export const S_FRAME_FLAGS = 1; // depth | flags << 8
-export const S_LOC = 2;
-export const S_TEXT_START = 3;
-export const S_TEXT_END = 4;
-export const S_OP_BEFORE = 5;
-export const S_OP_AFTER = 6;
-export const S_RESUMED_FROM = 7; // the branch instruction a resumed path came from, -1 elsewhere
-export const STEP_WIDTH = 8;
-// State operation record fields.
-export const O_KIND_FRAME = 0; // kind | frame << 8
-export const O_START = 1;
-export const O_END = 2;
-export const O_AUX = 3;
-export const OP_WIDTH = 4;
+/** Step record fields: a step is Step.Width integers. */
+export const enum Step {
+  Insn = 0,
+  /** depth | flags << 8 */
+  FrameFlags = 1,
+  Loc = 2,
+  TextStart = 3,
+  TextEnd = 4,
+  OpBefore = 5,
+  OpAfter = 6,
+  /** The branch instruction a resumed path came from, -1 elsewhere. */
+  ResumedFrom = 7,
+  Width = 8,
+}
+/** State operation record fields: an operation is OpField.Width integers. */
+export const enum OpField {
+  /** kind | frame << 8 */
+  KindFrame = 0,
+  Start = 1,
+  End = 2,
+  Aux = 3,
+  Width = 4,
+}
 
 // ---------------------------------------------------------------------------------------------------
 // The trace.
@@ -252,9 +259,18 @@ export interface Columns {
 }
 
 export function applyOp(frames: RawFrame[], log: string, t: Columns, op: number): void {
-  const o = op * OP_WIDTH;
-  const kf = t.ops[o + O_KIND_FRAME];
-  applyOpValues(frames, log, kf & 0xff, kf >> 8, t.ops[o + O_START], t.ops[o + O_END], t.ops[o + O_AUX], t.savedFrames);
+  const o = op * OpField.Width;
+  const kf = t.ops[o + OpField.KindFrame];
+  applyOpValues(
+    frames,
+    log,
+    kf & 0xff,
+    kf >> 8,
+    t.ops[o + OpField.Start],
+    t.ops[o + OpField.End],
+    t.ops[o + OpField.Aux],
+    t.savedFrames,
+  );
 }
 
 export function applyOpValues(

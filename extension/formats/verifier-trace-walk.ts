@@ -7,22 +7,11 @@ import {
   applyStateText,
   Columns,
   emptyFrame,
-  O_END,
-  O_KIND_FRAME,
-  O_START,
   Op,
-  OP_WIDTH,
+  OpField,
   RawFrame,
-  S_FRAME_FLAGS,
-  S_INSN,
-  S_LOC,
-  S_OP_AFTER,
-  S_OP_BEFORE,
-  S_RESUMED_FROM,
-  S_TEXT_END,
-  S_TEXT_START,
+  Step,
   StepFlag,
-  STEP_WIDTH,
 } from './verifier-trace-frames';
 import type { StateChange, TraceFailure, TraceStats, TraceStep, VerifierState } from './verifier-trace-types';
 
@@ -49,21 +38,21 @@ export class VerifierTrace {
   step(index: number): TraceStep {
     this.check(index);
     const t = this.t;
-    const b = index * STEP_WIDTH;
-    const loc = t.steps[b + S_LOC];
-    const ff = t.steps[b + S_FRAME_FLAGS];
+    const b = index * Step.Width;
+    const loc = t.steps[b + Step.Loc];
+    const ff = t.steps[b + Step.FrameFlags];
     const step: TraceStep = {
       step: index,
-      insn: t.steps[b + S_INSN],
+      insn: t.steps[b + Step.Insn],
       frame: ff & 0xff,
-      instruction: this.log.slice(t.steps[b + S_TEXT_START], t.steps[b + S_TEXT_END]),
+      instruction: this.log.slice(t.steps[b + Step.TextStart], t.steps[b + Step.TextEnd]),
     };
     if (loc >= 0) {
       step.file = t.locations[loc].file;
       step.line = t.locations[loc].line;
       step.code = t.locations[loc].code;
     }
-    if ((ff >> 8) & StepFlag.Resumed) step.resumedFrom = t.steps[b + S_RESUMED_FROM];
+    if ((ff >> 8) & StepFlag.Resumed) step.resumedFrom = t.steps[b + Step.ResumedFrom];
     if ((ff >> 8) & StepFlag.Speculative) step.speculative = true;
     return step;
   }
@@ -71,13 +60,13 @@ export class VerifierTrace {
   /** The state when the verifier reached the step, before the instruction. */
   stateBefore(index: number): VerifierState {
     this.check(index);
-    return materialise(this.log, this.replay(index, this.t.steps[index * STEP_WIDTH + S_OP_BEFORE]));
+    return materialise(this.log, this.replay(index, this.t.steps[index * Step.Width + Step.OpBefore]));
   }
 
   /** The state after the step's instruction (after a call into a subprogram: inside the callee). */
   stateAfter(index: number): VerifierState {
     this.check(index);
-    return materialise(this.log, this.replay(index, this.t.steps[index * STEP_WIDTH + S_OP_AFTER]));
+    return materialise(this.log, this.replay(index, this.t.steps[index * Step.Width + Step.OpAfter]));
   }
 
   /** What the step's instruction changed, as the verifier printed it (a call also ends R1-R5). */
@@ -86,8 +75,8 @@ export class VerifierTrace {
     const t = this.t;
     const seen = new Set<string>();
     const out: StateChange[] = [];
-    const opBefore = t.steps[index * STEP_WIDTH + S_OP_BEFORE];
-    const opAfter = t.steps[index * STEP_WIDTH + S_OP_AFTER];
+    const opBefore = t.steps[index * Step.Width + Step.OpBefore];
+    const opAfter = t.steps[index * Step.Width + Step.OpAfter];
     const frames = this.replay(index, opBefore);
     const add = (frame: number, name: string) => {
       const key = `${frame}:${name}`;
@@ -96,14 +85,14 @@ export class VerifierTrace {
       out.push({ frame, name });
     };
     for (let op = opBefore; op < opAfter; op++) {
-      const o = op * OP_WIDTH;
-      const kind = t.ops[o + O_KIND_FRAME] & 0xff;
-      const frame = kind === Op.Clobber ? Math.max(0, frames.length - 1) : t.ops[o + O_KIND_FRAME] >> 8;
+      const o = op * OpField.Width;
+      const kind = t.ops[o + OpField.KindFrame] & 0xff;
+      const frame = kind === Op.Clobber ? Math.max(0, frames.length - 1) : t.ops[o + OpField.KindFrame] >> 8;
       if (kind === Op.Clobber) {
         for (let r = 1; r <= 5; r++) add(frame, `R${r}`);
       } else if (kind === Op.Delta || kind === Op.Full) {
         const f = emptyFrame();
-        applyStateText(f, this.log, t.ops[o + O_START], t.ops[o + O_END]);
+        applyStateText(f, this.log, t.ops[o + OpField.Start], t.ops[o + OpField.End]);
         f.regs.forEach((start, r) => start >= 0 && add(frame, `R${r}`));
         for (let k = 0; k < f.stack.length; k += 2) add(frame, `fp${f.stack[k]}`);
       }
@@ -142,7 +131,7 @@ export class VerifierTrace {
     });
     const out: number[] = [];
     if (wanted.size === 0) return out;
-    for (let i = 0; i < this.length; i++) if (wanted.has(t.steps[i * STEP_WIDTH + S_LOC])) out.push(i);
+    for (let i = 0; i < this.length; i++) if (wanted.has(t.steps[i * Step.Width + Step.Loc])) out.push(i);
     return out;
   }
 
@@ -154,7 +143,7 @@ export class VerifierTrace {
   /** Index into sourceLocations of a step's line, or -1. */
   locationIndex(index: number): number {
     this.check(index);
-    return this.t.steps[index * STEP_WIDTH + S_LOC];
+    return this.t.steps[index * Step.Width + Step.Loc];
   }
 
   private check(index: number): void {

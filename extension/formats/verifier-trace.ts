@@ -19,29 +19,18 @@
 // steps it keeps the whole state, shared copy-on-write. A step's state is the nearest checkpoint plus at
 // most that many steps of operations, turned into objects only when asked for. Pure: no I/O.
 import type { SourceLocation } from './verifier-rejection';
+import { parseVerifierStats } from './verifier-log';
 import {
   applyOpValues,
   Column,
   Columns,
   gotoOffset,
   hexDigit,
-  O_AUX,
-  O_END,
-  O_KIND_FRAME,
-  O_START,
   Op,
-  OP_WIDTH,
+  OpField,
   RawFrame,
-  S_FRAME_FLAGS,
-  S_INSN,
-  S_LOC,
-  S_OP_AFTER,
-  S_OP_BEFORE,
-  S_RESUMED_FROM,
-  S_TEXT_END,
-  S_TEXT_START,
+  Step,
   StepFlag,
-  STEP_WIDTH,
   Table,
 } from './verifier-trace-frames';
 import { findFailure, sourceAnnotationAt } from './verifier-trace-failure';
@@ -85,16 +74,14 @@ const enum Block {
 
 const rewindOnLine = / (\d+): (?=R\d|frame\d|fp-?\d)/;
 const fromLine = /^from (\d+) to (\d+)( \(speculative execution\))?:/;
-const processedLine =
-  /^processed (\d+) insns \(limit (\d+)\) max_states_per_insn (\d+) total_states (\d+) peak_states (\d+) mark_read (\d+)/;
 
 /** Parses a verifier log into its walk. Never throws on odd text: lines it does not know are skipped. */
 export function parseVerifierTrace(log: string, options: TraceOptions = {}): VerifierTrace {
   const every = Math.max(1, Math.floor(options.checkpointEvery ?? 128));
   // A million steps take ~100 MB of log; start the columns near the size they will reach.
   const guess = Math.max(1024, Math.min(1 << 22, Math.floor(log.length / 96)));
-  const steps = new Table(STEP_WIDTH, guess);
-  const ops = new Table(OP_WIDTH, guess * 2);
+  const steps = new Table(Step.Width, guess);
+  const ops = new Table(OpField.Width, guess * 2);
   const checkpointOp = new Column();
   const segFirst = new Column();
   const segParent = new Column();
@@ -130,12 +117,12 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
     const f = Math.min(255, Math.max(0, frame));
     const o = ops.add();
     const d = ops.data;
-    d[o + O_KIND_FRAME] = kind | (f << 8);
-    d[o + O_START] = start;
-    d[o + O_END] = end;
-    d[o + O_AUX] = aux;
+    d[o + OpField.KindFrame] = kind | (f << 8);
+    d[o + OpField.Start] = start;
+    d[o + OpField.End] = end;
+    d[o + OpField.Aux] = aux;
     applyOpValues(frames, log, kind, f, start, end, aux, savedFrames);
-    if (afterOpen && steps.count > 0) steps.data[(steps.count - 1) * STEP_WIDTH + S_OP_AFTER] = ops.count;
+    if (afterOpen && steps.count > 0) steps.data[(steps.count - 1) * Step.Width + Step.OpAfter] = ops.count;
   };
 
   /** The walk abandoned the current path: what follows starts another, resumed at a branch of `fromInsn`. */
@@ -232,14 +219,14 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
           const depth = Math.min(255, Math.max(0, frames.length - 1));
           const sb = steps.add();
           const sd = steps.data;
-          sd[sb + S_INSN] = n;
-          sd[sb + S_FRAME_FLAGS] = depth | (flags << 8);
-          sd[sb + S_LOC] = loc;
-          sd[sb + S_TEXT_START] = body;
-          sd[sb + S_TEXT_END] = textEnd;
-          sd[sb + S_OP_BEFORE] = ops.count;
-          sd[sb + S_OP_AFTER] = ops.count;
-          sd[sb + S_RESUMED_FROM] = pendingResume;
+          sd[sb + Step.Insn] = n;
+          sd[sb + Step.FrameFlags] = depth | (flags << 8);
+          sd[sb + Step.Loc] = loc;
+          sd[sb + Step.TextStart] = body;
+          sd[sb + Step.TextEnd] = textEnd;
+          sd[sb + Step.OpBefore] = ops.count;
+          sd[sb + Step.OpAfter] = ops.count;
+          sd[sb + Step.ResumedFrom] = pendingResume;
           pendingResume = -1;
           pendingSpeculative = false;
           lastVisit.put(n, step);
@@ -380,30 +367,12 @@ export function parseVerifierTrace(log: string, options: TraceOptions = {}): Ver
         sections.push({ name: m ? m[1] : log.slice(pos + 11, end), firstStep: steps.count });
         addOp(Op.Reset, 0, 0, 0, -1);
       }
-    } else if (c0 === 112 /* p */) {
-      if (log.startsWith('processed ', pos)) {
-        const m = processedLine.exec(log.slice(pos, end));
-        if (m) {
-          [
-            stats.insnsProcessed,
-            stats.insnsLimit,
-            stats.maxStatesPerInsn,
-            stats.totalStates,
-            stats.peakStates,
-            stats.markRead,
-          ] = m.slice(1).map(Number);
-        }
-      }
-    } else if (c0 === 118 /* v */) {
-      if (log.startsWith('verification time ', pos)) {
-        const m = /^verification time (\d+) usec/.exec(log.slice(pos, end));
-        if (m) stats.verificationTimeUsec = Number(m[1]);
-      }
-    } else if (c0 === 115 /* s */) {
-      if (log.startsWith('stack depth ', pos)) {
-        const m = /^stack depth ([\d+]+)/.exec(log.slice(pos, end));
-        if (m) stats.stackDepth = m[1].split('+').filter(Boolean).map(Number);
-      }
+    } else if (
+      (c0 === 112 && log.startsWith('processed ', pos)) ||
+      (c0 === 118 && log.startsWith('verification time ', pos)) ||
+      (c0 === 115 && log.startsWith('stack depth ', pos))
+    ) {
+      Object.assign(stats, parseVerifierStats(log.slice(pos, end)));
     }
     pos = eol + 1;
   }
