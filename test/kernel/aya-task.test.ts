@@ -3,15 +3,12 @@
 // missing (asked of rustup here, independently of the code under test) and how to install each, and
 // builds nothing. (No kernel is touched; it sits with the other tests of the built CLI.)
 import { strict as assert } from 'assert';
-import { execFile, execFileSync } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { promisify } from 'util';
 import { cargoBin } from '../../extension/toolchain/cargo';
-import { repoRoot, tempDir } from '../support/kernel';
+import { cliScript as cli, repoRoot, runCli, tempDir } from '../support/kernel';
 
-const run = promisify(execFile);
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 // The $ebpf problem matcher of package.json.
 const matcher = new RegExp(
   (
@@ -60,10 +57,7 @@ describe('the ebpf task of an aya crate (ebpf-studio build-ebpf)', function () {
 
   it('names exactly the missing pieces with their install commands, on Cargo.toml, and builds nothing', async function () {
     const missing = missingHere();
-    const result = await run(process.execPath, [cli, 'build-ebpf', crate]).then(
-      (r) => ({ code: 0, stdout: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-    );
+    const result = await runCli(['build-ebpf', crate]);
     console.log(`      this machine lacks: ${missing.join('; ') || 'nothing'}`);
     if (missing.length === 0) {
       // A machine with the toolchain: the task runs cargo; that build is the user's to judge.

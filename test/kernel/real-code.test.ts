@@ -4,10 +4,8 @@
 // lacks. Every program gets exactly one verdict on its SEC line, in `check --json`, in `check`'s text
 // and in the editor; what this kernel refuses is said as it is here, and verified where it is allowed.
 import { strict as assert } from 'assert';
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { promisify } from 'util';
 import { HelperClient } from '../../extension/host/client/client';
 import { Methods } from '../../extension/protocol/methods';
 import { HelperError } from '../../extension/protocol/errors';
@@ -24,30 +22,19 @@ import {
   KernelObjects,
   repoRoot,
   requireCapability,
+  runCli,
+  cliScript as cli,
   tempDir,
 } from '../support/kernel';
 import { lineOf, LspTestClient, PublishedDiagnostic } from '../support/lsp-client';
 
-const run = promisify(execFile);
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 const fixtures = path.join(__dirname, 'fixtures', 'realcode');
 const fixture = (name: string) => path.join(fixtures, `${name}.bpf.c`);
 const ERROR = 1;
 const WARNING = 2;
 const INFORMATION = 3;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function check(args: string[], cwd = repoRoot): Promise<CliRun> {
-  return run(process.execPath, [cli, 'check', ...args], { cwd, maxBuffer: 16 * 1024 * 1024 }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: CliRun) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-}
+const check = (args: string[], cwd?: string) => runCli(['check', ...args], cwd);
 
 /** The JSON result `check --json` prints for one file (the last line that is an object). */
 function jsonResult(out: string): {

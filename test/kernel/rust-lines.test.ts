@@ -2,10 +2,8 @@
 // do; here built from C with #line directives) gets its verifier diagnostic on the Rust line, also when
 // the object is checked where cargo puts it (target/bpfel-unknown-none/<profile>/) and the crate is above.
 import { strict as assert } from 'assert';
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { promisify } from 'util';
 import {
   buildObject,
   expectKernelAsBefore,
@@ -14,19 +12,14 @@ import {
   KernelObjects,
   repoRoot,
   requireCapability,
+  runCli,
+  cliScript as cli,
   tempDir,
 } from '../support/kernel';
 
-const run = promisify(execFile);
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 const FIXTURE = path.join(__dirname, 'fixtures', 'rust_lines');
 
-async function check(file: string, cwd: string): Promise<{ code: number; stdout: string }> {
-  return run(process.execPath, [cli, 'check', file], { cwd }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-}
+const check = (file: string, cwd: string) => runCli(['check', file], cwd);
 
 describe('Rust source lines in verifier diagnostics', function () {
   let baseline: KernelObjects;

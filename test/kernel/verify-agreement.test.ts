@@ -2,10 +2,8 @@
 // client's helper) must say the same things at the same lines for every sample in bpf-samples/, and the
 // check must build both styles of real code: CO-RE on vmlinux.h and code on UAPI headers.
 import { strict as assert } from 'assert';
-import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { promisify } from 'util';
 import { fileURLToPath } from 'url';
 import { HelperClient } from '../../extension/host/client/client';
 import {
@@ -17,12 +15,12 @@ import {
   KernelObjects,
   repoRoot,
   requireCapability,
+  runCli,
+  cliScript as cli,
   tempDir,
 } from '../support/kernel';
 import { LspTestClient, PublishedDiagnostic } from '../support/lsp-client';
 
-const run = promisify(execFile);
-const cli = path.join(repoRoot, 'dist', 'cli.js');
 const SEVERITY = ['', 'error', 'warning', 'note', 'note'];
 
 function samples(): string[] {
@@ -77,10 +75,7 @@ describe('ebpf-studio check agrees with the editor', function () {
 
   for (const sample of samples()) {
     it(`${path.relative(repoRoot, sample)}: same messages at the same lines`, async function () {
-      const cliRun = await run(process.execPath, [cli, 'check', sample], { cwd: repoRoot }).then(
-        (r) => ({ code: 0, stdout: r.stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-      );
+      const cliRun = await runCli(['check', sample]);
       const before = lsp.publishCount(sample);
       lsp.open(sample);
       const own = await lsp.nextDiagnostics(sample, before);
@@ -113,11 +108,11 @@ describe('ebpf-studio check agrees with the editor', function () {
         '\tstruct ethhdr *eth = data;\n\tif ((void *)(eth + 1) > end) return XDP_PASS;\n\treturn eth->h_proto == bpf_htons(ETH_P_IP) ? XDP_PASS : XDP_DROP;\n}\n' +
         'char LICENSE[] SEC("license") = "GPL";\n',
     );
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [cli, 'check', '-I', path.join(dir, 'include'), 'core.bpf.c', 'uapi.bpf.c'],
-      { cwd: dir },
+    const { code, stdout, stderr } = await runCli(
+      ['check', '-I', path.join(dir, 'include'), 'core.bpf.c', 'uapi.bpf.c'],
+      dir,
     );
+    assert.equal(code, 0, stderr);
     // No diagnostics: only each program's verdict, at its SEC line (issue 12).
     assert.match(
       stdout,
@@ -136,7 +131,8 @@ describe('ebpf-studio check agrees with the editor', function () {
         'struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");\n' +
         'char LICENSE[] SEC("license") = "GPL";\n',
     );
-    const noPrograms = await run(process.execPath, [cli, 'check', 'maps_only.bpf.c'], { cwd: dir });
+    const noPrograms = await runCli(['check', 'maps_only.bpf.c'], dir);
+    assert.equal(noPrograms.code, 0, noPrograms.stderr);
     assert.equal(
       noPrograms.stdout,
       'maps_only.bpf.c:1:1: warning: no programs (no SEC("...") functions): nothing to verify or load\n',
@@ -145,20 +141,15 @@ describe('ebpf-studio check agrees with the editor', function () {
 
     // The object clang built for the verifier_bugs sample: checked without a rebuild, same verdicts.
     const sample = path.join(repoRoot, 'bpf-samples', 'verifier_bugs', 'verifier_bugs.bpf.c');
-    const object = await run(process.execPath, [cli, 'check', await buildObject(sample, built)], { cwd: dir }).then(
-      () => assert.fail('check of a rejected object must exit 1'),
-      (e: { code: number; stdout: string }) => e,
-    );
-    assert.equal(object.code, 1);
+    const object = await runCli(['check', await buildObject(sample, built)], dir);
+    assert.equal(object.code, 1, 'check of a rejected object exits 1');
     assert.equal(
       cliLines(object.stdout).filter((l) => / error: verifier rejected (count_getpid|drop_ipv6)/.test(l)).length,
       2,
     );
 
-    const missing = await run(process.execPath, [cli, 'check', 'nowhere.bpf.c'], { cwd: dir }).then(
-      () => assert.fail('check of a missing file must exit 1'),
-      (e: { code: number; stderr: string }) => e,
-    );
+    const missing = await runCli(['check', 'nowhere.bpf.c'], dir);
+    assert.equal(missing.code, 1, 'check of a missing file exits 1');
     assert.equal(missing.stderr, `ebpf-studio: No such file: ${path.join(dir, 'nowhere.bpf.c')}\n`);
   });
 });

@@ -1,7 +1,7 @@
 // Shared by the kernel and security tiers: what the kernel holds before and after a test, the real
 // capability checks behind a skip, and building samples with the product's own compiler.
 import { strict as assert } from 'assert';
-import { execFileSync } from 'child_process';
+import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -9,6 +9,22 @@ import { compileBpf } from '../../extension/toolchain/compile';
 
 export const repoRoot = path.join(__dirname, '..', '..');
 export const helperScript = path.join(repoRoot, 'dist', 'helper.js');
+export const cliScript = path.join(repoRoot, 'dist', 'cli.js');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `ebpf-studio` CLI as a user does; its exit code is returned, never thrown. */
+export function runCli(args: string[], cwd = repoRoot): Promise<CliRun> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [cliScript, ...args], { cwd, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    ),
+  );
+}
 
 export interface KernelObjects {
   progs: number[];
