@@ -127,9 +127,11 @@ export class VerifyCache {
 const isVerdict = (error: unknown): error is HelperError =>
   error instanceof HelperError && ['VerifierRejected', 'NotSupported'].includes(error.data.kind);
 
-/** The program a verdict error is about, if it is about one. */
+/** The program a load error is about, if it is about one. */
 const programOf = (error: HelperError) =>
-  error.data.kind === 'VerifierRejected' || error.data.kind === 'NotSupported' ? error.data.program : undefined;
+  error.data.kind === 'VerifierRejected' || error.data.kind === 'NotSupported' || error.data.kind === 'Internal'
+    ? error.data.program
+    : undefined;
 
 /**
  * A verify-only load of `params.programs` answered as the helper would answer it, asking the helper only
@@ -175,9 +177,11 @@ async function loadReusing(
           remember(accepted(report.name), { report: structuredClone(report), result: structuredClone(asked) });
     } catch (error) {
       // Not about one program (the object's maps, the helper went away): the same for a full load.
-      if (!isVerdict(error) || !programOf(error) || !unknown.includes(programOf(error)!)) throw error;
-      remember(raised(programOf(error)!), { error });
-      failure = error;
+      const program = error instanceof HelperError ? programOf(error) : undefined;
+      if (!program || !unknown.includes(program)) throw error;
+      // A program that failed for its own reason (not a verdict) is asked about again next time.
+      if (isVerdict(error)) remember(raised(program), { error });
+      failure = error as HelperError;
     }
   }
   for (const name of names) {
