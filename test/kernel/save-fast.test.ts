@@ -97,11 +97,18 @@ describe('save -> diagnostic on the real kernel', function () {
       assert.ok(cache.stats.hits >= asked);
       assert.deepEqual(publishable(again), publishable(await check(full)));
 
-      // A comment inserted above the code: lines move, the object changes (line info), all is verified again
-      // and what is published (on the moved lines) equals a full verification.
+      // A comment inserted above the code: lines move, the object changes (line info). The rejected programs
+      // are verified again (their logs name lines), accepted ones' verdicts stand, and what is published
+      // (on the moved lines) equals a full verification.
       fs.writeFileSync(source, `/* a line above everything */\n${original}`);
+      const reused = cache.stats.programsReused;
       const moved = await check(cached);
       assert.ok(cache.stats.misses > asked, 'the changed object was verified');
+      assert.equal(
+        cache.stats.programsReused - reused,
+        first.programs.filter((p) => p.status === 'verified').length,
+        'accepted verdicts were reused, rejections verified again',
+      );
       assert.deepEqual(publishable(moved), publishable(await check(full)));
       assert.deepEqual(
         moved.diagnostics.map((d) => d.line),

@@ -2,6 +2,7 @@
 // header and type records (member type ids, self-referencing structs), string tables, truncation and bit
 // flips. Used by test/security/fuzz-objects.test.ts; exported so a saved finding can be replayed.
 import fc from 'fast-check';
+import { elfSections } from '../../extension/formats/elf-sections';
 
 // ---- ELF64 and BTF layout, enough to aim mutations -----------------------------------------------------
 
@@ -14,24 +15,11 @@ export interface Section {
   size: number;
 }
 
+/** The section table (the one ELF reader, extension/formats/elf-sections.ts), with where each header is. */
 export function sections(elf: Buffer): Section[] {
-  const shoff = Number(elf.readBigUInt64LE(0x28));
-  const shentsize = elf.readUInt16LE(0x3a);
-  const shnum = elf.readUInt16LE(0x3c);
-  const shstrndx = elf.readUInt16LE(0x3e);
-  const at = (i: number) => shoff + i * shentsize;
-  const strtab = Number(elf.readBigUInt64LE(at(shstrndx) + 24));
-  return Array.from({ length: shnum }, (_, index) => {
-    const header = at(index);
-    const nameAt = strtab + elf.readUInt32LE(header);
-    return {
-      index,
-      name: elf.toString('latin1', nameAt, elf.indexOf(0, nameAt)),
-      header,
-      offset: Number(elf.readBigUInt64LE(header + 24)),
-      size: Number(elf.readBigUInt64LE(header + 32)),
-    };
-  });
+  const out = elfSections(elf);
+  if (!out) throw new Error('not a little-endian ELF64 file');
+  return out.map((s) => ({ index: s.index, name: s.name, header: s.headerAt, offset: s.offset, size: s.size }));
 }
 
 /** BTF type records: where each starts in the file, its kind, and where its member type ids are. */
