@@ -27,6 +27,7 @@
         "src/core/spec.cc",
         "src/core/tc_netlink.cc",
         "src/core/test_run.cc",
+        "src/core/trace_pipe_reader.cc",
         "src/js/convert.cc",
         "src/js/events_worker.cc",
         "src/js/feature_probes.cc",
@@ -39,7 +40,8 @@
         "src/js/module.cc",
         "src/js/object_wrap.cc",
         "src/js/spec.cc",
-        "src/js/spec_workers.cc"
+        "src/js/spec_workers.cc",
+        "src/js/trace_pipe_worker.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -203,6 +203,25 @@ export interface EventConsumer {
   close(): void;
 }
 
+/** A batch of trace_pipe lines: records in the layout of extension/formats/records.ts, one per line. */
+export interface TraceBatch {
+  data: Buffer;
+  count: number;
+  /** Entries the kernel's trace ring overwrote unread (any writer's: per_cpu/cpuN/stats "overrun") since the
+   *  previous batch. */
+  overrun: number;
+  /** Reading trace_pipe failed: the reader's thread has ended, this is its last batch. */
+  error?: string;
+}
+
+export interface TracePipeStream {
+  /** Lets the thread hand over batches while their bytes, counted since the start, stay below `totalBytes`;
+   *  at the limit it stops reading and the lines wait in the kernel's trace ring. */
+  allow(totalBytes: number): void;
+  /** Wakes the thread, joins it and closes its descriptors; batches still queued are not delivered. */
+  close(): void;
+}
+
 export interface TestRunResult {
   retval: number;
   dataOut: Buffer;
@@ -309,4 +328,12 @@ export interface NativeAddon {
   /** Removes a filter if it is still there and still runs progId; with destroyQdiscIfEmpty, then removes
    * the clsact qdisc when nothing at all is left on it. */
   tcDetachFilter(filter: TcFilterRef, destroyQdiscIfEmpty: boolean): { removed: boolean; qdiscRemoved: boolean };
+  /** Reads `${tracefs}/trace_pipe` on a thread of its own that sleeps in poll() until lines come; whole lines
+   *  reach onBatch on the JS thread, within allowBytes (default 8 MiB) until the next allow(). Throws with the
+   *  errno of a failed open. */
+  readTracePipe(
+    tracefs: string,
+    onBatch: (batch: TraceBatch) => void,
+    options?: { allowBytes?: number },
+  ): TracePipeStream;
 }

@@ -5,14 +5,11 @@
 // the kernel cannot keep is counted there (reserve failures, perf lost samples, trace ring overruns).
 // Nothing is dropped here. The addon's own batching (~10 ms or 1 MiB) is the only batching stage: every
 // addon batch becomes one frame at once.
-import * as fs from 'fs';
-import * as path from 'path';
 import type { EventBatch, EventConsumer, NativeAddon } from '../../native/types';
 import type { Frame } from '../formats/frames';
-import { packLines } from '../formats/records';
 import { HelperFailure } from './errors';
 import { LIMITS, SubscribeParams } from '../protocol/methods';
-import { tracefsRoot } from './system';
+import { TraceListener, TracePipeReader } from './trace-pipe';
 
 type SendFrame = (frame: Frame) => void;
 type Report = (message: string) => void;
@@ -23,150 +20,10 @@ interface Subscription {
   close(): void;
 }
 
-/** Lines read from trace_pipe in one go, at most. */
-const TRACE_READ_BYTES = 256 * 1024;
-/** How often an idle trace_pipe is polled (it is opened non-blocking): the kernel's trace ring can be a few
- * KiB per CPU, which a fast bpf_printk fills in tens of milliseconds. */
-const TRACE_IDLE_MS = 5;
-
-interface TraceListener {
-  /** Bytes this listener may still take. */
-  credit(): number;
-  take(lines: string[], lostInKernel: number): void;
-  failed(message: string): void;
-}
-
-/** Sum of the per-CPU "overrun" counters of the trace ring: events the kernel overwrote unread. */
-function traceOverruns(root: string): number {
-  let total = 0;
-  try {
-    for (const cpu of fs.readdirSync(path.join(root, 'per_cpu'))) {
-      const stats = fs.readFileSync(path.join(root, 'per_cpu', cpu, 'stats'), 'utf8');
-      const m = /^overrun:\s*(\d+)/m.exec(stats);
-      if (m) total += Number(m[1]);
-    }
-  } catch {
-    // Without per-CPU stats the overruns are unknown, not zero; nothing to add.
-  }
-  return total;
-}
-
-/**
- * trace_pipe is one destructive stream for the whole system: a single non-blocking reader fans lines
- * out to every trace subscription, so two views never steal lines from each other. It reads only while
- * every listener has credit; the slowest listener holds the lines back in the kernel's trace ring.
- */
-class TracePipeReader {
-  private fd: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private partial = '';
-  private readonly buffer = Buffer.alloc(TRACE_READ_BYTES);
-  private readonly listeners = new Set<TraceListener>();
-  private root = '';
-  private overruns = 0;
-  private overrunsReadAt = 0;
-
-  add(listener: TraceListener): void {
-    if (this.fd === undefined) {
-      this.root = tracefsRoot();
-      this.fd = fs.openSync(path.join(this.root, 'trace_pipe'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
-      this.overruns = traceOverruns(this.root);
-      this.schedule(0);
-    }
-    this.listeners.add(listener);
-  }
-
-  remove(listener: TraceListener): void {
-    this.listeners.delete(listener);
-    if (this.listeners.size === 0) this.close();
-  }
-
-  /** Credit came back: read again now rather than at the next idle poll. */
-  wake(): void {
-    if (this.fd !== undefined) this.schedule(0);
-  }
-
-  private close(): void {
-    clearTimeout(this.timer);
-    if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = undefined;
-    this.partial = '';
-  }
-
-  private schedule(delay: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.drain(), delay);
-  }
-
-  /** Overruns since the last call, read at most every 500 ms. */
-  private newOverruns(): number {
-    const now = Date.now();
-    if (now - this.overrunsReadAt < 500) return 0;
-    this.overrunsReadAt = now;
-    const total = traceOverruns(this.root);
-    const delta = Math.max(0, total - this.overruns);
-    this.overruns = total;
-    return delta;
-  }
-
-  private drain(): void {
-    if (this.fd === undefined) return;
-    let credit = Infinity;
-    for (const l of this.listeners) credit = Math.min(credit, l.credit());
-    // Out of credit: leave the lines in the kernel; an ack wakes the reader.
-    if (credit <= 0) return this.schedule(TRACE_IDLE_MS * 5);
-    // trace_pipe hands out about a page per read: read until it is empty (or the credit or this turn's
-    // bound is used up) before passing lines on, so a busy ring is emptied faster than it fills.
-    const want = Math.min(this.buffer.length, credit);
-    let filled = 0;
-    let empty = false;
-    while (filled < want) {
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, this.buffer, filled, want - filled, null);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN' || code === 'EINTR') {
-          empty = true;
-          break;
-        }
-        // Any other error ends the stream, not the helper: every listener is told why.
-        const message = `reading trace_pipe failed: ${(error as Error).message}`;
-        for (const l of [...this.listeners]) l.failed(message);
-        this.listeners.clear();
-        this.close();
-        return;
-      }
-      if (n === 0) {
-        empty = true;
-        break;
-      }
-      filled += n;
-    }
-    const lost = this.newOverruns();
-    if (filled > 0) {
-      const text = this.partial + this.buffer.toString('utf8', 0, filled);
-      const parts = text.split('\n');
-      this.partial = parts.pop() ?? '';
-      // A line longer than the read buffer is passed on in pieces rather than held without bound.
-      if (this.partial.length > TRACE_READ_BYTES) {
-        parts.push(this.partial);
-        this.partial = '';
-      }
-      const lines = parts.filter(Boolean);
-      if (lines.length > 0 || lost > 0) for (const l of this.listeners) l.take(lines, lost);
-    } else if (lost > 0) {
-      for (const l of this.listeners) l.take([], lost);
-    }
-    // Emptied: poll again shortly; otherwise read again at once, the kernel has more.
-    this.schedule(empty ? TRACE_IDLE_MS : 0);
-  }
-}
-
 export class Subscriptions {
   private readonly active = new Map<number, Subscription>();
   private nextId = 1;
-  private readonly tracePipe = new TracePipeReader();
+  private readonly tracePipe = new TracePipeReader(() => this.native);
 
   constructor(
     private readonly native: NativeAddon,
@@ -245,14 +102,13 @@ export class Subscriptions {
     let outstanding = 0;
     const listener: TraceListener = {
       credit: () => credit,
-      take: (lines, lostInKernel) => {
-        const records = packLines(lines);
+      take: (records, count, lostInKernel) => {
         credit -= records.length;
         outstanding += records.length;
         this.send({
           kind: 'lines',
           subscription: id,
-          count: lines.length,
+          count,
           lostInKernel,
           droppedInHelper: 0,
           resynced: 0,

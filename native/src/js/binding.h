@@ -87,6 +87,7 @@ Napi::Object load_outcome_to_js(Napi::Env env, core::LoadResult &res);
 // Per-environment constructors of the handle classes.
 struct AddonData {
 	Napi::FunctionReference loaded_object, attachment, map_handle, stats, consumer;
+	Napi::FunctionReference trace_pipe;
 };
 AddonData &addon_data(Napi::Env env);
 
@@ -131,5 +132,7 @@ Napi::Object struct_types_to_js(Napi::Env env, const std::vector<std::pair<std::
 void register_feature_probes(Napi::Env env, Napi::Object exports);
 // kernel.cc: listing, pins, stats, maps by id, test runs.
 void register_kernel_functions(Napi::Env env, Napi::Object exports);
+// trace_pipe_worker.cc: readTracePipe and its reader class.
+void register_trace_pipe(Napi::Env env, Napi::Object exports);
 
 } // namespace binding

@@ -35,6 +35,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports)
 	export_fn<update_map_with_object>(env, exports, "updateMapWithObject");
 	register_kernel_functions(env, exports);
 	register_feature_probes(env, exports);
+	register_trace_pipe(env, exports);
 	return exports;
 }
 
