@@ -12,8 +12,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace core {
@@ -27,8 +25,6 @@ constexpr auto kOverrunInterval = std::chrono::milliseconds(500);
 constexpr size_t kMaxLineBytes = 256 << 10;
 // trace_pipe gives at most a page per read; a bigger buffer only helps kernels that give more.
 constexpr size_t kReadBytes = 16 << 10;
-// The reader thread's nice value (see loop()).
-constexpr int kReaderNice = -10;
 
 } // namespace
 
@@ -201,11 +197,6 @@ void TracePipeReader::loop()
 {
 	// Named so that /proc/<pid>/task shows the reader (and a test can see it come and go).
 	pthread_setname_np(pthread_self(), "ebpf-tracepipe");
-	// The kernel's trace ring may hold only ~100 lines per CPU: the reader must run within a millisecond or
-	// so of a burst even when the helper's and the editor's JS threads keep the CPUs busy. Its work is
-	// bounded by the owner's credit, so a higher weight cannot starve them. Best effort: a non-root process
-	// may not raise it.
-	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), kReaderNice);
 	std::vector<char> buf(kReadBytes);
 	auto due = [this] {
 		return (count_ || overrun_) && std::chrono::steady_clock::now() - batch_start_ >= kFlushInterval;
