@@ -44,7 +44,8 @@ export async function withBenchEnv<T>(
     if (!built.ok) throw new Error(built.stderr);
     const client = await HelperClient.start({
       helperScript: path.join(__dirname, '..', 'dist', 'helper.js'),
-      elevation: 'auto',
+      // BENCH_HELPER_ELEVATION: a command that wraps the helper's start (e.g. a profiler's), as the setting.
+      elevation: process.env.BENCH_HELPER_ELEVATION ?? 'auto',
       clientName: 'bench',
     });
     try {

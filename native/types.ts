@@ -200,6 +200,9 @@ export interface ConsumerOptions {
 export interface EventConsumer {
   /** Gives back `bytes` of credit (the data length of batches the peer has taken). */
   release(bytes: number): void;
+  /** Hands a batch's `data` back once nothing reads it any more (written out): later batches are copied into
+   *  it rather than into fresh memory. Only a consumer that recycles gets pooled buffers. */
+  recycle(data: Buffer): void;
   close(): void;
 }
 

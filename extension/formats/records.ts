@@ -21,25 +21,41 @@ export interface RecordIndex {
   count: number;
 }
 
-/** Indexes a packed batch without copying it; throws when a record runs past the end. */
-export function splitRecords(data: Uint8Array): RecordIndex {
-  // Every record takes at least 8 bytes but the last, which may end unpadded after 4: this bounds the
-  // count without a first pass.
+/**
+ * Indexes a packed batch without copying it; throws when a record runs past the end. `expected` is the
+ * record count the frame announces: the index is sized to it (8 bytes a record) instead of to the most
+ * records the bytes could hold, which for small events is as many bytes again as the batch, freshly
+ * allocated for every frame. A batch holding more records than announced still indexes them all.
+ */
+export function splitRecords(data: Uint8Array, expected?: number): RecordIndex {
+  // Every record takes at least 8 bytes but the last, which may end unpadded after 4: this bounds the count.
   const max = Math.ceil(data.length / RECORD_ALIGN);
-  const offsets = new Uint32Array(max);
-  const lengths = new Uint32Array(max);
+  let size = expected !== undefined && expected >= 0 ? Math.min(expected, max) : max;
+  let offsets: Uint32Array<ArrayBuffer> = new Uint32Array(size);
+  let lengths: Uint32Array<ArrayBuffer> = new Uint32Array(size);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let count = 0;
   for (let at = 0; at + RECORD_HEADER <= data.length;) {
     const length = view.getUint32(at, true);
     if (at + RECORD_HEADER + length > data.length)
       throw new Error(`record batch is cut short: a record of ${length} bytes at ${at} runs past ${data.length}`);
+    if (count === size) {
+      size = Math.min(max, Math.max(16, size * 2));
+      offsets = grow(offsets, size);
+      lengths = grow(lengths, size);
+    }
     offsets[count] = at + RECORD_HEADER;
     lengths[count] = length;
     count++;
     at += recordSpan(length);
   }
   return { offsets, lengths, count };
+}
+
+function grow(a: Uint32Array, size: number): Uint32Array<ArrayBuffer> {
+  const b = new Uint32Array(size);
+  b.set(a);
+  return b;
 }
 
 /** Packs payloads into one batch in the layout above. */

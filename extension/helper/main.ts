@@ -89,7 +89,7 @@ function startHelper(): void {
   );
   const sessions = new Sessions();
   const registry = new Registry(native, sessions);
-  const sendFrame = (frame: Frame) => void writer.writeFrame(encodeFrame(frame));
+  const sendFrame = (frame: Frame) => writer.writeFrame(encodeFrame(frame));
   const subscriptions = new Subscriptions(
     native,
     sendFrame,

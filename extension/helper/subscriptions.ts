@@ -11,7 +11,8 @@ import { HelperFailure } from './errors';
 import { LIMITS, SubscribeParams } from '../protocol/methods';
 import { TraceListener, TracePipeReader } from './trace-pipe';
 
-type SendFrame = (frame: Frame) => void;
+/** Writes a frame; the promise, when given, settles once the frame's buffers have been written out. */
+type SendFrame = (frame: Frame) => Promise<void> | void;
 type Report = (message: string) => void;
 
 interface Subscription {
@@ -138,7 +139,7 @@ export class Subscriptions {
     let outstanding = 0;
     const consumer = open((batch) => {
       outstanding += batch.data.length;
-      this.send({
+      const written = this.send({
         kind: 'events',
         subscription: id,
         count: batch.count,
@@ -148,6 +149,8 @@ export class Subscriptions {
         resynced: batch.resynced ?? 0,
         records: batch.data,
       });
+      // Written out, the batch's buffer takes a later batch (no fresh memory per batch).
+      if (written) void written.then(() => consumer.recycle(batch.data));
     });
     return {
       ack: (bytes) => {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <linux/bpf.h>
+#include <pthread.h>
 
 #include "limits.h"
 #include "listing.h"
@@ -14,7 +15,9 @@
 namespace core {
 namespace {
 
-constexpr size_t kFlushBytes = 1 << 20;
+// Batches in flight between the thread and JavaScript are few: the thread-safe function's queue is
+// drained every turn of the event loop.
+constexpr size_t kPoolBuffers = 4;
 constexpr auto kFlushInterval = std::chrono::milliseconds(10);
 // Returned by the ring buffer callback to stop draining (the record in hand is kept).
 constexpr int kOutOfCredit = -ENOBUFS;
@@ -28,11 +31,35 @@ void PumpShared::release(int64_t bytes)
 	cv.notify_all();
 }
 
+void PumpShared::recycle(std::vector<uint8_t> &&buffer)
+{
+	// Only buffers of the usual size are kept: one grown for a huge record goes back to the allocator.
+	if (buffer.capacity() < kBatchCapacity || buffer.capacity() > 2 * kBatchCapacity)
+		return;
+	std::lock_guard<std::mutex> lock(pool_mu_);
+	if (pool_.size() < kPoolBuffers)
+		pool_.push_back(std::move(buffer));
+}
+
+std::vector<uint8_t> PumpShared::take()
+{
+	std::lock_guard<std::mutex> lock(pool_mu_);
+	if (pool_.empty())
+		return {};
+	std::vector<uint8_t> b = std::move(pool_.back());
+	pool_.pop_back();
+	b.clear();
+	return b;
+}
+
 EventBatch::~EventBatch()
 {
+	if (!shared)
+		return;
 	// A batch that never reached its reader (queue refused, pump closed) gives its credit back here.
-	if (shared && !(delivered && shared->manual_release))
+	if (!(delivered && shared->manual_release))
 		shared->release((int64_t)data.size());
+	shared->recycle(std::move(data));
 }
 
 void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int64_t window_bytes,
@@ -58,6 +85,7 @@ void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int
 			fail(errno, "consume perf buffer: map " + std::to_string(map_id));
 	}
 	sink_ = std::move(sink);
+	cur_.reserve(kBatchCapacity);
 	running_ = true;
 	thread_ = std::thread([this] { poll_loop(); });
 }
@@ -142,11 +170,14 @@ void EventPump::flush()
 	shared_->credit -= (int64_t)b->data.size();
 	b->shared = shared_;
 	sink_(std::move(b));
-	cur_.reserve(64 << 10);
+	cur_ = shared_->take();
+	cur_.reserve(kBatchCapacity);
 }
 
 void EventPump::poll_loop()
 {
+	// Named for profilers and top -H: "ebpf-ringbuf" / "ebpf-perfbuf" (at most 15 characters).
+	pthread_setname_np(pthread_self(), ring_ ? "ebpf-ringbuf" : "ebpf-perfbuf");
 	while (!stop_) {
 		if (!has_credit()) {
 			// Hand over what is packed, then wait for the reader to release; the kernel keeps the rest.

@@ -27,6 +27,9 @@ struct perf_buffer;
 namespace core {
 
 constexpr int64_t kDefaultWindowBytes = 64 << 20;
+// A batch is flushed once it reaches kFlushBytes; kBatchCapacity leaves room for the record that crosses it.
+constexpr size_t kFlushBytes = 1 << 20;
+constexpr size_t kBatchCapacity = kFlushBytes + (64 << 10);
 
 // State shared by a pump and the batches it has handed off.
 struct PumpShared {
@@ -39,6 +42,16 @@ struct PumpShared {
 	std::condition_variable cv;
 
 	void release(int64_t bytes);
+	// Batch buffers come back here once their batch is freed (its bytes copied to JavaScript), so the
+	// thread packs into memory already mapped instead of fresh pages for every batch: in a VM a page
+	// fault per 4 KiB costs more than packing the events on it.
+	void recycle(std::vector<uint8_t> &&buffer);
+	// A recycled buffer (emptied, its capacity kept), or an empty one.
+	std::vector<uint8_t> take();
+
+private:
+	std::mutex pool_mu_;
+	std::vector<std::vector<uint8_t>> pool_;
 };
 
 struct EventBatch {

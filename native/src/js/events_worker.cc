@@ -1,8 +1,12 @@
 // N-API layer: consumeRingBuffer / consumePerfBuffer. core::EventPump polls on its own thread; its
 // batches reach the JS callback through a thread-safe function, one call per batch. With
 // manualRelease, consumer.release(bytes) gives the pump its credit back (end-to-end backpressure).
+// consumer.recycle(data) hands a batch's Buffer back once it has been written out: later batches are copied
+// into it instead of into fresh memory (a page fault per 4 KiB in a VM costs more than the copy).
 #include "../core/events.h"
 #include "binding.h"
+
+#include <cstring>
 
 namespace binding {
 namespace {
@@ -13,7 +17,8 @@ public:
 	{
 		return DefineClass(env, "EventConsumer",
 				   {InstanceMethod<&ConsumerWrap::close_js>("close"),
-				    InstanceMethod<&ConsumerWrap::release_js>("release")});
+				    InstanceMethod<&ConsumerWrap::release_js>("release"),
+				    InstanceMethod<&ConsumerWrap::recycle_js>("recycle")});
 	}
 
 	ConsumerWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ConsumerWrap>(info)
@@ -28,6 +33,9 @@ public:
 	void start(Napi::Env env, bool ring, uint32_t map_id, uint32_t pages, Napi::Function cb, int64_t window,
 		   bool manual_release)
 	{
+		Napi::Object buffer = env.Global().Get("Buffer").As<Napi::Object>();
+		buffer_ = Napi::Persistent(buffer);
+		buffer_from_ = Napi::Persistent(buffer.Get("from").As<Napi::Function>());
 		tsfn_ = Napi::ThreadSafeFunction::New(env, cb, ring ? "ebpf-studio:ringbuf" : "ebpf-studio:perfbuf",
 						      0, 1);
 		try {
@@ -54,6 +62,43 @@ private:
 		pump_.release((int64_t)info[0].As<Napi::Number>().DoubleValue());
 	}
 
+	// Takes back a Buffer this consumer handed out (a view of one of its pool's ArrayBuffers); anything else
+	// is ignored. The caller must hold no other reference it still reads: the next batch overwrites it.
+	void recycle_js(const Napi::CallbackInfo &info)
+	{
+		if (!info[0].IsTypedArray())
+			throw Napi::TypeError::New(info.Env(), "Usage: consumer.recycle(data: Buffer)");
+		Napi::ArrayBuffer ab = info[0].As<Napi::TypedArray>().ArrayBuffer();
+		if (ab.ByteLength() != core::kBatchCapacity)
+			return;
+		recycling_ = true;
+		if (pool_.size() >= kJsPoolBuffers)
+			return;
+		for (auto &r : pool_)
+			if (r.Value().StrictEquals(ab))
+				return;
+		pool_.push_back(Napi::Persistent(ab));
+	}
+
+	// A batch's bytes as a Buffer: copied into a recycled pool buffer when the caller recycles, else into
+	// a new Buffer of their size.
+	Napi::Value batch_bytes(Napi::Env env, const std::vector<uint8_t> &data)
+	{
+		if (!recycling_ || data.size() > core::kBatchCapacity)
+			return to_buffer(env, data);
+		Napi::ArrayBuffer ab;
+		if (!pool_.empty()) {
+			ab = pool_.back().Value();
+			pool_.pop_back();
+		} else {
+			ab = Napi::ArrayBuffer::New(env, core::kBatchCapacity);
+		}
+		if (!data.empty())
+			memcpy(ab.Data(), data.data(), data.size());
+		return buffer_from_.Call(buffer_.Value(),
+					 {ab, Napi::Number::New(env, 0), Napi::Number::New(env, (double)data.size())});
+	}
+
 	void stop()
 	{
 		if (!running_)
@@ -69,14 +114,15 @@ private:
 	bool post(std::unique_ptr<core::EventBatch> b)
 	{
 		core::EventBatch *raw = b.release();
-		napi_status st = tsfn_.NonBlockingCall(raw, [](Napi::Env env, Napi::Function cb, core::EventBatch *b) {
+		// The wrap outlives every call that finds the pump open: it stays referenced until stop().
+		napi_status st = tsfn_.NonBlockingCall(raw, [this](Napi::Env env, Napi::Function cb, core::EventBatch *b) {
 			std::unique_ptr<core::EventBatch> own(b);
 			if (!env || own->shared->closed)
 				return;
 			own->delivered = true;
 			guarded(env, [&] {
 				Napi::Object o = Napi::Object::New(env);
-				o.Set("data", to_buffer(env, own->data));
+				o.Set("data", batch_bytes(env, own->data));
 				o.Set("count", own->count);
 				o.Set("lost", Napi::Number::New(env, (double)own->lost));
 				if (own->dropped)
@@ -93,9 +139,15 @@ private:
 		return true;
 	}
 
+	static constexpr size_t kJsPoolBuffers = 4;
 	bool running_ = false;
 	core::EventPump pump_;
 	Napi::ThreadSafeFunction tsfn_;
+	// JavaScript thread only.
+	Napi::ObjectReference buffer_;
+	Napi::FunctionReference buffer_from_;
+	std::vector<Napi::Reference<Napi::ArrayBuffer>> pool_;
+	bool recycling_ = false;
 };
 
 Napi::Value start_consumer(const Napi::CallbackInfo &info, bool ring)

@@ -325,7 +325,7 @@ export class TraceSource {
     }
     if (n.kind === 'lines') {
       if (n.subscription !== this.traceSubscription || n.count === 0) return;
-      const index = splitRecords(n.records);
+      const index = splitRecords(n.records, n.count);
       const from = Math.max(0, index.count - this.lineLimit);
       const entries: TraceEntry[] = [];
       for (let i = from; i < index.count; i++) entries.push(this.parse(recordText(n.records, index, i)));
@@ -336,7 +336,7 @@ export class TraceSource {
     const sub = this.events.get(n.subscription);
     if (!sub || n.count === 0) return;
     const data = n.records;
-    const { offsets, lengths, count } = splitRecords(data);
+    const { offsets, lengths, count } = splitRecords(data, n.count);
     if (count === 0) return;
     if (!sub.decoder || !sub.structName) {
       const name = autoEventStruct(sub.candidates, lengths[0], sub.preferred)?.name;
