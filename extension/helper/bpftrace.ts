@@ -33,9 +33,37 @@ const STOP_GRACE_PER_PROBE_MS = 150;
 /** bpftrace -f json says how many probes it attached, in its first line. */
 const ATTACHED = /"type":\s*"attached_probes",\s*"data":\s*\{\s*"probes":\s*(\d+)/;
 
-/** How long a stopped run may take to detach and print before it is killed. */
+/** How long a stopped run may take to detach and print before it is killed, unless it shows progress. */
 export function stopGraceMs(probes: number): number {
   return STOP_GRACE_MS + Math.max(0, probes) * STOP_GRACE_PER_PROBE_MS;
+}
+/**
+ * Detaching slows down with the machine's load (RCU grace periods): the same 362 probes once took over 64 s
+ * on a loaded 2-CPU VM where they take 19 s idle. So a run that is still closing descriptors (each probe's
+ * perf event or link) keeps STOP_GRACE_MS from its last closed one, up to STOP_LIMIT_MS in all.
+ */
+const STOP_PROGRESS_POLL_MS = 1000;
+const STOP_LIMIT_MS = 10 * 60_000;
+
+/** When a stopping run is killed: `deadline` moved on while its open descriptors go down. */
+export function stopDeadline(
+  deadline: number,
+  now: number,
+  started: number,
+  fdsBefore: number,
+  fdsNow: number,
+): number {
+  const progressed = fdsNow >= 0 && fdsNow < fdsBefore;
+  return Math.min(started + STOP_LIMIT_MS, progressed ? Math.max(deadline, now + STOP_GRACE_MS) : deadline);
+}
+
+/** Open descriptors of a process, or -1 when it is gone. */
+function openFds(pid: number | undefined): number {
+  try {
+    return pid ? fs.readdirSync(`/proc/${pid}/fd`).length : -1;
+  } catch {
+    return -1;
+  }
 }
 const CHECK_TIMEOUT_MS = 60_000;
 /** A fixed, small environment: the helper runs as root and must not pass the caller's on. */
@@ -147,11 +175,20 @@ export class BpftraceRuns {
     const run = this.runs.get(id);
     if (!run) throw new HelperFailure({ kind: 'NotFound', what: `bpftrace run ${id}` }, `No bpftrace run ${id}.`);
     run.child.kill('SIGINT');
-    const timer = setTimeout(() => run.child.kill('SIGKILL'), stopGraceMs(run.probes));
+    const started = Date.now();
+    let deadline = started + stopGraceMs(run.probes);
+    let fds = openFds(run.child.pid);
+    const timer = setInterval(() => {
+      const now = Date.now();
+      const fdsNow = openFds(run.child.pid);
+      deadline = stopDeadline(deadline, now, started, fds, fdsNow);
+      fds = fdsNow;
+      if (now >= deadline) run.child.kill('SIGKILL');
+    }, STOP_PROGRESS_POLL_MS);
     try {
       return await run.exited;
     } finally {
-      clearTimeout(timer);
+      clearInterval(timer);
     }
   }
 
