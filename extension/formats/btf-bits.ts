@@ -3,9 +3,9 @@
 
 /** Reads `bits` bits little-endian starting `bitOffset` bits into `buf` (plus `base` bytes). */
 export function readBits(buf: Uint8Array, base: number, bitOffset: number, bits: number): bigint {
-  const first = base + (bitOffset >> 3);
+  const first = base + Math.floor(bitOffset / 8);
   const shift = bitOffset & 7;
-  const last = base + ((bitOffset + bits + 7) >> 3);
+  const last = base + Math.floor((bitOffset + bits + 7) / 8);
   let v = 0n;
   for (let i = last - 1; i >= first; i--) v = (v << 8n) | BigInt(buf[i] ?? 0);
   return (v >> BigInt(shift)) & ((1n << BigInt(bits)) - 1n);
@@ -13,7 +13,7 @@ export function readBits(buf: Uint8Array, base: number, bitOffset: number, bits:
 
 /** Writes the low `bits` bits of `value` at `bitOffset`, leaving the neighbouring bits as they were. */
 export function writeBits(buf: Uint8Array, base: number, bitOffset: number, bits: number, value: bigint): void {
-  const first = base + (bitOffset >> 3);
+  const first = base + Math.floor(bitOffset / 8);
   const shift = BigInt(bitOffset & 7);
   const span = ((bitOffset & 7) + bits + 7) >> 3;
   let word = 0n;

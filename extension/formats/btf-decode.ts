@@ -25,7 +25,7 @@ export function leafInteger(leaf: Leaf, buf: Uint8Array, base = 0): bigint | und
 
 /** Decodes one leaf of a value that starts at `base` in `buf`. */
 export function decodeLeaf(leaf: Leaf, buf: Uint8Array, base = 0): Scalar {
-  const start = base + (leaf.bitOffset >> 3);
+  const start = base + Math.floor(leaf.bitOffset / 8);
   switch (leaf.kind) {
     case 'bool':
       return readBits(buf, base, leaf.bitOffset, leaf.bits) !== 0n;
@@ -79,7 +79,7 @@ export function decodeTree(type: BtfType, buf: Uint8Array, base = 0, bitOffset =
   const open = new Set<number>();
   let nodes = 0;
   const bytesWithin = (at: number, bits: number, limit: number) =>
-    at >= limit ? '' : hex(buf, base + (at >> 3), base + (Math.min(at + bits, limit) >> 3));
+    at >= limit ? '' : hex(buf, base + Math.floor(at / 8), base + Math.floor(Math.min(at + bits, limit) / 8));
   const walk = (t: BtfType, at: number, width: number, limit: number): Decoded => {
     const r = resolve(t, index);
     if (++nodes > MAX_TREE_NODES) return bytesWithin(at, width || typeSize(r) * 8, limit);

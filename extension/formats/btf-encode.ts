@@ -38,7 +38,7 @@ function integerRange(leaf: Leaf): [bigint, bigint] {
 /** Parses what a user typed for one leaf and writes it into `buf`; throws EncodeError when it does not fit. */
 export function encodeLeaf(leaf: Leaf, text: string, buf: Uint8Array, what = 'value'): void {
   const name = fieldName(leaf, what);
-  const start = leaf.bitOffset >> 3;
+  const start = Math.floor(leaf.bitOffset / 8);
   const t = text.trim();
   const writeInt = (v: bigint) =>
     writeBits(buf, 0, leaf.bitOffset, leaf.bits, v < 0n ? v + (1n << BigInt(leaf.bits)) : v);

@@ -131,7 +131,7 @@ export function leavesOf(type: BtfType, index: BtfIndex = indexTree(type)): Leaf
 function insideValue(leaves: Leaf[], end: number): Leaf[] {
   return leaves.flatMap((leaf) => {
     if (leaf.bitOffset + leaf.bits <= end) return [leaf];
-    const bytes = (end - leaf.bitOffset) >> 3;
+    const bytes = Math.floor((end - leaf.bitOffset) / 8);
     if (leaf.bitOffset % 8 !== 0 || bytes <= 0) return [];
     return [
       { ...leaf, kind: 'bytes', bits: bytes * 8, signed: false, label: `${leaf.label} (cut at ${end / 8} bytes)` },

@@ -44,7 +44,7 @@ type LeafReader = (buf: Uint8Array, base: number) => Scalar;
  * result is decodeLeaf's for every leaf (the unit tests compare them).
  */
 function leafReader(leaf: Leaf): LeafReader {
-  const at = leaf.bitOffset >> 3;
+  const at = Math.floor(leaf.bitOffset / 8);
   const plain = (leaf.kind === 'int' || leaf.kind === 'char') && (leaf.bitOffset & 7) === 0;
   if (!plain) return (buf, base) => decodeLeaf(leaf, buf, base);
   switch (leaf.bits) {

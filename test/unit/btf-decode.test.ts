@@ -1,9 +1,9 @@
 import { strict as assert } from 'assert';
 import type { BtfType } from '../../extension/protocol/types';
-import { decodeLeaves, decodeTree, perCpuSlot, sumPerCpu } from '../../extension/formats/btf-decode';
+import { decodeLeaf, decodeLeaves, decodeTree, perCpuSlot, sumPerCpu } from '../../extension/formats/btf-decode';
 import { EncodeError, encodeValue } from '../../extension/formats/btf-encode';
 import { findHistograms, log2BucketLabel } from '../../extension/formats/btf-histograms';
-import { leavesOf } from '../../extension/formats/btf-leaves';
+import { type Leaf, leavesOf } from '../../extension/formats/btf-leaves';
 import { bytesType } from '../../extension/formats/btf-types';
 import { EventDecoder, guessEventStruct, splitRecords } from '../../extension/formats/event-decode';
 
@@ -101,6 +101,23 @@ describe('btf-decode', () => {
     const started = performance.now();
     const [value] = decodeLeaves(leavesOf(wide), buf, 0);
     assert.equal(value, 'ab'.repeat(16));
+    assert.ok(performance.now() - started < 1000, 'decoded without walking the claimed width');
+  });
+
+  it('decodes a member placed past 2^31 bits (hostile BTF) as nothing, at once, in every decoder', () => {
+    // The fuzz tier found a member at bit 67,452,596,160: `>> 3` on it wrapped to a negative byte offset and
+    // the hex of its 158 MB claimed width was walked from there (out of memory).
+    const far: Leaf = {
+      path: 'far',
+      kind: 'bytes',
+      bitOffset: 67452596160,
+      bits: 1266906688,
+      signed: false,
+      label: 'u8[]',
+    };
+    const buf = new Uint8Array(3264);
+    const started = performance.now();
+    assert.equal(decodeLeaf(far, buf, 0), '');
     assert.ok(performance.now() - started < 1000, 'decoded without walking the claimed width');
   });
 
