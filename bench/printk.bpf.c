@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-// bench/printk.bench.ts: every run prints one bpf_printk line carrying a sequence number, so a reader of
-// trace_pipe can tell exactly which lines it got. Driven by BPF_PROG_TEST_RUN with repeat.
+// bench/printk.bench.ts and test/kernel/trace-pipe-thread.test.ts: every run prints one bpf_printk line
+// carrying a sequence number, so a reader of trace_pipe can tell exactly which lines it got. Driven by
+// BPF_PROG_TEST_RUN with repeat.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

@@ -28,7 +28,7 @@ const RATE = 40_000;
 /** Lines per BPF_PROG_TEST_RUN: a burst well inside the kernel's trace ring (7 kB per CPU until expanded). */
 const BURST = 50;
 const READER_THREAD = 'ebpf-tracepipe';
-const SEQ = /printk_seq n=(\d+)/;
+const SEQ = /bench_printk seq=(\d+)/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -92,7 +92,7 @@ describe('trace_pipe reader thread on the real kernel', function () {
   before(async function () {
     requireCapability(this, isRoot(), 'the kernel tier reads trace_pipe and loads BPF programs, which needs root');
     assert.ok(fs.existsSync(helperScript), `${helperScript} is missing: run npm run build first`);
-    object = await buildObject(path.join(__dirname, 'fixtures', 'printk_seq.bpf.c'));
+    object = await buildObject(path.join(repoRoot, 'bench', 'printk.bpf.c'));
     baseline = kernelObjects();
     client = await HelperClient.start({ helperScript, elevation: 'auto', clientName: 'trace-pipe-thread-test' });
   });

@@ -1,17 +1,19 @@
 // N-API layer: consumeRingBuffer / consumePerfBuffer. core::EventPump polls on its own thread; its
-// batches reach the JS callback through a thread-safe function, one call per batch. With
+// batches reach the JS callback one call per batch (batch_stream.h). With
 // manualRelease, consumer.release(bytes) gives the pump its credit back (end-to-end backpressure).
 // consumer.recycle(data) hands a batch's Buffer back once it has been written out: later batches are copied
 // into it instead of into fresh memory (a page fault per 4 KiB in a VM costs more than the copy).
 #include "../core/events.h"
-#include "binding.h"
+#include "batch_stream.h"
 
 #include <cstring>
 
 namespace binding {
 namespace {
 
-class ConsumerWrap : public Napi::ObjectWrap<ConsumerWrap> {
+class ConsumerWrap : public BatchStream<ConsumerWrap, core::EventBatch> {
+	friend class BatchStream<ConsumerWrap, core::EventBatch>;
+
 public:
 	static Napi::Function define(Napi::Env env)
 	{
@@ -21,35 +23,22 @@ public:
 				    InstanceMethod<&ConsumerWrap::recycle_js>("recycle")});
 	}
 
-	ConsumerWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<ConsumerWrap>(info)
+	ConsumerWrap(const Napi::CallbackInfo &info)
+		: BatchStream(info, "EventConsumer cannot be constructed; use consumeRingBuffer()")
 	{
-		if (!info[0].IsExternal())
-			throw Napi::TypeError::New(info.Env(),
-						   "EventConsumer cannot be constructed; use consumeRingBuffer()");
 	}
 	~ConsumerWrap() { stop(); }
 
 	// Sets up the buffer and starts the thread; throws core::Error.
-	void start(Napi::Env env, bool ring, uint32_t map_id, uint32_t pages, Napi::Function cb, int64_t window,
-		   bool manual_release)
+	void start_pump(Napi::Env env, bool ring, uint32_t map_id, uint32_t pages, Napi::Function cb, int64_t window,
+			bool manual_release)
 	{
 		Napi::Object buffer = env.Global().Get("Buffer").As<Napi::Object>();
 		buffer_ = Napi::Persistent(buffer);
 		buffer_from_ = Napi::Persistent(buffer.Get("from").As<Napi::Function>());
-		tsfn_ = Napi::ThreadSafeFunction::New(env, cb, ring ? "ebpf-studio:ringbuf" : "ebpf-studio:perfbuf",
-						      0, 1);
-		try {
-			pump_.start(
-				ring, map_id, pages,
-				[this](std::unique_ptr<core::EventBatch> b) { return post(std::move(b)); }, window,
-				manual_release);
-		} catch (...) {
-			tsfn_.Release();
-			throw;
-		}
-		// Kept alive while consuming, as the thread-safe function keeps the loop alive.
-		Ref();
-		running_ = true;
+		start(env, cb, ring ? "ebpf-studio:ringbuf" : "ebpf-studio:perfbuf", [&](auto post) {
+			pump_.start(ring, map_id, pages, std::move(post), window, manual_release);
+		});
 	}
 
 private:
@@ -99,50 +88,26 @@ private:
 					 {ab, Napi::Number::New(env, 0), Napi::Number::New(env, (double)data.size())});
 	}
 
-	void stop()
-	{
-		if (!running_)
-			return;
-		running_ = false;
-		// Batches still queued are discarded by the JS-side callback (the pump marks them closed).
-		pump_.stop();
-		tsfn_.Release();
-		Unref();
-	}
+	// Batches still queued at close() are discarded (the pump marks them closed).
+	void stop_source() { pump_.stop(); }
+	static bool batch_closed(const core::EventBatch &b) { return b.shared->closed; }
 
-	// Poll thread: hands a batch to the JS thread.
-	bool post(std::unique_ptr<core::EventBatch> b)
+	Napi::Object batch_to_js(Napi::Env env, core::EventBatch &b)
 	{
-		core::EventBatch *raw = b.release();
-		// The wrap outlives every call that finds the pump open: it stays referenced until stop().
-		napi_status st = tsfn_.NonBlockingCall(raw, [this](Napi::Env env, Napi::Function cb, core::EventBatch *b) {
-			std::unique_ptr<core::EventBatch> own(b);
-			if (!env || own->shared->closed)
-				return;
-			own->delivered = true;
-			guarded(env, [&] {
-				Napi::Object o = Napi::Object::New(env);
-				o.Set("data", batch_bytes(env, own->data));
-				o.Set("count", own->count);
-				o.Set("lost", Napi::Number::New(env, (double)own->lost));
-				if (own->dropped)
-					o.Set("droppedInAddon", Napi::Number::New(env, (double)own->dropped));
-				if (own->resyncs)
-					o.Set("resynced", Napi::Number::New(env, (double)own->resyncs));
-				cb.Call({o});
-			});
-		});
-		if (st != napi_ok) {
-			delete raw;
-			return false;
-		}
-		return true;
+		b.delivered = true;
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("data", batch_bytes(env, b.data));
+		o.Set("count", b.count);
+		o.Set("lost", Napi::Number::New(env, (double)b.lost));
+		if (b.dropped)
+			o.Set("droppedInAddon", Napi::Number::New(env, (double)b.dropped));
+		if (b.resyncs)
+			o.Set("resynced", Napi::Number::New(env, (double)b.resyncs));
+		return o;
 	}
 
 	static constexpr size_t kJsPoolBuffers = 4;
-	bool running_ = false;
 	core::EventPump pump_;
-	Napi::ThreadSafeFunction tsfn_;
 	// JavaScript thread only.
 	Napi::ObjectReference buffer_;
 	Napi::FunctionReference buffer_from_;
@@ -190,11 +155,10 @@ Napi::Value start_consumer(const Napi::CallbackInfo &info, bool ring)
 			throw Napi::TypeError::New(env, "pageCount must be a power of two, got " +
 							std::to_string(pages));
 	}
-	int dummy = 0;
-	Napi::Object o = addon_data(env).consumer.New({Napi::External<int>::New(env, &dummy)});
-	ConsumerWrap *c = ConsumerWrap::Unwrap(o);
+	Napi::Object o;
+	ConsumerWrap *c = ConsumerWrap::create(addon_data(env).consumer, o);
 	guarded(env, [&] {
-		c->start(env, ring, id.As<Napi::Number>().Uint32Value(), pages, cb.As<Napi::Function>(), window,
+		c->start_pump(env, ring, id.As<Napi::Number>().Uint32Value(), pages, cb.As<Napi::Function>(), window,
 			 manual);
 	});
 	return o;

@@ -1,9 +1,9 @@
 // N-API layer: readTracePipe. core::TracePipeReader reads trace_pipe on its own thread; its batches reach
-// the JS callback through a thread-safe function, one call per batch. reader.allow(totalBytes) says how many
+// the JS callback one call per batch (batch_stream.h). reader.allow(totalBytes) says how many
 // bytes of batches, counted since the start, the thread may hand over (the owner's credit); close() wakes
 // the thread, joins it and closes its descriptors before it returns.
 #include "../core/trace_pipe_reader.h"
-#include "binding.h"
+#include "batch_stream.h"
 
 namespace binding {
 namespace {
@@ -13,7 +13,9 @@ const char *kUsage =
 // Byte counts cross as doubles: exact up to 2^53.
 constexpr double kMaxBytes = 9007199254740992.0;
 
-class TracePipeWrap : public Napi::ObjectWrap<TracePipeWrap> {
+class TracePipeWrap : public BatchStream<TracePipeWrap, core::TraceBatch> {
+	friend class BatchStream<TracePipeWrap, core::TraceBatch>;
+
 public:
 	static Napi::Function define(Napi::Env env)
 	{
@@ -22,29 +24,17 @@ public:
 				    InstanceMethod<&TracePipeWrap::allow_js>("allow")});
 	}
 
-	TracePipeWrap(const Napi::CallbackInfo &info) : Napi::ObjectWrap<TracePipeWrap>(info)
+	TracePipeWrap(const Napi::CallbackInfo &info)
+		: BatchStream(info, "TracePipeReader cannot be constructed; use readTracePipe()")
 	{
-		if (!info[0].IsExternal())
-			throw Napi::TypeError::New(info.Env(),
-						   "TracePipeReader cannot be constructed; use readTracePipe()");
 	}
 	~TracePipeWrap() { stop(); }
 
 	// Opens trace_pipe and starts the thread; throws core::Error.
-	void start(Napi::Env env, const std::string &tracefs, Napi::Function cb, uint64_t allowed)
+	void start_reader(Napi::Env env, const std::string &tracefs, Napi::Function cb, uint64_t allowed)
 	{
-		tsfn_ = Napi::ThreadSafeFunction::New(env, cb, "ebpf-studio:trace_pipe", 0, 1);
-		try {
-			reader_.start(
-				tracefs, [this](std::unique_ptr<core::TraceBatch> b) { return post(std::move(b)); },
-				allowed);
-		} catch (...) {
-			tsfn_.Release();
-			throw;
-		}
-		// Kept alive while reading, as the thread-safe function keeps the loop alive.
-		Ref();
-		running_ = true;
+		start(env, cb, "ebpf-studio:trace_pipe",
+		      [&](auto post) { reader_.start(tracefs, std::move(post), allowed); });
 	}
 
 private:
@@ -58,45 +48,22 @@ private:
 		reader_.allow((uint64_t)info[0].As<Napi::Number>().DoubleValue());
 	}
 
-	void stop()
+	// Batches still queued at close() are discarded (stop() marks them closed).
+	void stop_source() { reader_.stop(); }
+	static bool batch_closed(const core::TraceBatch &b) { return b.closed->load(); }
+
+	Napi::Object batch_to_js(Napi::Env env, core::TraceBatch &b)
 	{
-		if (!running_)
-			return;
-		running_ = false;
-		// Batches still queued are discarded by the JS-side callback (stop() marks them closed).
-		reader_.stop();
-		tsfn_.Release();
-		Unref();
+		Napi::Object o = Napi::Object::New(env);
+		o.Set("data", to_buffer(env, b.data));
+		o.Set("count", b.count);
+		o.Set("overrun", Napi::Number::New(env, (double)b.overrun));
+		if (!b.error.empty())
+			o.Set("error", b.error);
+		return o;
 	}
 
-	// Reader thread: hands a batch to the JS thread.
-	bool post(std::unique_ptr<core::TraceBatch> b)
-	{
-		core::TraceBatch *raw = b.release();
-		napi_status st = tsfn_.NonBlockingCall(raw, [](Napi::Env env, Napi::Function cb, core::TraceBatch *b) {
-			std::unique_ptr<core::TraceBatch> own(b);
-			if (!env || own->closed->load())
-				return;
-			guarded(env, [&] {
-				Napi::Object o = Napi::Object::New(env);
-				o.Set("data", to_buffer(env, own->data));
-				o.Set("count", own->count);
-				o.Set("overrun", Napi::Number::New(env, (double)own->overrun));
-				if (!own->error.empty())
-					o.Set("error", own->error);
-				cb.Call({o});
-			});
-		});
-		if (st != napi_ok) {
-			delete raw;
-			return false;
-		}
-		return true;
-	}
-
-	bool running_ = false;
 	core::TracePipeReader reader_;
-	Napi::ThreadSafeFunction tsfn_;
 };
 
 Napi::Value read_trace_pipe(const Napi::CallbackInfo &info)
@@ -117,10 +84,9 @@ Napi::Value read_trace_pipe(const Napi::CallbackInfo &info)
 			allowed = a.As<Napi::Number>().DoubleValue();
 		}
 	}
-	int dummy = 0;
-	Napi::Object o = addon_data(env).trace_pipe.New({Napi::External<int>::New(env, &dummy)});
-	TracePipeWrap *r = TracePipeWrap::Unwrap(o);
-	r->start(env, tracefs, info[1].As<Napi::Function>(), (uint64_t)allowed);
+	Napi::Object o;
+	TracePipeWrap *r = TracePipeWrap::create(addon_data(env).trace_pipe, o);
+	r->start_reader(env, tracefs, info[1].As<Napi::Function>(), (uint64_t)allowed);
 	return o;
 }
 
