@@ -14,7 +14,7 @@ struct bench_event {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
+	__uint(max_entries, 64 * 1024 * 1024);
 } bench_events SEC(".maps");
 
 /* One buffer per CPU; libbpf sizes the array to the CPUs. */

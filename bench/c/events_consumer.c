@@ -6,8 +6,13 @@
 // and the time until the last event arrived.
 // "produce" only drives the program, for consumers in other processes (eBPF Studio's helper, cat), with
 // GAP_US microseconds between runs when given (a paced producer).
+// "drain" reads a ring buffer filled beforehand, with no producer running: the consumer's own speed, which
+// no wakeup of the producer's side slows (see bench/event-flow.ts). It stops at COUNT events (0: when
+// nothing came for 100 ms) and prints {"received", "ms"}, ms from before the consumer is set up to the
+// last event.
 //   events_consumer consume MAP_ID PROG_ID REPEAT RUNS [PAGES]
 //   events_consumer produce PROG_ID REPEAT RUNS [GAP_US]
+//   events_consumer drain MAP_ID COUNT
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -62,8 +67,40 @@ static void *produce(void *arg)
 	return NULL;
 }
 
+static int drain(int map_fd, unsigned long long count)
+{
+	double start = now_ms(), last = start;
+	struct ring_buffer *rb = ring_buffer__new(map_fd, on_event, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "consumer: %s\n", strerror(errno));
+		return 1;
+	}
+	while (!count || received < count) {
+		int n = ring_buffer__poll(rb, 100);
+		if (n < 0) {
+			fprintf(stderr, "poll: %s\n", strerror(-n));
+			break;
+		}
+		if (n == 0 && now_ms() - last > (count ? 1000 : 100))
+			break;
+		if (n > 0)
+			last = now_ms();
+	}
+	printf("{\"received\": %llu, \"ms\": %.3f}\n", received, last - start);
+	ring_buffer__free(rb);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "drain")) {
+		int map_fd = bpf_map_get_fd_by_id(atoi(argv[2]));
+		if (map_fd < 0) {
+			fprintf(stderr, "map %s: %s\n", argv[2], strerror(errno));
+			return 1;
+		}
+		return drain(map_fd, strtoull(argv[3], NULL, 10));
+	}
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "produce")) {
 		prog_fd = bpf_prog_get_fd_by_id(atoi(argv[2]));
 		repeat = atoi(argv[3]);
@@ -77,7 +114,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if ((argc != 6 && argc != 7) || strcmp(argv[1], "consume")) {
-		fprintf(stderr, "usage: %s consume MAP_ID PROG_ID REPEAT RUNS [PAGES] | produce PROG_ID REPEAT RUNS [GAP_US]\n",
+		fprintf(stderr, "usage: %s consume MAP_ID PROG_ID REPEAT RUNS [PAGES] | produce PROG_ID REPEAT RUNS [GAP_US] | "
+			"drain MAP_ID COUNT\n",
 			argv[0]);
 		return 2;
 	}

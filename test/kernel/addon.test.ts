@@ -438,6 +438,30 @@ describe('native addon (real kernel)', function () {
       assert.throws(() => h.lookup(u32(42)), /handle is closed/);
     });
 
+    it('close() of an idle ring or perf consumer wakes its thread instead of waiting out its 100 ms poll', async function () {
+      // close() runs on the helper's JavaScript thread and joins the consumer's thread: a join that waited for
+      // the poll timeout held every other request up to 100 ms per unsubscribe (5 closes at random points
+      // of the wait took 0-100 ms each; all five under 50 ms had 1 chance in 32).
+      const events = obj.maps().find((m) => m.name === 'events')!;
+      const perf = obj.maps().find((m) => m.name === 'perf_events')!;
+      const took: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const consumer =
+          i % 2
+            ? addon.consumePerfBuffer(perf.id, 8, () => undefined)
+            : addon.consumeRingBuffer(events.id, () => undefined);
+        // Into its poll wait, with nothing to read.
+        await new Promise((r) => setTimeout(r, 20 + 7 * i));
+        const start = performance.now();
+        consumer.close();
+        took.push(performance.now() - start);
+      }
+      assert.ok(
+        took.every((ms) => ms < 50),
+        `close() took ${took.map((ms) => ms.toFixed(1)).join(', ')} ms`,
+      );
+    });
+
     it('pins links, maps and programs; pinnedObjectInfo and unpin', function () {
       const base = `/sys/fs/bpf/ebpf-studio-test-${process.pid}`;
       const link = obj.attach('count_fork', { kind: 'auto' });

@@ -7,6 +7,9 @@
 #include <cstring>
 #include <linux/bpf.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "limits.h"
 #include "listing.h"
@@ -84,6 +87,22 @@ void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int
 		if (!pb_)
 			fail(errno, "consume perf buffer: map " + std::to_string(map_id));
 	}
+	// The thread waits on the buffer and on an eventfd, so stop() wakes it at once instead of after its
+	// poll timeout (the caller, the helper's JavaScript thread, waits for the join).
+	wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
+	struct epoll_event ev = {};
+	ev.events = EPOLLIN;
+	int source = ring ? map_fd_.get() : perf_buffer__epoll_fd(pb_);
+	if (!wake_fd_ || !epoll_fd_ || epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, source, &ev) < 0 ||
+	    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev) < 0) {
+		int err = errno;
+		ring_reader_.reset();
+		if (pb_)
+			perf_buffer__free(pb_);
+		pb_ = nullptr;
+		fail(err, ring ? "consume ring buffer: epoll" : "consume perf buffer: epoll");
+	}
 	sink_ = std::move(sink);
 	cur_.reserve(kBatchCapacity);
 	running_ = true;
@@ -96,6 +115,9 @@ void EventPump::stop()
 		return;
 	running_ = false;
 	stop_ = true;
+	uint64_t one = 1;
+	// Cannot fail for an eventfd far from its maximum count; stop_ is still seen within a poll timeout.
+	(void)!write(wake_fd_.get(), &one, sizeof(one));
 	{
 		std::lock_guard<std::mutex> lock(shared_->mu);
 		shared_->cv.notify_all();
@@ -107,7 +129,16 @@ void EventPump::stop()
 		perf_buffer__free(pb_);
 	pb_ = nullptr;
 	map_fd_.reset();
+	epoll_fd_.reset();
+	wake_fd_.reset();
 	shared_->closed = true;
+}
+
+int EventPump::wait(int timeout_ms)
+{
+	struct epoll_event ev[2];
+	int n = epoll_wait(epoll_fd_.get(), ev, 2, timeout_ms);
+	return n < 0 ? -errno : 0;
 }
 
 void EventPump::release(int64_t bytes)
@@ -199,7 +230,7 @@ void EventPump::poll_loop()
 			// new wakeup (the kernel notifies only a consumer that has caught up).
 			ring_reader_->consume([this](const void *data, size_t size) { return append(data, size); });
 			if (has_credit() && !ring_reader_->stalled()) {
-				n = ring_reader_->wait(timeout);
+				n = wait(timeout);
 				if (n >= 0)
 					ring_reader_->consume(
 						[this](const void *data, size_t size) { return append(data, size); });
@@ -210,8 +241,11 @@ void EventPump::poll_loop()
 		} else {
 			// Same for perf buffers: drain first, then wait.
 			n = perf_buffer__consume(pb_);
-			if (n == 0 || n == -EINTR)
-				n = perf_buffer__poll(pb_, timeout);
+			if (n == 0 || n == -EINTR) {
+				n = wait(timeout);
+				if (n >= 0 && !stop_)
+					n = perf_buffer__consume(pb_);
+			}
 		}
 		if (n < 0 && n != -EINTR) {
 			fprintf(stderr, "ebpf-studio: %s poll failed: %s\n", ring_ ? "ring buffer" : "perf buffer",

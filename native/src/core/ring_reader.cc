@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <chrono>
 #include <linux/bpf.h>
-#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -47,14 +46,6 @@ RingReader::RingReader(int map_fd, uint32_t max_entries)
 	}
 	producer_ = p;
 	data_ = static_cast<const uint8_t *>(p) + page_;
-	epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = {};
-	ev.events = EPOLLIN;
-	if (epoll_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, map_fd, &ev) < 0) {
-		int err = errno;
-		release();
-		fail(err, "consume ring buffer: epoll");
-	}
 }
 
 RingReader::~RingReader()
@@ -64,22 +55,12 @@ RingReader::~RingReader()
 
 void RingReader::release()
 {
-	if (epoll_fd_ >= 0)
-		close(epoll_fd_);
-	epoll_fd_ = -1;
 	if (producer_)
 		munmap(producer_, page_ + 2 * size_);
 	producer_ = nullptr;
 	if (consumer_)
 		munmap(consumer_, page_);
 	consumer_ = nullptr;
-}
-
-int RingReader::wait(int timeout_ms)
-{
-	struct epoll_event ev;
-	int n = epoll_wait(epoll_fd_, &ev, 1, timeout_ms);
-	return n < 0 ? -errno : 0;
 }
 
 void RingReader::resync(uint64_t prod)

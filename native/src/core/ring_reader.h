@@ -12,14 +12,13 @@ namespace core {
 
 class RingReader {
 public:
-	// Maps the ring of map_fd (a BPF_MAP_TYPE_RINGBUF of max_entries bytes); throws core::Error.
+	// Maps the ring of map_fd (a BPF_MAP_TYPE_RINGBUF of max_entries bytes); throws core::Error. Waiting
+	// for data (epoll on map_fd) is the owner's.
 	RingReader(int map_fd, uint32_t max_entries);
 	~RingReader();
 	RingReader(const RingReader &) = delete;
 	RingReader &operator=(const RingReader &) = delete;
 
-	// Waits up to timeout_ms for the kernel to signal data; 0 or -errno.
-	int wait(int timeout_ms);
 	// Hands each committed record to on_record and advances the consumer position past it; stops after
 	// a record for which on_record returns false (out of credit: the rest stays in the kernel's ring).
 	// Returns the records consumed. Positions or lengths that cannot be right (the consumer ahead of the producer
@@ -34,7 +33,6 @@ private:
 	void resync(uint64_t prod);
 	void release();
 
-	int epoll_fd_ = -1;
 	size_t page_ = 0, size_ = 0;
 	void *consumer_ = nullptr; // consumer position page (read-write)
 	void *producer_ = nullptr; // producer position page, then the data twice (read-only)
