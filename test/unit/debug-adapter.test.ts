@@ -1,9 +1,10 @@
 import { strict as assert } from 'assert';
 import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { VerifierDebugSession } from '../../extension/debug-adapter/session';
+import { readLogText, VerifierDebugSession } from '../../extension/debug-adapter/session';
 import { debugPathLenses, findSecFunctions } from '../../extension/language-server/lenses';
 import * as fs from 'fs';
+import * as os from 'os';
 import { DapClient } from './dap-client';
 
 // Real level-2 logs of this kernel (6.18), with the C sources they were built from.
@@ -313,5 +314,19 @@ describe('verifier debug adapter (DAP, real logs)', function () {
       { line: 19, title: '$(debug-alt) Debug path', program: 'count_getpid' },
       { line: 31, title: '$(debug-alt) Debug path', program: 'drop_ipv6' },
     ]);
+  });
+
+  it('reads a log file as the text it holds, ASCII or with UTF-8 source lines', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ebpf-studio-log-'));
+    try {
+      const ascii = path.join(dir, 'null_deref_subprog.level2.log');
+      assert.equal(readLogText(ascii), fs.readFileSync(ascii, 'utf8'));
+      const utf8 = path.join(tmp, 'utf8.log');
+      const text = '0: R1=ctx() R10=fp0\n; bpf_printk("naïve → 𝔼"); @ naïve.bpf.c:3\n0: (b7) r0 = 0\n';
+      fs.writeFileSync(utf8, text);
+      assert.equal(readLogText(utf8), text);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
