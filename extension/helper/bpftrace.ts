@@ -178,12 +178,22 @@ export class BpftraceRuns {
     const started = Date.now();
     let deadline = started + stopGraceMs(run.probes);
     let fds = openFds(run.child.pid);
+    let killed = false;
     const timer = setInterval(() => {
       const now = Date.now();
       const fdsNow = openFds(run.child.pid);
       deadline = stopDeadline(deadline, now, started, fds, fdsNow);
       fds = fdsNow;
-      if (now >= deadline) run.child.kill('SIGKILL');
+      if (now < deadline || killed) return;
+      killed = true;
+      // Said where the user reads bpftrace's own errors: why its maps never came.
+      this.send({
+        run: id,
+        stderr:
+          `eBPF Studio: bpftrace had not exited ${Math.round((now - started) / 1000)} s after SIGINT and was ` +
+          `no longer detaching probes: killed with SIGKILL, so its maps were not printed.\n`,
+      });
+      run.child.kill('SIGKILL');
     }, STOP_PROGRESS_POLL_MS);
     try {
       return await run.exited;

@@ -102,7 +102,11 @@ describe('bpftrace scripts through the helper', function () {
 
       execFileSync('/bin/sleep', ['0.05']);
       const stopped = await session.stop();
-      assert.equal(stopped.exitCode, 0, `bpftrace exits cleanly on SIGINT; stderr: ${session.stderr}`);
+      assert.equal(
+        stopped.exitCode,
+        0,
+        `bpftrace exits cleanly on SIGINT (signal: ${stopped.signal}); stderr: ${session.stderr}`,
+      );
       assert.ok(session.exit, 'the exit notification arrived before stop() answered');
 
       const answer = session.maps.get('@answer');
