@@ -146,6 +146,10 @@ async function studioDrain(client: HelperClient, mapId: number, objectPath: stri
   };
 }
 
+/** A rate summary in events/s as the table's "M events/s median (min–max)" cell. */
+const millionsPerSecond = (r: ReturnType<typeof summarize>) =>
+  medianRange({ ...r, median: r.median / 1e6, min: r.min / 1e6, max: r.max / 1e6 }, 2);
+
 const unaccounted = (f: Flow) => f.attempts - f.delivered - f.lostInKernel - f.droppedInside;
 
 export function eventBench(kind: EventKind): Promise<BenchResult> {
@@ -224,9 +228,10 @@ export function eventBench(kind: EventKind): Promise<BenchResult> {
       sum(fs, 'lostInKernel'),
       sum(fs, 'droppedInside'),
       fs.reduce((n, f) => n + unaccounted(f), 0),
-      medianRange({ ...r, median: r.median / 1e6, min: r.min / 1e6, max: r.max / 1e6 }, 2),
+      millionsPerSecond(r),
     ];
 
+    const drainUnaccounted = (d: Drain) => N - d.delivered - d.droppedInside;
     const drainRow = (name: string, ds: Drain[], r: ReturnType<typeof summarize>) => [
       name,
       N * ds.length,
@@ -234,7 +239,7 @@ export function eventBench(kind: EventKind): Promise<BenchResult> {
       0,
       ds.reduce((n, d) => n + d.droppedInside, 0),
       ds.reduce((n, d) => n + drainUnaccounted(d), 0),
-      medianRange({ ...r, median: r.median / 1e6, min: r.min / 1e6, max: r.max / 1e6 }, 2),
+      millionsPerSecond(r),
     ];
 
     // The load test: a flood, bursts back to back; the peaks are those of the flood alone.
@@ -262,7 +267,6 @@ export function eventBench(kind: EventKind): Promise<BenchResult> {
       reference: `C consumer ${Math.round(cRate.median)} events/s`,
       ratio,
     };
-    const drainUnaccounted = (d: Drain) => N - d.delivered - d.droppedInside;
     const metrics: Metric[] = [
       N
         ? atLeast(

@@ -25,6 +25,7 @@
         "src/core/pins.cc",
         "src/core/ring_reader.cc",
         "src/core/spec.cc",
+        "src/core/stop_signal.cc",
         "src/core/tc_netlink.cc",
         "src/core/test_run.cc",
         "src/core/trace_pipe_reader.cc",

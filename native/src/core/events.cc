@@ -7,9 +7,6 @@
 #include <cstring>
 #include <linux/bpf.h>
 #include <pthread.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "limits.h"
 #include "listing.h"
@@ -87,21 +84,16 @@ void EventPump::start(bool ring, uint32_t map_id, uint32_t pages, Sink sink, int
 		if (!pb_)
 			fail(errno, "consume perf buffer: map " + std::to_string(map_id));
 	}
-	// The thread waits on the buffer and on an eventfd, so stop() wakes it at once instead of after its
-	// poll timeout (the caller, the helper's JavaScript thread, waits for the join).
-	wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-	epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
-	struct epoll_event ev = {};
-	ev.events = EPOLLIN;
-	int source = ring ? map_fd_.get() : perf_buffer__epoll_fd(pb_);
-	if (!wake_fd_ || !epoll_fd_ || epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, source, &ev) < 0 ||
-	    epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev) < 0) {
-		int err = errno;
+	// The thread waits on the buffer and on this, so stop() wakes it at once instead of after its poll
+	// timeout (the caller, the helper's JavaScript thread, waits for the join).
+	try {
+		wake_.open(ring ? "consume ring buffer" : "consume perf buffer");
+	} catch (...) {
 		ring_reader_.reset();
 		if (pb_)
 			perf_buffer__free(pb_);
 		pb_ = nullptr;
-		fail(err, ring ? "consume ring buffer: epoll" : "consume perf buffer: epoll");
+		throw;
 	}
 	sink_ = std::move(sink);
 	cur_.reserve(kBatchCapacity);
@@ -115,9 +107,7 @@ void EventPump::stop()
 		return;
 	running_ = false;
 	stop_ = true;
-	uint64_t one = 1;
-	// Cannot fail for an eventfd far from its maximum count; stop_ is still seen within a poll timeout.
-	(void)!write(wake_fd_.get(), &one, sizeof(one));
+	wake_.raise();
 	{
 		std::lock_guard<std::mutex> lock(shared_->mu);
 		shared_->cv.notify_all();
@@ -129,16 +119,8 @@ void EventPump::stop()
 		perf_buffer__free(pb_);
 	pb_ = nullptr;
 	map_fd_.reset();
-	epoll_fd_.reset();
-	wake_fd_.reset();
+	wake_.close();
 	shared_->closed = true;
-}
-
-int EventPump::wait(int timeout_ms)
-{
-	struct epoll_event ev[2];
-	int n = epoll_wait(epoll_fd_.get(), ev, 2, timeout_ms);
-	return n < 0 ? -errno : 0;
 }
 
 void EventPump::release(int64_t bytes)
@@ -230,7 +212,7 @@ void EventPump::poll_loop()
 			// new wakeup (the kernel notifies only a consumer that has caught up).
 			ring_reader_->consume([this](const void *data, size_t size) { return append(data, size); });
 			if (has_credit() && !ring_reader_->stalled()) {
-				n = wait(timeout);
+				n = wake_.wait(ring_ ? map_fd_.get() : perf_buffer__epoll_fd(pb_), timeout);
 				if (n >= 0)
 					ring_reader_->consume(
 						[this](const void *data, size_t size) { return append(data, size); });
@@ -242,7 +224,7 @@ void EventPump::poll_loop()
 			// Same for perf buffers: drain first, then wait.
 			n = perf_buffer__consume(pb_);
 			if (n == 0 || n == -EINTR) {
-				n = wait(timeout);
+				n = wake_.wait(ring_ ? map_fd_.get() : perf_buffer__epoll_fd(pb_), timeout);
 				if (n >= 0 && !stop_)
 					n = perf_buffer__consume(pb_);
 			}

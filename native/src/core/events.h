@@ -21,6 +21,7 @@
 
 #include "errors.h"
 #include "ring_reader.h"
+#include "stop_signal.h"
 
 struct perf_buffer;
 
@@ -96,14 +97,12 @@ private:
 	bool append(const void *data, size_t size);
 	void flush();
 	void poll_loop();
-	// Waits up to timeout_ms for the buffer to signal data or stop() to wake it; 0 or -errno.
-	int wait(int timeout_ms);
 
 	bool ring_ = true;
 	bool running_ = false;
 	std::atomic<bool> stop_{false};
 	Fd map_fd_;
-	Fd epoll_fd_, wake_fd_;
+	StopSignal wake_;
 	std::unique_ptr<RingReader> ring_reader_;
 	uint64_t resyncs_seen_ = 0;
 	struct perf_buffer *pb_ = nullptr;

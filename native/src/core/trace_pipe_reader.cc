@@ -9,9 +9,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 namespace core {
@@ -34,11 +32,11 @@ void TracePipeReader::start(const std::string &tracefs, Sink sink, uint64_t allo
 	pipe_fd_.reset(open(pipe.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
 	if (!pipe_fd_)
 		fail(errno, "open " + pipe);
-	stop_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-	if (!stop_fd_) {
-		int err = errno;
+	try {
+		stop_signal_.open("trace_pipe reader");
+	} catch (...) {
 		pipe_fd_.reset();
-		fail(err, "trace_pipe reader: eventfd");
+		throw;
 	}
 	// Without per-CPU stats (an older tracefs) the overruns are unknown and reported as none.
 	std::string per_cpu = tracefs + "/per_cpu";
@@ -76,11 +74,8 @@ void TracePipeReader::stop()
 		return;
 	running_ = false;
 	stop_ = true;
-	uint64_t one = 1;
-	// The eventfd wakes the thread from poll; the condition variable from a wait for credit.
-	if (write(stop_fd_.get(), &one, sizeof one) < 0) {
-		// Cannot fail for an eventfd far from its maximum count; stop_ is still seen within a read.
-	}
+	// The signal wakes the thread from poll; the condition variable from a wait for credit.
+	stop_signal_.raise();
 	{
 		std::lock_guard<std::mutex> lock(mu_);
 		cv_.notify_all();
@@ -89,7 +84,7 @@ void TracePipeReader::stop()
 		thread_.join();
 	closed_->store(true);
 	pipe_fd_.reset();
-	stop_fd_.reset();
+	stop_signal_.close();
 	stats_fds_.clear();
 }
 
@@ -255,10 +250,9 @@ void TracePipeReader::loop()
 			else
 				timeout = (int)left.count() + 1;
 		}
-		struct pollfd fds[2] = {{pipe_fd_.get(), POLLIN, 0}, {stop_fd_.get(), POLLIN, 0}};
-		if (poll(fds, 2, timeout) < 0 && errno != EINTR) {
-			int err = errno;
-			flush("polling trace_pipe failed: " + errno_text(err));
+		int err = stop_signal_.wait(pipe_fd_.get(), timeout);
+		if (err < 0 && err != -EINTR) {
+			flush("polling trace_pipe failed: " + errno_text(-err));
 			return;
 		}
 		if (timeout >= 0 && due())

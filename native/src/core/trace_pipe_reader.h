@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "stop_signal.h"
 
 namespace core {
 
@@ -69,7 +70,8 @@ private:
 	std::atomic<uint64_t> allowed_{0};
 	std::mutex mu_;
 	std::condition_variable cv_;
-	Fd pipe_fd_, stop_fd_;
+	Fd pipe_fd_;
+	StopSignal stop_signal_;
 	std::vector<Fd> stats_fds_;
 	std::thread thread_;
 	Sink sink_;
